@@ -1,0 +1,170 @@
+//! How a file's bytes reach the parsers and the caller: one enum, one place.
+//!
+//! * [`Backend::Mmap`] maps the file (memmap2). Inspect touches only the
+//!   header pages; tensor bytes are borrowed from the mapping, zero-copy.
+//! * [`Backend::Reader`] reads through a file handle. Inspect issues reads
+//!   for the header only (through a 64 KiB `BufReader` unless `buffered` is
+//!   false, which H05 compares); tensor bytes are read with `pread` into an
+//!   owned buffer.
+//! * [`Backend::WholeRead`] reads the whole file into memory first (H04's
+//!   baseline; also right for files that may change while in use).
+
+use crate::error::{LoadError, Result};
+use memmap2::Mmap;
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+
+/// Capacity of the reader backend's internal buffer.
+pub const READER_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Which backend to open a file with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    Mmap,
+    Reader { buffered: bool },
+    WholeRead,
+}
+
+impl Backend {
+    /// The reader backend with its internal buffer on (the default).
+    pub const READER: Backend = Backend::Reader { buffered: true };
+    /// Every backend, for tests that compare them.
+    pub const ALL: [Backend; 4] = [
+        Backend::Mmap,
+        Backend::Reader { buffered: true },
+        Backend::Reader { buffered: false },
+        Backend::WholeRead,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Mmap => "mmap",
+            Backend::Reader { buffered: true } => "reader",
+            Backend::Reader { buffered: false } => "reader-unbuffered",
+            Backend::WholeRead => "whole-read",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Backend> {
+        Backend::ALL.into_iter().find(|b| b.name() == s)
+    }
+}
+
+/// How the reader backend fills a tensor buffer (H01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReadStrategy {
+    /// `vec![0u8; n]` then one positioned `read_exact`. Production default:
+    /// H01 in the ledger measured the alternative slower.
+    #[default]
+    ZeroedReadExact,
+    /// `Vec::with_capacity(n)` then `take(n).read_to_end`.
+    CapacityReadToEnd,
+}
+
+/// The bytes behind an open model.
+pub(crate) enum Storage {
+    Mapped(Mmap),
+    Owned(Vec<u8>),
+    File(File),
+}
+
+impl Storage {
+    /// The whole file as a slice, when the backend holds it in memory.
+    pub fn as_slice(&self) -> Option<&[u8]> {
+        match self {
+            Storage::Mapped(m) => Some(m),
+            Storage::Owned(v) => Some(v),
+            Storage::File(_) => None,
+        }
+    }
+
+    /// Reads `len` bytes at `offset` into a fresh buffer (reader backend).
+    pub fn read_at(&self, file_name: &str, offset: u64, len: u64, how: ReadStrategy) -> Result<Vec<u8>> {
+        match self {
+            Storage::File(f) => read_range(f, file_name, offset, len, how),
+            _ => {
+                let s = self.as_slice().expect("in-memory storage");
+                let r = slice_range(s, file_name, offset, len)?;
+                Ok(r.to_vec())
+            }
+        }
+    }
+}
+
+/// Maps a file read-only.
+pub(crate) fn map(file: &File, name: &str) -> Result<Mmap> {
+    // SAFETY: the mapping is read-only and private to this process. If
+    // another process truncates or rewrites the file while it is mapped,
+    // reads may fault or see new bytes; that is the documented contract of
+    // the mmap backend (use `Backend::WholeRead` for files that may change),
+    // the same one the safetensors crate and llama.cpp accept.
+    unsafe { Mmap::map(file) }.map_err(|e| LoadError::io(name, e))
+}
+
+/// Bounds-checked sub-slice.
+pub(crate) fn slice_range<'a>(s: &'a [u8], name: &str, offset: u64, len: u64) -> Result<&'a [u8]> {
+    let end = offset.checked_add(len);
+    match end {
+        Some(end) if end <= s.len() as u64 => Ok(&s[offset as usize..end as usize]),
+        _ => Err(LoadError::Truncated {
+            file: name.to_owned(),
+            offset,
+            field: "tensor data",
+            needed: len,
+            available: (s.len() as u64).saturating_sub(offset),
+        }),
+    }
+}
+
+fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) -> Result<Vec<u8>> {
+    let n = usize::try_from(len).map_err(|_| LoadError::Overflow {
+        file: name.to_owned(),
+        field: "tensor length".into(),
+    })?;
+    let map = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            LoadError::Truncated {
+                file: name.to_owned(),
+                offset,
+                field: "tensor data",
+                needed: len,
+                available: 0,
+            }
+        } else {
+            LoadError::io(name, e)
+        }
+    };
+    match how {
+        ReadStrategy::ZeroedReadExact => {
+            let mut v = vec![0u8; n];
+            f.read_exact_at(&mut v, offset).map_err(map)?;
+            Ok(v)
+        }
+        ReadStrategy::CapacityReadToEnd => {
+            let mut v = Vec::with_capacity(n);
+            let mut r = PositionedReader { file: f, pos: offset };
+            (&mut r).take(len).read_to_end(&mut v).map_err(map)?;
+            if v.len() != n {
+                return Err(map(std::io::ErrorKind::UnexpectedEof.into()));
+            }
+            Ok(v)
+        }
+    }
+}
+
+/// A `Read` over a shared `File` at its own position (`pread`), so several
+/// threads can read one file without seeking each other's cursor.
+pub struct PositionedReader<'a> {
+    pub file: &'a File,
+    pub pos: u64,
+}
+
+impl Read for PositionedReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}

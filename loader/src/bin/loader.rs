@@ -1,0 +1,143 @@
+//! `loader`: inspect, verify and export tensors from the command line.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use loader::{Backend, Limits, Model};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "loader", version, about = "Inspect, verify and export tensors of safetensors, GGUF, NPZ and PyTorch files")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Mmap,
+    Reader,
+    ReaderUnbuffered,
+    WholeRead,
+}
+
+impl From<BackendArg> for Backend {
+    fn from(b: BackendArg) -> Backend {
+        match b {
+            BackendArg::Mmap => Backend::Mmap,
+            BackendArg::Reader => Backend::Reader { buffered: true },
+            BackendArg::ReaderUnbuffered => Backend::Reader { buffered: false },
+            BackendArg::WholeRead => Backend::WholeRead,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// List a file's tensors (name, dtype, shape, byte range) and metadata.
+    Inspect {
+        file: PathBuf,
+        /// Print the inventory as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also print every metadata value (long for tokenizers).
+        #[arg(long)]
+        metadata: bool,
+        #[arg(long, value_enum, default_value = "mmap")]
+        backend: BackendArg,
+    },
+    /// Check a file against a digest, or a directory against a SHA256SUMS manifest.
+    Verify {
+        path: PathBuf,
+        #[arg(long, conflicts_with = "manifest")]
+        sha256: Option<String>,
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    let limits = Limits::default();
+    match cli.cmd {
+        Cmd::Inspect { file, json, metadata, backend } => {
+            let m = Model::open(&file, backend.into(), &limits)?;
+            let inv = m.inventory();
+            if json {
+                println!("{}", serde_json::to_string_pretty(inv)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{}: {} v{}, {} bytes, {} header bytes, {} tensors, {} metadata keys",
+                file.display(),
+                inv.format.name(),
+                inv.version,
+                inv.file_bytes,
+                inv.header_bytes,
+                inv.tensors.len(),
+                inv.metadata.len()
+            );
+            for (k, v) in &inv.metadata {
+                let text = serde_json::to_string(v)?;
+                if metadata || text.len() <= 80 {
+                    println!("  {k} = {text}");
+                } else if let loader::MetaValue::Array(a) = v {
+                    println!("  {k} = [{} items]", a.len());
+                } else {
+                    println!("  {k} = {}…", &text[..text.char_indices().nth(77).map_or(text.len(), |(i, _)| i)]);
+                }
+            }
+            let w = inv.tensors.iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
+            println!("{:w$}  {:8}  {:20}  {:>12}  {:>12}", "name", "dtype", "shape", "offset", "bytes");
+            for t in &inv.tensors {
+                let off = match t.data {
+                    loader::DataRef::Range { offset, .. } => offset.to_string(),
+                    loader::DataRef::Deflated { .. } => "deflated".into(),
+                };
+                println!("{:w$}  {:8}  {:20}  {:>12}  {:>12}", t.name, t.dtype.name(), format!("{:?}", t.shape), off, t.data.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Verify { path, sha256, manifest } => match (sha256, manifest) {
+            (Some(hex), None) => {
+                let t = std::time::Instant::now();
+                loader::verify::verify_sha256(&path, &hex)?;
+                let bytes = std::fs::metadata(&path)?.len();
+                let s = t.elapsed().as_secs_f64();
+                println!("OK {} ({} bytes, {:.0} MB/s)", path.display(), bytes, bytes as f64 / s / 1e6);
+                Ok(ExitCode::SUCCESS)
+            }
+            (None, Some(man)) => {
+                let text = std::fs::read_to_string(&man)?;
+                let entries = loader::verify::parse_manifest(&text, &man.display().to_string())?;
+                let t = std::time::Instant::now();
+                let verdicts = loader::verify::verify_manifest(&path, &entries, limits.max_file_bytes);
+                let mut bad = 0;
+                let mut total = 0;
+                for v in &verdicts {
+                    total += v.bytes;
+                    match &v.result {
+                        Ok(()) => println!("OK   {}", v.file.display()),
+                        Err(e) => {
+                            bad += 1;
+                            println!("FAIL {e}");
+                        }
+                    }
+                }
+                let s = t.elapsed().as_secs_f64();
+                println!("{} files, {} failed, {} bytes, {:.0} MB/s", verdicts.len(), bad, total, total as f64 / s / 1e6);
+                Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            }
+            _ => Err("give either --sha256 HEX or --manifest SHA256SUMS".into()),
+        },
+    }
+}

@@ -1,0 +1,127 @@
+//! The one error type of the loader. Every variant names the file and, where
+//! it applies, the offset, the field and the limit that failed, so a person
+//! can fix the input without a debugger.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = LoadError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while inspecting, verifying or loading a file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The operating system refused an operation.
+    #[error("{file}: I/O error: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The file ends before a structure it announces.
+    #[error("{file}: truncated at offset {offset}: {field} needs {needed} bytes, {available} left")]
+    Truncated {
+        file: String,
+        offset: u64,
+        field: &'static str,
+        needed: u64,
+        available: u64,
+    },
+
+    /// A count or size read from the file is larger than the configured limit.
+    #[error("{file}: {field} = {found} at offset {offset} exceeds the limit of {limit}")]
+    LimitExceeded {
+        file: String,
+        offset: u64,
+        field: &'static str,
+        found: u64,
+        limit: u64,
+    },
+
+    /// A value read from the file breaks a rule of its format.
+    #[error("{file}: invalid {field} at offset {offset}: {reason}")]
+    Invalid {
+        file: String,
+        offset: u64,
+        field: &'static str,
+        reason: String,
+    },
+
+    /// Arithmetic on sizes read from the file would overflow.
+    #[error("{file}: {field} overflows 64-bit arithmetic")]
+    Overflow { file: String, field: String },
+
+    /// A well-formed file that uses something this crate does not support.
+    #[error("{file}: unsupported {what}: {found}")]
+    Unsupported {
+        file: String,
+        what: &'static str,
+        found: String,
+    },
+
+    /// The restricted pickle interpreter refused an opcode or a global.
+    #[error("{file}: pickle refused at offset {offset}: {reason}")]
+    PickleRefused {
+        file: String,
+        offset: u64,
+        reason: String,
+    },
+
+    /// The file is none of the supported formats.
+    #[error("{file}: not a safetensors, GGUF, NPZ or PyTorch file (first bytes {magic})")]
+    UnknownFormat { file: String, magic: String },
+
+    /// A digest did not match.
+    #[error("{file}: sha256 mismatch: expected {expected}, got {actual}")]
+    HashMismatch {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+
+    /// A path was refused by path validation.
+    #[error("{path}: refused: {reason}")]
+    PathRefused { path: PathBuf, reason: String },
+
+    /// The caller asked for a tensor that the file does not hold.
+    #[error("{file}: no tensor named {name:?}")]
+    TensorNotFound { file: String, name: String },
+
+    /// The caller asked for a conversion that does not exist.
+    #[error("{file}: cannot convert tensor {name:?} from {from} to {to}")]
+    Conversion {
+        file: String,
+        name: String,
+        from: String,
+        to: String,
+    },
+}
+
+impl LoadError {
+    /// Wraps an I/O error with the file it concerns.
+    pub fn io(file: impl Into<String>, source: std::io::Error) -> Self {
+        LoadError::Io {
+            file: file.into(),
+            source,
+        }
+    }
+
+    /// Short machine-readable name of the variant, used by the CLI and tests.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LoadError::Io { .. } => "io",
+            LoadError::Truncated { .. } => "truncated",
+            LoadError::LimitExceeded { .. } => "limit",
+            LoadError::Invalid { .. } => "invalid",
+            LoadError::Overflow { .. } => "overflow",
+            LoadError::Unsupported { .. } => "unsupported",
+            LoadError::PickleRefused { .. } => "pickle",
+            LoadError::UnknownFormat { .. } => "unknown-format",
+            LoadError::HashMismatch { .. } => "hash-mismatch",
+            LoadError::PathRefused { .. } => "path",
+            LoadError::TensorNotFound { .. } => "not-found",
+            LoadError::Conversion { .. } => "conversion",
+        }
+    }
+}

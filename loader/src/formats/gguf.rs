@@ -1,0 +1,305 @@
+//! GGUF v2/v3: magic, version, tensor and key/value counts, key/values,
+//! tensor infos, padding to `general.alignment`, tensor data.
+//!
+//! Every count is checked against its limit and against the bytes left in
+//! the file (each item needs a known minimum number of bytes) before
+//! anything is allocated, as candle's reader does; element counts are kept
+//! under `i64::MAX` and tensor types must be known, as llama.cpp requires
+//! since its 2024 advisories; tensor data must be aligned, in bounds and
+//! non-overlapping.
+//!
+//! Numeric metadata arrays are read with one bulk read, not one read per
+//! element, so a reader without a buffer pays one syscall per array.
+
+use crate::dtype::{dtype_of_ggml, GgmlType};
+use crate::error::{LoadError, Result};
+use crate::input::Input;
+use crate::inventory::{DataRef, Format, Inventory, Layout, MetaValue, TensorInfo};
+use crate::limits::{Limits, GGUF_MAX_DIMS};
+use std::collections::HashSet;
+use std::io::{Read, Seek};
+
+/// "GGUF" read as a little-endian u32.
+pub const MAGIC: &[u8; 4] = b"GGUF";
+/// Alignment when `general.alignment` is absent (GGUF_DEFAULT_ALIGNMENT).
+pub const DEFAULT_ALIGNMENT: u64 = 32;
+
+/// Smallest encoding of one key/value: key length (8) + empty key + type (4) + a u8.
+const MIN_KV_BYTES: u64 = 8 + 4 + 1;
+/// Smallest tensor info: name length (8) + n_dims (4) + type (4) + offset (8).
+const MIN_TENSOR_INFO_BYTES: u64 = 8 + 4 + 4 + 8;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ValueType {
+    U8,
+    I8,
+    U16,
+    I16,
+    U32,
+    I32,
+    F32,
+    Bool,
+    Str,
+    Array,
+    U64,
+    I64,
+    F64,
+}
+
+impl ValueType {
+    fn from_id(id: u32) -> Option<ValueType> {
+        use ValueType::*;
+        Some(match id {
+            0 => U8,
+            1 => I8,
+            2 => U16,
+            3 => I16,
+            4 => U32,
+            5 => I32,
+            6 => F32,
+            7 => Bool,
+            8 => Str,
+            9 => Array,
+            10 => U64,
+            11 => I64,
+            12 => F64,
+            _ => return None,
+        })
+    }
+
+    /// Fixed size of a scalar of this type; `None` for strings and arrays.
+    fn size(self) -> Option<u64> {
+        use ValueType::*;
+        match self {
+            U8 | I8 | Bool => Some(1),
+            U16 | I16 => Some(2),
+            U32 | I32 | F32 => Some(4),
+            U64 | I64 | F64 => Some(8),
+            Str | Array => None,
+        }
+    }
+}
+
+struct Parser<'a, 'f, R> {
+    input: &'a mut Input<'f, R>,
+    limits: &'a Limits,
+}
+
+impl<R: Read + Seek> Parser<'_, '_, R> {
+    fn string(&mut self, field: &'static str) -> Result<String> {
+        let at = self.input.pos();
+        let n = self.input.u64(field)?;
+        let bytes = self.input.vec(n, field, self.limits.max_string_bytes)?;
+        String::from_utf8(bytes).map_err(|e| {
+            self.input
+                .invalid_at(at + 8 + e.utf8_error().valid_up_to() as u64, field, "not UTF-8")
+        })
+    }
+
+    fn value_type(&mut self, field: &'static str) -> Result<ValueType> {
+        let at = self.input.pos();
+        let id = self.input.u32(field)?;
+        ValueType::from_id(id).ok_or_else(|| self.input.invalid_at(at, field, format!("unknown value type {id}")))
+    }
+
+    fn scalar(&mut self, t: ValueType, b: &[u8]) -> Result<MetaValue> {
+        use ValueType::*;
+        Ok(match t {
+            U8 => MetaValue::UInt(u64::from(b[0])),
+            I8 => MetaValue::Int(i64::from(b[0] as i8)),
+            U16 => MetaValue::UInt(u64::from(u16::from_le_bytes([b[0], b[1]]))),
+            I16 => MetaValue::Int(i64::from(i16::from_le_bytes([b[0], b[1]]))),
+            U32 => MetaValue::UInt(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            I32 => MetaValue::Int(i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            F32 => MetaValue::Float(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            Bool => match b[0] {
+                0 => MetaValue::Bool(false),
+                1 => MetaValue::Bool(true),
+                v => return Err(self.input.invalid("bool value", format!("{v} is neither 0 nor 1"))),
+            },
+            U64 => MetaValue::UInt(u64::from_le_bytes(b[..8].try_into().expect("8 bytes"))),
+            I64 => MetaValue::Int(i64::from_le_bytes(b[..8].try_into().expect("8 bytes"))),
+            F64 => MetaValue::Float(f64::from_le_bytes(b[..8].try_into().expect("8 bytes"))),
+            Str | Array => unreachable!("not a scalar"),
+        })
+    }
+
+    fn value(&mut self, t: ValueType, depth: u32) -> Result<MetaValue> {
+        match t {
+            ValueType::Str => Ok(MetaValue::Str(self.string("string value")?)),
+            ValueType::Array => self.array(depth + 1),
+            _ => {
+                let size = t.size().expect("scalar") as usize;
+                let mut b = [0u8; 8];
+                self.input.read_exact(&mut b[..size], "scalar value")?;
+                self.scalar(t, &b)
+            }
+        }
+    }
+
+    fn array(&mut self, depth: u32) -> Result<MetaValue> {
+        if depth > self.limits.max_nesting {
+            return Err(self.input.limit("array nesting", u64::from(depth), u64::from(self.limits.max_nesting)));
+        }
+        let t = self.value_type("array element type")?;
+        let n = self.input.u64("array length")?;
+        if n > self.limits.max_array_len {
+            return Err(self.input.limit("array length", n, self.limits.max_array_len));
+        }
+        // Every element takes at least one byte (8 for strings and arrays).
+        let min = t.size().unwrap_or(8);
+        self.input.need(n.saturating_mul(min), "array elements")?;
+        let mut items = Vec::with_capacity(n as usize);
+        match t.size() {
+            Some(size) => {
+                let bytes = self.input.vec(n * size, "array elements", u64::MAX)?;
+                for chunk in bytes.chunks_exact(size as usize) {
+                    items.push(self.scalar(t, chunk)?);
+                }
+            }
+            None => {
+                for _ in 0..n {
+                    items.push(self.value(t, depth)?);
+                }
+            }
+        }
+        Ok(MetaValue::Array(items))
+    }
+}
+
+/// Parses the GGUF front matter (everything before tensor data).
+/// Cost grows with the metadata (the tokenizer arrays), never with the
+/// tensor data.
+pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<Inventory> {
+    let magic: [u8; 4] = input.array("GGUF magic")?;
+    if &magic != MAGIC {
+        return Err(input.invalid_at(0, "GGUF magic", format!("{magic:02x?}")));
+    }
+    let version = input.u32("GGUF version")?;
+    if !(2..=3).contains(&version) {
+        return Err(LoadError::Unsupported {
+            file: input.file().to_owned(),
+            what: "GGUF version",
+            found: version.to_string(),
+        });
+    }
+    let n_tensors = input.u64("tensor count")?;
+    let n_kv = input.u64("metadata count")?;
+    if n_tensors > limits.max_tensors {
+        return Err(input.limit("tensor count", n_tensors, limits.max_tensors));
+    }
+    if n_kv > limits.max_metadata_entries {
+        return Err(input.limit("metadata count", n_kv, limits.max_metadata_entries));
+    }
+    input.need(
+        n_kv.saturating_mul(MIN_KV_BYTES)
+            .saturating_add(n_tensors.saturating_mul(MIN_TENSOR_INFO_BYTES)),
+        "metadata and tensor infos",
+    )?;
+
+    let mut p = Parser { input, limits };
+    let mut metadata = Vec::with_capacity(n_kv as usize);
+    let mut keys = HashSet::with_capacity(n_kv as usize);
+    let mut alignment = DEFAULT_ALIGNMENT;
+    for _ in 0..n_kv {
+        let at = p.input.pos();
+        let key = p.string("metadata key")?;
+        let t = p.value_type("metadata value type")?;
+        let v = p.value(t, 0)?;
+        if key == "general.alignment" {
+            alignment = match v {
+                MetaValue::UInt(a) if t == ValueType::U32 && a != 0 && a.is_power_of_two() => a,
+                _ => return Err(p.input.invalid_at(at, "general.alignment", format!("{v:?} is not a non-zero power of two u32"))),
+            };
+        }
+        if !keys.insert(key.clone()) {
+            return Err(p.input.invalid_at(at, "metadata key", format!("duplicate key {key:?}")));
+        }
+        metadata.push((key, v));
+    }
+
+    let mut tensors = Vec::with_capacity(n_tensors as usize);
+    let mut names = HashSet::with_capacity(n_tensors as usize);
+    let mut rel = Vec::with_capacity(n_tensors as usize);
+    for _ in 0..n_tensors {
+        let at = p.input.pos();
+        let name = p.string("tensor name")?;
+        let n_dims = u64::from(p.input.u32("tensor n_dims")?);
+        if n_dims > GGUF_MAX_DIMS.min(limits.max_dims) {
+            return Err(p.input.limit("tensor n_dims", n_dims, GGUF_MAX_DIMS.min(limits.max_dims)));
+        }
+        let mut shape = Vec::with_capacity(n_dims as usize);
+        for _ in 0..n_dims {
+            shape.push(p.input.u64("tensor dimension")?);
+        }
+        let type_at = p.input.pos();
+        let type_id = p.input.u32("tensor type")?;
+        let ty = GgmlType::from_id(type_id)
+            .ok_or_else(|| p.input.invalid_at(type_at, "tensor type", format!("unknown ggml type {type_id} for {name:?}")))?;
+        let offset = p.input.u64("tensor data offset")?;
+        let n_elem = shape
+            .iter()
+            .try_fold(1u64, |a, &d| a.checked_mul(d))
+            .filter(|&n| n <= i64::MAX as u64)
+            .ok_or_else(|| p.input.overflow(&format!("element count of {name:?}")))?;
+        let (block, _) = ty.block();
+        if shape.first().is_some_and(|d0| d0 % block != 0) {
+            return Err(p.input.invalid_at(at, "tensor shape", format!("{name:?}: first dimension {} is not a multiple of the {} block size {block}", shape[0], ty.name())));
+        }
+        let len = dtype_of_ggml(ty)
+            .byte_len(n_elem)
+            .ok_or_else(|| p.input.overflow(&format!("byte length of {name:?}")))?;
+        if offset % alignment != 0 {
+            return Err(p.input.invalid_at(at, "tensor data offset", format!("{name:?}: {offset} is not a multiple of the alignment {alignment}")));
+        }
+        if !names.insert(name.clone()) {
+            return Err(p.input.invalid_at(at, "tensor name", format!("duplicate tensor {name:?}")));
+        }
+        rel.push((offset, len));
+        tensors.push(TensorInfo {
+            name,
+            dtype: dtype_of_ggml(ty),
+            shape,
+            data: DataRef::Range { offset, len },
+            layout: Layout::default(),
+        });
+    }
+
+    let input = p.input;
+    let header_end = input.pos();
+    let data_start = header_end
+        .checked_next_multiple_of(alignment)
+        .ok_or_else(|| input.overflow("data section start"))?;
+    let file_len = input.len();
+    // In bounds and non-overlapping.
+    rel.sort_unstable();
+    let mut prev_end = 0u64;
+    for &(off, len) in &rel {
+        if off < prev_end {
+            return Err(input.invalid_at(header_end, "tensor data offset", format!("tensor data at relative offset {off} overlaps the previous tensor ending at {prev_end}")));
+        }
+        prev_end = off.checked_add(len).ok_or_else(|| input.overflow("tensor data end"))?;
+    }
+    if !rel.is_empty() && data_start.saturating_add(prev_end) > file_len {
+        return Err(LoadError::Truncated {
+            file: input.file().to_owned(),
+            offset: data_start,
+            field: "tensor data",
+            needed: prev_end,
+            available: file_len.saturating_sub(data_start),
+        });
+    }
+    for t in &mut tensors {
+        if let DataRef::Range { offset, .. } = &mut t.data {
+            *offset += data_start;
+        }
+    }
+    Ok(Inventory {
+        format: Format::Gguf,
+        version,
+        file_bytes: file_len,
+        header_bytes: header_end,
+        tensors,
+        metadata,
+    })
+}

@@ -1,0 +1,75 @@
+//! One module per file format; each turns a byte stream into an
+//! [`Inventory`] without reading tensor data. Formats never open files:
+//! they read from an [`Input`] that a backend provides.
+
+pub mod gguf;
+pub mod npy;
+pub mod npz;
+pub mod pth;
+pub mod safetensors;
+pub mod zip;
+
+use crate::error::{LoadError, Result};
+use crate::input::Input;
+use crate::inventory::Inventory;
+use crate::limits::Limits;
+use std::io::{Read, Seek};
+
+/// What the first bytes of a file say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    Safetensors,
+    Gguf,
+    /// NPZ or PyTorch zip: the directory decides.
+    Zip,
+    PthLegacy,
+}
+
+/// Looks at up to the first 16 bytes.
+pub fn sniff(head: &[u8]) -> Option<Sniffed> {
+    if head.starts_with(gguf::MAGIC) {
+        Some(Sniffed::Gguf)
+    } else if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Some(Sniffed::Zip)
+    } else if pth::legacy::sniff(head) {
+        Some(Sniffed::PthLegacy)
+    } else if head.len() >= 9 && head[8] == b'{' {
+        Some(Sniffed::Safetensors)
+    } else {
+        None
+    }
+}
+
+/// Inspects any supported format from a stream of `input.len()` bytes
+/// positioned at 0.
+pub(crate) fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<Inventory> {
+    if input.len() > limits.max_file_bytes {
+        return Err(input.limit("file size", input.len(), limits.max_file_bytes));
+    }
+    let n = input.len().min(16);
+    let head = input.vec(n, "magic", 16)?;
+    input.seek_to(0, "magic")?;
+    match sniff(&head) {
+        Some(Sniffed::Gguf) => gguf::inspect(input, limits),
+        Some(Sniffed::Safetensors) => safetensors::inspect(input, limits),
+        Some(Sniffed::PthLegacy) => pth::legacy::inspect(input, limits),
+        Some(Sniffed::Zip) => {
+            let entries = zip::read_directory(input, limits)?;
+            if pth::zip_layout::root_of(&entries).is_some() {
+                pth::zip_layout::inspect(input, entries, limits)
+            } else if entries.iter().any(|e| e.name.ends_with(".npy")) {
+                npz::inspect(input, &entries, limits)
+            } else {
+                Err(LoadError::Unsupported {
+                    file: input.file().to_owned(),
+                    what: "zip archive",
+                    found: "neither .npy members nor a PyTorch data.pkl".into(),
+                })
+            }
+        }
+        None => Err(LoadError::UnknownFormat {
+            file: input.file().to_owned(),
+            magic: head.iter().take(8).map(|b| format!("{b:02x}")).collect(),
+        }),
+    }
+}

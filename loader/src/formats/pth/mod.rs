@@ -1,0 +1,209 @@
+//! PyTorch `.pth` / `.pt` files in both layouts found in the wild:
+//! the zip layout of torch >= 1.6 ([`zip_layout`]) and the legacy layout
+//! ([`legacy`]). Both carry the state dict as a pickle whose tensors point
+//! at storages by persistent id; [`pickle`] reads it without executing it.
+
+pub mod legacy;
+pub mod pickle;
+pub mod zip_layout;
+
+use crate::error::{LoadError, Result};
+use crate::input::Input;
+use crate::inventory::{DataRef, Layout, TensorInfo};
+use crate::limits::Limits;
+use pickle::{TensorRef, Value};
+use std::io::{Read, Seek};
+use std::rc::Rc;
+
+/// Where a storage's bytes are.
+#[derive(Debug, Clone)]
+pub(crate) enum StorageData {
+    /// Uncompressed at an absolute offset, `bytes` long.
+    Range { offset: u64, bytes: u64 },
+    /// In a deflated zip member.
+    Deflated {
+        offset: u64,
+        compressed: u64,
+        uncompressed: u64,
+        crc32: u32,
+    },
+}
+
+impl StorageData {
+    fn bytes(&self) -> u64 {
+        match self {
+            StorageData::Range { bytes, .. } => *bytes,
+            StorageData::Deflated { uncompressed, .. } => *uncompressed,
+        }
+    }
+}
+
+/// Flattens a state dict into `(name, tensor)` pairs in pickle order.
+/// Nested dicts (`{"state_dict": {...}}`, optimizer states) give dotted
+/// names; entries that are not tensors (ints, strings) are skipped, as
+/// every state-dict consumer does.
+pub(crate) fn flatten(
+    file: &str,
+    v: &Value,
+    limits: &Limits,
+) -> Result<Vec<(String, Rc<TensorRef>)>> {
+    let mut out = Vec::new();
+    match v {
+        Value::Dict(_) => walk(file, v, "", 0, limits, &mut out)?,
+        Value::Tensor(t) => out.push((String::new(), t.clone())),
+        _ => {
+            return Err(LoadError::Unsupported {
+                file: file.to_owned(),
+                what: "pickle content",
+                found: "top-level object is not a state dict".into(),
+            })
+        }
+    }
+    Ok(out)
+}
+
+fn walk(
+    file: &str,
+    v: &Value,
+    prefix: &str,
+    depth: u32,
+    limits: &Limits,
+    out: &mut Vec<(String, Rc<TensorRef>)>,
+) -> Result<()> {
+    if depth > limits.max_nesting {
+        return Err(LoadError::LimitExceeded {
+            file: file.to_owned(),
+            offset: 0,
+            field: "state dict nesting",
+            found: u64::from(depth),
+            limit: u64::from(limits.max_nesting),
+        });
+    }
+    let Value::Dict(d) = v else { return Ok(()) };
+    for (k, v) in d.borrow().iter() {
+        let key = match k {
+            Value::Str(s) => s.to_string(),
+            Value::Int(i) => i.to_string(),
+            _ => continue,
+        };
+        let name = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
+        match v {
+            Value::Tensor(t) => {
+                if out.len() as u64 >= limits.max_tensors {
+                    return Err(LoadError::LimitExceeded {
+                        file: file.to_owned(),
+                        offset: 0,
+                        field: "tensor count",
+                        found: out.len() as u64 + 1,
+                        limit: limits.max_tensors,
+                    });
+                }
+                out.push((name, t.clone()));
+            }
+            Value::Dict(_) => walk(file, v, &name, depth + 1, limits, out)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Builds a tensor's inventory entry from its storage's location, checking
+/// that every element it can reach lies inside the storage.
+pub(crate) fn tensor_info(
+    file: &str,
+    name: String,
+    t: &TensorRef,
+    storage: &StorageData,
+    big_endian: bool,
+) -> Result<TensorInfo> {
+    let overflow = || LoadError::Overflow {
+        file: file.to_owned(),
+        field: format!("extent of tensor {name:?}"),
+    };
+    let esize = t.storage.dtype.size().ok_or_else(overflow)?;
+    let n: u64 = t.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d)).ok_or_else(overflow)?;
+    let contiguous = is_c_contiguous(&t.shape, &t.stride);
+    // Elements reachable from the storage offset: 1 + Σ (dim-1)·stride.
+    let span = if n == 0 {
+        0
+    } else {
+        t.shape
+            .iter()
+            .zip(&t.stride)
+            .try_fold(1u64, |a, (&d, &s)| (d - 1).checked_mul(s).and_then(|x| a.checked_add(x)))
+            .ok_or_else(overflow)?
+    };
+    let end = t.storage_offset.checked_add(span).ok_or_else(overflow)?;
+    let storage_bytes = t.storage.numel.checked_mul(esize).ok_or_else(overflow)?;
+    if end > t.storage.numel || storage_bytes > storage.bytes() {
+        return Err(LoadError::Invalid {
+            file: file.to_owned(),
+            offset: 0,
+            field: "tensor extent",
+            reason: format!(
+                "tensor {name:?} reaches element {end} of storage {:?} ({} elements, {} bytes stored)",
+                t.storage.key,
+                t.storage.numel,
+                storage.bytes()
+            ),
+        });
+    }
+    let skip = t.storage_offset * esize;
+    let len = span * esize;
+    let data = match *storage {
+        StorageData::Range { offset, .. } => DataRef::Range { offset: offset + skip, len },
+        StorageData::Deflated { offset, compressed, uncompressed, crc32 } => DataRef::Deflated {
+            offset,
+            compressed,
+            uncompressed,
+            crc32,
+            skip,
+            len,
+        },
+    };
+    Ok(TensorInfo {
+        name,
+        dtype: t.storage.dtype,
+        shape: t.shape.clone(),
+        data,
+        layout: Layout {
+            strides: (!contiguous).then(|| t.stride.clone()),
+            big_endian: big_endian && esize > 1,
+        },
+    })
+}
+
+/// True when `stride` is the row-major stride of `shape` (dims of size 1
+/// may carry any stride, as in torch's own `is_contiguous`).
+pub fn is_c_contiguous(shape: &[u64], stride: &[u64]) -> bool {
+    let mut expected = 1u64;
+    for (&d, &s) in shape.iter().zip(stride).rev() {
+        if d != 1 && s != expected {
+            return false;
+        }
+        expected = expected.saturating_mul(d);
+    }
+    true
+}
+
+/// Runs a pickle whose persistent ids are storages, sharing one
+/// `StorageRef` per key.
+pub(crate) fn load_state_pickle<R: Read + Seek>(
+    input: &mut Input<'_, R>,
+    limits: &Limits,
+) -> Result<(Value, Vec<Rc<pickle::StorageRef>>)> {
+    let mut storages: Vec<Rc<pickle::StorageRef>> = Vec::new();
+    let v = pickle::load(input, limits, |pid| {
+        let s = pickle::storage_from_pid(pid)?;
+        if let Some(prev) = storages.iter().find(|p| p.key == s.key) {
+            if prev.dtype != s.dtype || prev.numel != s.numel {
+                return Err(format!("storage {:?} declared twice with different types", s.key));
+            }
+            return Ok(Value::Storage(prev.clone()));
+        }
+        let s = Rc::new(s);
+        storages.push(s.clone());
+        Ok(Value::Storage(s))
+    })?;
+    Ok((v, storages))
+}

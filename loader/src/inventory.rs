@@ -1,0 +1,150 @@
+//! What `inspect` returns: the same inventory type for every format.
+
+use crate::dtype::DType;
+use serde::Serialize;
+
+/// The file formats the loader reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Safetensors,
+    Gguf,
+    Npz,
+    /// PyTorch zip layout (torch >= 1.6).
+    PthZip,
+    /// PyTorch legacy layout (magic number + pickles + raw storages).
+    PthLegacy,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Safetensors => "safetensors",
+            Format::Gguf => "gguf",
+            Format::Npz => "npz",
+            Format::PthZip => "pth-zip",
+            Format::PthLegacy => "pth-legacy",
+        }
+    }
+}
+
+/// Where a tensor's bytes live in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DataRef {
+    /// Stored uncompressed at absolute file offsets `[offset, offset + len)`.
+    Range { offset: u64, len: u64 },
+    /// Inside a deflated zip member whose compressed bytes sit at
+    /// `[offset, offset + compressed)`: `skip` bytes into the inflated
+    /// stream of `uncompressed` bytes (CRC-32 `crc32`), `len` bytes long.
+    Deflated {
+        offset: u64,
+        compressed: u64,
+        uncompressed: u64,
+        crc32: u32,
+        skip: u64,
+        len: u64,
+    },
+}
+
+impl DataRef {
+    /// Length of the stored bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            DataRef::Range { len, .. } | DataRef::Deflated { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// How the stored elements map to the logical (row-major) tensor.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Layout {
+    /// Element strides, outermost first; `None` when C-contiguous.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strides: Option<Vec<u64>>,
+    /// Elements stored big-endian (NPZ `>f4`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub big_endian: bool,
+}
+
+impl Layout {
+    /// True when the stored bytes already are the canonical C-order
+    /// little-endian bytes.
+    pub fn is_canonical(&self) -> bool {
+        self.strides.is_none() && !self.big_endian
+    }
+}
+
+/// One tensor of an inventory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TensorInfo {
+    pub name: String,
+    pub dtype: DType,
+    /// Dimensions as the format's reference reader reports them: row-major
+    /// (outermost first) for safetensors, NPZ and .pth; GGUF's own order
+    /// (`ne[0]` = innermost first, as gguf-py's `ReaderTensor.shape`).
+    pub shape: Vec<u64>,
+    pub data: DataRef,
+    #[serde(skip_serializing_if = "Layout::is_canonical")]
+    pub layout: Layout,
+}
+
+impl TensorInfo {
+    /// Number of elements (product of the shape; 1 for a scalar).
+    pub fn n_elements(&self) -> u64 {
+        self.shape.iter().product()
+    }
+
+    /// Bytes of the canonical (C-order little-endian) form of the tensor.
+    pub fn byte_len(&self) -> u64 {
+        self.dtype.byte_len(self.n_elements()).unwrap_or(0)
+    }
+}
+
+/// A metadata value (GGUF key/values, safetensors `__metadata__`, …).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum MetaValue {
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Array(Vec<MetaValue>),
+}
+
+/// The result of `inspect`: everything about a file except tensor data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inventory {
+    pub format: Format,
+    /// Format version (GGUF 2/3, .pth protocol, NPY major version of the
+    /// first member, 0 where the format has none).
+    pub version: u32,
+    pub file_bytes: u64,
+    /// Bytes of header the format needed before tensor data.
+    pub header_bytes: u64,
+    pub tensors: Vec<TensorInfo>,
+    /// Key/values in file order.
+    pub metadata: Vec<(String, MetaValue)>,
+}
+
+impl Inventory {
+    /// Finds a tensor by name (linear scan; inventories are small).
+    pub fn tensor(&self, name: &str) -> Option<&TensorInfo> {
+        self.tensors.iter().find(|t| t.name == name)
+    }
+
+    /// Looks up a metadata value by key.
+    pub fn meta(&self, key: &str) -> Option<&MetaValue> {
+        self.metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Sum of all tensors' stored bytes.
+    pub fn data_bytes(&self) -> u64 {
+        self.tensors.iter().map(|t| t.data.len()).sum()
+    }
+}

@@ -1,0 +1,59 @@
+//! Caps on every count and size read from an untrusted file.
+//!
+//! Each length is checked against its cap *and* against the bytes left in the
+//! file before anything is allocated, so a hostile header cannot make the
+//! loader allocate more than the file could possibly describe.
+
+/// Limits applied by every parser. `Limits::default()` accepts every real
+/// model we know of; tighten them for a service that only loads small files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest file accepted at all. Stops a path that points at a device or
+    /// a sparse file of absurd size. Default 1 TiB.
+    pub max_file_bytes: u64,
+    /// Largest header: safetensors JSON, a GGUF metadata section, an NPY
+    /// header, a pickle. Stops memory exhaustion before any tensor is read.
+    /// Default 100 MB, the safetensors crate's own cap.
+    pub max_header_bytes: u64,
+    /// Most tensors in one file. llama.cpp guards its tensor count against
+    /// overflow; real models hold under 10^5. Default 1 000 000.
+    pub max_tensors: u64,
+    /// Most dimensions per tensor. GGUF defines 4 (GGML_MAX_DIMS); numpy
+    /// allows 64. Default 64; GGUF additionally enforces its own 4.
+    pub max_dims: u64,
+    /// Longest string (tensor name, metadata key, string value). candle uses
+    /// 2^30; real names are under 1 KiB. Default 16 MiB.
+    pub max_string_bytes: u64,
+    /// Longest metadata array (GGUF tokenizer vocabularies reach 262 144).
+    /// candle caps at 2^30. Default 2^26 (67 M).
+    pub max_array_len: u64,
+    /// Most metadata key/value pairs. Default 1 000 000.
+    pub max_metadata_entries: u64,
+    /// Deepest nesting of GGUF arrays or pickle containers. candle: 64.
+    pub max_nesting: u32,
+    /// Largest uncompressed size of one zip member (NPZ, .pth) — stops zip
+    /// bombs. Default 64 GiB.
+    pub max_member_bytes: u64,
+    /// Most zip members (NPZ, .pth). Default 1 000 000.
+    pub max_zip_members: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: 1 << 40,
+            max_header_bytes: 100_000_000,
+            max_tensors: 1_000_000,
+            max_dims: 64,
+            max_string_bytes: 16 << 20,
+            max_array_len: 1 << 26,
+            max_metadata_entries: 1_000_000,
+            max_nesting: 64,
+            max_member_bytes: 64 << 30,
+            max_zip_members: 1_000_000,
+        }
+    }
+}
+
+/// Dimensions a GGUF tensor may have (GGML_MAX_DIMS in ggml.h).
+pub const GGUF_MAX_DIMS: u64 = 4;

@@ -1,0 +1,254 @@
+//! An open model file: its inventory plus access to tensor bytes through
+//! the chosen backend.
+
+use crate::backend::{self, Backend, ReadStrategy, Storage};
+use crate::error::{LoadError, Result};
+use crate::formats;
+use crate::input::Input;
+use crate::inventory::{DataRef, Inventory, TensorInfo};
+use crate::limits::Limits;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Inspects a file held in memory (a mapping or a buffer). Costs: parsing
+/// the header only; touches no tensor pages.
+pub fn inspect_bytes(bytes: &[u8], name: &str, limits: &Limits) -> Result<Inventory> {
+    let mut input = Input::new(Cursor::new(bytes), bytes.len() as u64, name);
+    formats::inspect(&mut input, limits)
+}
+
+/// Inspects from any reader. With `buffered`, reads go through a 64 KiB
+/// `BufReader` (H05 measured this against raw reads; see the ledger).
+/// Costs: one `seek` to learn the length, then reads of the header only.
+pub fn inspect_reader<R: Read + Seek>(mut r: R, name: &str, limits: &Limits, buffered: bool) -> Result<Inventory> {
+    let len = r.seek(SeekFrom::End(0)).map_err(|e| LoadError::io(name, e))?;
+    r.seek(SeekFrom::Start(0)).map_err(|e| LoadError::io(name, e))?;
+    if buffered {
+        let mut input = Input::new(BufReader::with_capacity(backend::READER_BUFFER_BYTES, r), len, name);
+        formats::inspect(&mut input, limits)
+    } else {
+        let mut input = Input::new(r, len, name);
+        formats::inspect(&mut input, limits)
+    }
+}
+
+/// Inspects a file by path with the given backend.
+pub fn inspect_path(path: &Path, backend: Backend, limits: &Limits) -> Result<Inventory> {
+    Ok(Model::open(path, backend, limits)?.inventory)
+}
+
+/// An open model file.
+pub struct Model {
+    name: String,
+    path: PathBuf,
+    backend: Backend,
+    inventory: Inventory,
+    storage: Storage,
+    index: HashMap<String, usize>,
+    read_strategy: ReadStrategy,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("path", &self.path)
+            .field("backend", &self.backend)
+            .field("tensors", &self.inventory.tensors.len())
+            .finish()
+    }
+}
+
+impl Model {
+    /// Opens and inspects `path`. Refuses non-regular files and files over
+    /// `limits.max_file_bytes` before reading anything.
+    pub fn open(path: &Path, backend: Backend, limits: &Limits) -> Result<Model> {
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|e| LoadError::io(&name, e))?;
+        let meta = file.metadata().map_err(|e| LoadError::io(&name, e))?;
+        if !meta.is_file() {
+            return Err(LoadError::PathRefused {
+                path: path.to_owned(),
+                reason: "not a regular file".into(),
+            });
+        }
+        if meta.len() > limits.max_file_bytes {
+            return Err(LoadError::LimitExceeded {
+                file: name,
+                offset: 0,
+                field: "file size",
+                found: meta.len(),
+                limit: limits.max_file_bytes,
+            });
+        }
+        let (inventory, storage) = match backend {
+            Backend::Mmap => {
+                let m = backend::map(&file, &name)?;
+                (inspect_bytes(&m, &name, limits)?, Storage::Mapped(m))
+            }
+            Backend::WholeRead => {
+                let mut v = Vec::with_capacity(meta.len() as usize);
+                (&file).read_to_end(&mut v).map_err(|e| LoadError::io(&name, e))?;
+                (inspect_bytes(&v, &name, limits)?, Storage::Owned(v))
+            }
+            Backend::Reader { buffered } => (inspect_reader(&file, &name, limits, buffered)?, Storage::File(file)),
+        };
+        Ok(Model::from_parts(name, path.to_owned(), backend, inventory, storage))
+    }
+
+    fn from_parts(name: String, path: PathBuf, backend: Backend, inventory: Inventory, storage: Storage) -> Model {
+        let index = inventory.tensors.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
+        Model {
+            name,
+            path,
+            backend,
+            inventory,
+            storage,
+            index,
+            read_strategy: ReadStrategy::default(),
+        }
+    }
+
+    /// Chooses how the reader backend fills tensor buffers (H01).
+    pub fn with_read_strategy(mut self, how: ReadStrategy) -> Model {
+        self.read_strategy = how;
+        self
+    }
+
+    pub fn inventory(&self) -> &Inventory {
+        &self.inventory
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Name used in error messages (the path as given).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The whole file, when the backend holds it in memory.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.storage.as_slice()
+    }
+
+    pub fn info(&self, name: &str) -> Result<&TensorInfo> {
+        self.index
+            .get(name)
+            .map(|&i| &self.inventory.tensors[i])
+            .ok_or_else(|| LoadError::TensorNotFound {
+                file: self.name.clone(),
+                name: name.to_owned(),
+            })
+    }
+
+    /// The tensor's bytes exactly as stored (after inflating a compressed
+    /// member): borrowed from the mapping or buffer when possible, else owned.
+    /// Cost: mmap — none until the pages are touched; reader — one `pread`
+    /// of the tensor's length into a new buffer.
+    pub fn raw_bytes(&self, name: &str) -> Result<Cow<'_, [u8]>> {
+        let t = self.info(name)?;
+        self.raw_bytes_of(t)
+    }
+
+    /// As [`Model::raw_bytes`], for an inventory entry of this model.
+    pub fn raw_bytes_of(&self, t: &TensorInfo) -> Result<Cow<'_, [u8]>> {
+        match t.data {
+            DataRef::Range { offset, len } => match self.storage.as_slice() {
+                Some(s) => Ok(Cow::Borrowed(backend::slice_range(s, &self.name, offset, len)?)),
+                None => Ok(Cow::Owned(self.storage.read_at(&self.name, offset, len, self.read_strategy)?)),
+            },
+            DataRef::Deflated { offset, compressed, uncompressed, crc32, skip, len } => {
+                let raw = match self.storage.as_slice() {
+                    Some(s) => Cow::Borrowed(backend::slice_range(s, &self.name, offset, compressed)?),
+                    None => Cow::Owned(self.storage.read_at(&self.name, offset, compressed, self.read_strategy)?),
+                };
+                let mut full = formats::zip::inflate(&self.name, offset, &raw, uncompressed, crc32)?;
+                let end = skip.checked_add(len).filter(|&e| e <= full.len() as u64).ok_or_else(|| LoadError::Truncated {
+                    file: self.name.clone(),
+                    offset,
+                    field: "inflated tensor data",
+                    needed: skip.saturating_add(len),
+                    available: full.len() as u64,
+                })?;
+                full.truncate(end as usize);
+                full.drain(..skip as usize);
+                Ok(Cow::Owned(full))
+            }
+        }
+    }
+
+    /// The tensor's canonical bytes: row-major, little-endian. Borrowed
+    /// when the stored form already is canonical; otherwise a gathered and/or
+    /// byte-swapped copy.
+    pub fn tensor_bytes(&self, name: &str) -> Result<Cow<'_, [u8]>> {
+        let t = self.info(name)?;
+        self.tensor_bytes_of(t)
+    }
+
+    /// As [`Model::tensor_bytes`], for an inventory entry of this model.
+    pub fn tensor_bytes_of(&self, t: &TensorInfo) -> Result<Cow<'_, [u8]>> {
+        let raw = self.raw_bytes_of(t)?;
+        canonicalize(&self.name, t, raw)
+    }
+}
+
+/// Turns stored bytes into canonical row-major little-endian bytes.
+pub fn canonicalize<'a>(file: &str, t: &TensorInfo, raw: Cow<'a, [u8]>) -> Result<Cow<'a, [u8]>> {
+    if t.layout.is_canonical() {
+        return Ok(raw);
+    }
+    let esize = t.dtype.size().ok_or_else(|| LoadError::Unsupported {
+        file: file.to_owned(),
+        what: "layout",
+        found: format!("strided or big-endian block-quantized tensor {:?}", t.name),
+    })? as usize;
+    let mut out = match &t.layout.strides {
+        Some(strides) => gather(&raw, esize, &t.shape, strides),
+        None => raw.into_owned(),
+    };
+    if t.layout.big_endian && esize > 1 {
+        // Complex numbers swap each of their two halves.
+        let unit = if matches!(t.dtype, crate::DType::C64 | crate::DType::C128) { esize / 2 } else { esize };
+        for e in out.chunks_exact_mut(unit) {
+            e.reverse();
+        }
+    }
+    Ok(Cow::Owned(out))
+}
+
+/// Copies a strided tensor into row-major order. `src` starts at the
+/// tensor's first element; callers have checked that every index it can
+/// reach lies inside `src`.
+fn gather(src: &[u8], esize: usize, shape: &[u64], strides: &[u64]) -> Vec<u8> {
+    let n: u64 = shape.iter().product();
+    let mut out = Vec::with_capacity(n as usize * esize);
+    if n == 0 {
+        return out;
+    }
+    let mut idx = vec![0u64; shape.len()];
+    loop {
+        let off: u64 = idx.iter().zip(strides).map(|(i, s)| i * s).sum::<u64>() * esize as u64;
+        out.extend_from_slice(&src[off as usize..off as usize + esize]);
+        // Odometer increment, innermost dimension fastest.
+        let mut d = shape.len();
+        loop {
+            if d == 0 {
+                return out;
+            }
+            d -= 1;
+            idx[d] += 1;
+            if idx[d] < shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}
