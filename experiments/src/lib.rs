@@ -1,0 +1,2 @@
+//! One module per recorded hypothesis (catalog: `../shared/HYPOTHESES.md`).
+#![forbid(unsafe_code)]
