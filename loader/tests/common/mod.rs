@@ -1,0 +1,55 @@
+//! Shared by the integration tests: the fixture store, and honest skipping.
+#![allow(dead_code)]
+
+use fixtures::{Fixture, Golden, Store};
+use std::path::PathBuf;
+
+pub fn store() -> Store {
+    Store::open_default().expect("fixtures/manifest.toml parses")
+}
+
+/// A fixture that is present, with its golden when one is expected.
+pub struct Ready {
+    pub fixture: Fixture,
+    pub path: PathBuf,
+    pub golden: Option<Golden>,
+}
+
+/// Collects the fixtures matching `pred`. Missing ones are reported as
+/// skipped on stderr; under CI (`CI=true`) a missing fixture fails the test,
+/// because `.ci/run` fetches every fixture first.
+pub fn ready(store: &Store, what: &str, pred: impl Fn(&Fixture) -> bool) -> Vec<Ready> {
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for f in store.manifest.fixtures.iter().filter(|f| pred(f)) {
+        match store.path(&f.name) {
+            None => skipped.push(format!("{}: file not in the cache (run `lab fixtures`)", f.name)),
+            Some(path) => {
+                let golden = store.golden(&f.name);
+                let needs_golden = !f.must_be_refused() && f.format != "json";
+                if needs_golden && golden.is_none() {
+                    skipped.push(format!("{}: no golden (run `lab fixtures`)", f.name));
+                    continue;
+                }
+                out.push(Ready {
+                    fixture: f.clone(),
+                    path,
+                    golden,
+                });
+            }
+        }
+    }
+    eprintln!("{what}: {} fixtures checked, {} skipped", out.len(), skipped.len());
+    for s in &skipped {
+        eprintln!("  SKIPPED {s}");
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        assert!(skipped.is_empty(), "{what}: fixtures missing under CI: {skipped:?}");
+    }
+    out
+}
+
+pub fn sha256_hex(b: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
