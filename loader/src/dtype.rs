@@ -104,7 +104,7 @@ impl DType {
     /// count is not a whole number of blocks or the product overflows.
     pub fn byte_len(self, n_elements: u64) -> Option<u64> {
         let (block, bytes) = self.block();
-        if n_elements % block != 0 {
+        if !n_elements.is_multiple_of(block) {
             return None;
         }
         (n_elements / block).checked_mul(bytes)

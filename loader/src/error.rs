@@ -62,11 +62,7 @@ pub enum LoadError {
 
     /// The restricted pickle interpreter refused an opcode or a global.
     #[error("{file}: pickle refused at offset {offset}: {reason}")]
-    PickleRefused {
-        file: String,
-        offset: u64,
-        reason: String,
-    },
+    PickleRefused { file: String, offset: u64, reason: String },
 
     /// The file is none of the supported formats.
     #[error("{file}: not a safetensors, GGUF, NPZ or PyTorch file (first bytes {magic})")]

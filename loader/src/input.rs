@@ -19,12 +19,7 @@ pub struct Input<'f, R> {
 impl<'f, R: Read + Seek> Input<'f, R> {
     /// `r` must be positioned at offset 0 of a stream of `len` bytes.
     pub fn new(r: R, len: u64, file: &'f str) -> Self {
-        Input {
-            r,
-            pos: 0,
-            len,
-            file,
-        }
+        Input { r, pos: 0, len, file }
     }
 
     pub fn pos(&self) -> u64 {
@@ -33,6 +28,10 @@ impl<'f, R: Read + Seek> Input<'f, R> {
 
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     pub fn remaining(&self) -> u64 {
@@ -59,7 +58,9 @@ impl<'f, R: Read + Seek> Input<'f, R> {
 
     pub fn read_exact(&mut self, buf: &mut [u8], field: &'static str) -> Result<()> {
         self.need(buf.len() as u64, field)?;
-        self.r.read_exact(buf).map_err(|e| self.io_err(e, field, buf.len() as u64))?;
+        self.r
+            .read_exact(buf)
+            .map_err(|e| self.io_err(e, field, buf.len() as u64))?;
         self.pos += buf.len() as u64;
         Ok(())
     }
@@ -133,7 +134,9 @@ impl<'f, R: Read + Seek> Input<'f, R> {
         if pos >= self.pos {
             return self.skip(pos - self.pos, field);
         }
-        self.r.seek(SeekFrom::Start(pos)).map_err(|e| LoadError::io(self.file, e))?;
+        self.r
+            .seek(SeekFrom::Start(pos))
+            .map_err(|e| LoadError::io(self.file, e))?;
         self.pos = pos;
         Ok(())
     }
@@ -167,5 +170,4 @@ impl<'f, R: Read + Seek> Input<'f, R> {
             field: field.to_owned(),
         }
     }
-
 }

@@ -98,8 +98,25 @@ impl Model {
         Ok(Model::from_parts(name, path.to_owned(), backend, inventory, storage))
     }
 
+    /// Opens a file already in memory (the whole-read backend without the read).
+    pub fn from_bytes(bytes: Vec<u8>, name: &str, limits: &Limits) -> Result<Model> {
+        let inventory = inspect_bytes(&bytes, name, limits)?;
+        Ok(Model::from_parts(
+            name.to_owned(),
+            PathBuf::from(name),
+            Backend::WholeRead,
+            inventory,
+            Storage::Owned(bytes),
+        ))
+    }
+
     fn from_parts(name: String, path: PathBuf, backend: Backend, inventory: Inventory, storage: Storage) -> Model {
-        let index = inventory.tensors.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
+        let index = inventory
+            .tensors
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.clone(), i))
+            .collect();
         Model {
             name,
             path,
@@ -163,21 +180,39 @@ impl Model {
         match t.data {
             DataRef::Range { offset, len } => match self.storage.as_slice() {
                 Some(s) => Ok(Cow::Borrowed(backend::slice_range(s, &self.name, offset, len)?)),
-                None => Ok(Cow::Owned(self.storage.read_at(&self.name, offset, len, self.read_strategy)?)),
+                None => Ok(Cow::Owned(self.storage.read_at(
+                    &self.name,
+                    offset,
+                    len,
+                    self.read_strategy,
+                )?)),
             },
-            DataRef::Deflated { offset, compressed, uncompressed, crc32, skip, len } => {
+            DataRef::Deflated {
+                offset,
+                compressed,
+                uncompressed,
+                crc32,
+                skip,
+                len,
+            } => {
                 let raw = match self.storage.as_slice() {
                     Some(s) => Cow::Borrowed(backend::slice_range(s, &self.name, offset, compressed)?),
-                    None => Cow::Owned(self.storage.read_at(&self.name, offset, compressed, self.read_strategy)?),
+                    None => Cow::Owned(
+                        self.storage
+                            .read_at(&self.name, offset, compressed, self.read_strategy)?,
+                    ),
                 };
                 let mut full = formats::zip::inflate(&self.name, offset, &raw, uncompressed, crc32)?;
-                let end = skip.checked_add(len).filter(|&e| e <= full.len() as u64).ok_or_else(|| LoadError::Truncated {
-                    file: self.name.clone(),
-                    offset,
-                    field: "inflated tensor data",
-                    needed: skip.saturating_add(len),
-                    available: full.len() as u64,
-                })?;
+                let end = skip
+                    .checked_add(len)
+                    .filter(|&e| e <= full.len() as u64)
+                    .ok_or_else(|| LoadError::Truncated {
+                        file: self.name.clone(),
+                        offset,
+                        field: "inflated tensor data",
+                        needed: skip.saturating_add(len),
+                        available: full.len() as u64,
+                    })?;
                 full.truncate(end as usize);
                 full.drain(..skip as usize);
                 Ok(Cow::Owned(full))
@@ -216,7 +251,11 @@ pub fn canonicalize<'a>(file: &str, t: &TensorInfo, raw: Cow<'a, [u8]>) -> Resul
     };
     if t.layout.big_endian && esize > 1 {
         // Complex numbers swap each of their two halves.
-        let unit = if matches!(t.dtype, crate::DType::C64 | crate::DType::C128) { esize / 2 } else { esize };
+        let unit = if matches!(t.dtype, crate::DType::C64 | crate::DType::C128) {
+            esize / 2
+        } else {
+            esize
+        };
         for e in out.chunks_exact_mut(unit) {
             e.reverse();
         }

@@ -24,11 +24,19 @@ pub fn resolve_in_root(root: &Path, rel: &Path, max_file_bytes: u64) -> Result<P
             Component::RootDir | Component::Prefix(_) => return Err(refuse("is absolute")),
         }
     }
-    let root = root.canonicalize().map_err(|e| LoadError::io(root.display().to_string(), e))?;
+    let root = root
+        .canonicalize()
+        .map_err(|e| LoadError::io(root.display().to_string(), e))?;
     let full = root.join(rel);
-    let real = full.canonicalize().map_err(|e| LoadError::io(full.display().to_string(), e))?;
+    let real = full
+        .canonicalize()
+        .map_err(|e| LoadError::io(full.display().to_string(), e))?;
     if !real.starts_with(&root) {
-        return Err(refuse(&format!("resolves to {} outside the root {}", real.display(), root.display())));
+        return Err(refuse(&format!(
+            "resolves to {} outside the root {}",
+            real.display(),
+            root.display()
+        )));
     }
     let meta = std::fs::metadata(&real).map_err(|e| LoadError::io(real.display().to_string(), e))?;
     if !meta.is_file() {

@@ -138,7 +138,11 @@ pub fn verify_manifest(root: &Path, entries: &[ManifestEntry], max_file_bytes: u
                         .map_err(|err| LoadError::io(&name, err))
                         .and_then(|f| sha256_reader(f, &name));
                     match r {
-                        Err(err) => FileVerdict { file: p, bytes: 0, result: Err(err) },
+                        Err(err) => FileVerdict {
+                            file: p,
+                            bytes: 0,
+                            result: Err(err),
+                        },
                         Ok((actual, bytes)) => {
                             let result = if actual == e.sha256 {
                                 Ok(())
@@ -164,8 +168,14 @@ mod tests {
 
     #[test]
     fn known_digests() {
-        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]
@@ -179,6 +189,10 @@ mod tests {
         assert_eq!(m[1].file, "b c.bin");
         assert!(m[1].sha256.starts_with("ba78"));
         assert!(parse_manifest("zz  a\n", "SUMS").is_err());
-        assert!(parse_manifest("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n", "SUMS").is_err());
+        assert!(parse_manifest(
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+            "SUMS"
+        )
+        .is_err());
     }
 }

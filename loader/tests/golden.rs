@@ -15,7 +15,11 @@ fn every_fixture_matches_its_golden_through_every_backend() {
     for r in &fixtures {
         let golden = r.golden.as_ref().expect("ready() returns goldens");
         // The 256 MiB and 1 GiB sweeps go through mmap only, to keep the suite fast.
-        let backends: &[Backend] = if r.fixture.has_tag("large") { &[Backend::Mmap] } else { &Backend::ALL };
+        let backends: &[Backend] = if r.fixture.has_tag("large") {
+            &[Backend::Mmap]
+        } else {
+            &Backend::ALL
+        };
         for &backend in backends {
             let m = Model::open(&r.path, backend, &limits)
                 .unwrap_or_else(|e| panic!("{} via {}: {e}", r.fixture.name, backend.name()));
@@ -32,11 +36,22 @@ fn every_fixture_matches_its_golden_through_every_backend() {
                 assert_eq!(t.shape, g.shape, "{ctx}: shape");
                 assert_eq!(t.byte_len(), g.bytes, "{ctx}: byte length");
                 if let Some(off) = g.offset {
-                    assert_eq!(t.data, loader::DataRef::Range { offset: off, len: g.bytes }, "{ctx}: offset");
+                    assert_eq!(
+                        t.data,
+                        loader::DataRef::Range {
+                            offset: off,
+                            len: g.bytes
+                        },
+                        "{ctx}: offset"
+                    );
                 }
                 let bytes = m.tensor_bytes(&g.name).unwrap_or_else(|e| panic!("{ctx}: {e}"));
                 assert_eq!(bytes.len() as u64, g.bytes, "{ctx}: bytes read");
-                assert_eq!(common::sha256_hex(&bytes), g.sha256, "{ctx}: sha256 of the tensor bytes");
+                assert_eq!(
+                    common::sha256_hex(&bytes),
+                    g.sha256,
+                    "{ctx}: sha256 of the tensor bytes"
+                );
             }
         }
     }
@@ -63,9 +78,17 @@ fn gguf_metadata_matches_gguf_py() {
     for r in common::ready(&store, "gguf metadata", |f| f.format == "gguf" && !f.must_be_refused()) {
         let inv = loader::inspect_path(&r.path, Backend::Mmap, &Limits::default()).unwrap();
         let golden = r.golden.unwrap();
-        assert_eq!(inv.metadata.len(), golden.metadata.len(), "{}: key count", r.fixture.name);
+        assert_eq!(
+            inv.metadata.len(),
+            golden.metadata.len(),
+            "{}: key count",
+            r.fixture.name
+        );
         for (k, v) in &inv.metadata {
-            let g = golden.metadata.get(k).unwrap_or_else(|| panic!("{}: key {k} not in golden", r.fixture.name));
+            let g = golden
+                .metadata
+                .get(k)
+                .unwrap_or_else(|| panic!("{}: key {k} not in golden", r.fixture.name));
             match v {
                 loader::MetaValue::Array(a) => assert_eq!(g["array_len"], a.len(), "{}: {k}", r.fixture.name),
                 loader::MetaValue::Float(x) => assert_eq!(g.as_f64(), Some(*x), "{}: {k}", r.fixture.name),
@@ -78,15 +101,23 @@ fn gguf_metadata_matches_gguf_py() {
 #[test]
 fn the_reference_safetensors_crate_agrees_on_every_safetensors_fixture() {
     let store = common::store();
-    for r in common::ready(&store, "safetensors crate", |f| f.format == "safetensors" && !f.has_tag("large")) {
+    for r in common::ready(&store, "safetensors crate", |f| {
+        f.format == "safetensors" && !f.has_tag("large")
+    }) {
         let bytes = std::fs::read(&r.path).unwrap();
         let theirs = safetensors::SafeTensors::deserialize(&bytes).unwrap();
         let ours = loader::inspect_bytes(&bytes, &r.fixture.name, &Limits::default()).unwrap();
         assert_eq!(theirs.len(), ours.tensors.len());
         for (name, view) in theirs.tensors() {
             let t = ours.tensor(&name).unwrap();
-            assert_eq!(t.shape, view.shape().iter().map(|&d| d as u64).collect::<Vec<_>>(), "{name}");
-            let loader::DataRef::Range { offset, len } = t.data else { panic!("safetensors is never compressed") };
+            assert_eq!(
+                t.shape,
+                view.shape().iter().map(|&d| d as u64).collect::<Vec<_>>(),
+                "{name}"
+            );
+            let loader::DataRef::Range { offset, len } = t.data else {
+                panic!("safetensors is never compressed")
+            };
             assert_eq!(&bytes[offset as usize..(offset + len) as usize], view.data(), "{name}");
         }
     }
@@ -98,9 +129,16 @@ fn real_world_corrupted_files_are_refused_by_every_backend() {
     let corrupt = common::ready(&store, "corrupt", |f| f.must_be_refused());
     for r in &corrupt {
         for backend in Backend::ALL {
-            let e = Model::open(&r.path, backend, &Limits::default())
-                .expect_err(&format!("{} must be refused via {}", r.fixture.name, backend.name()));
-            assert!(matches!(e.kind(), "invalid" | "truncated" | "limit"), "{}: {e}", r.fixture.name);
+            let e = Model::open(&r.path, backend, &Limits::default()).expect_err(&format!(
+                "{} must be refused via {}",
+                r.fixture.name,
+                backend.name()
+            ));
+            assert!(
+                matches!(e.kind(), "invalid" | "truncated" | "limit"),
+                "{}: {e}",
+                r.fixture.name
+            );
         }
     }
 }

@@ -6,7 +6,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "lab", version, about = "loadlab: A/B experiments on the loading of ML model files")]
+#[command(
+    name = "lab",
+    version,
+    about = "loadlab: A/B experiments on the loading of ML model files"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

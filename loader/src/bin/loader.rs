@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "loader", version, about = "Inspect, verify and export tensors of safetensors, GGUF, NPZ and PyTorch files")]
+#[command(
+    name = "loader",
+    version,
+    about = "Inspect, verify and export tensors of safetensors, GGUF, NPZ and PyTorch files"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -69,7 +73,12 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let limits = Limits::default();
     match cli.cmd {
-        Cmd::Inspect { file, json, metadata, backend } => {
+        Cmd::Inspect {
+            file,
+            json,
+            metadata,
+            backend,
+        } => {
             let m = Model::open(&file, backend.into(), &limits)?;
             let inv = m.inventory();
             if json {
@@ -93,17 +102,30 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 } else if let loader::MetaValue::Array(a) = v {
                     println!("  {k} = [{} items]", a.len());
                 } else {
-                    println!("  {k} = {}…", &text[..text.char_indices().nth(77).map_or(text.len(), |(i, _)| i)]);
+                    println!(
+                        "  {k} = {}…",
+                        &text[..text.char_indices().nth(77).map_or(text.len(), |(i, _)| i)]
+                    );
                 }
             }
             let w = inv.tensors.iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
-            println!("{:w$}  {:8}  {:20}  {:>12}  {:>12}", "name", "dtype", "shape", "offset", "bytes");
+            println!(
+                "{:w$}  {:8}  {:20}  {:>12}  {:>12}",
+                "name", "dtype", "shape", "offset", "bytes"
+            );
             for t in &inv.tensors {
                 let off = match t.data {
                     loader::DataRef::Range { offset, .. } => offset.to_string(),
                     loader::DataRef::Deflated { .. } => "deflated".into(),
                 };
-                println!("{:w$}  {:8}  {:20}  {:>12}  {:>12}", t.name, t.dtype.name(), format!("{:?}", t.shape), off, t.data.len());
+                println!(
+                    "{:w$}  {:8}  {:20}  {:>12}  {:>12}",
+                    t.name,
+                    t.dtype.name(),
+                    format!("{:?}", t.shape),
+                    off,
+                    t.data.len()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -113,7 +135,12 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 loader::verify::verify_sha256(&path, &hex)?;
                 let bytes = std::fs::metadata(&path)?.len();
                 let s = t.elapsed().as_secs_f64();
-                println!("OK {} ({} bytes, {:.0} MB/s)", path.display(), bytes, bytes as f64 / s / 1e6);
+                println!(
+                    "OK {} ({} bytes, {:.0} MB/s)",
+                    path.display(),
+                    bytes,
+                    bytes as f64 / s / 1e6
+                );
                 Ok(ExitCode::SUCCESS)
             }
             (None, Some(man)) => {
@@ -134,7 +161,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     }
                 }
                 let s = t.elapsed().as_secs_f64();
-                println!("{} files, {} failed, {} bytes, {:.0} MB/s", verdicts.len(), bad, total, total as f64 / s / 1e6);
+                println!(
+                    "{} files, {} failed, {} bytes, {:.0} MB/s",
+                    verdicts.len(),
+                    bad,
+                    total,
+                    total as f64 / s / 1e6
+                );
                 Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
             }
             _ => Err("give either --sha256 HEX or --manifest SHA256SUMS".into()),

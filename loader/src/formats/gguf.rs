@@ -139,7 +139,9 @@ impl<R: Read + Seek> Parser<'_, '_, R> {
 
     fn array(&mut self, depth: u32) -> Result<MetaValue> {
         if depth > self.limits.max_nesting {
-            return Err(self.input.limit("array nesting", u64::from(depth), u64::from(self.limits.max_nesting)));
+            return Err(self
+                .input
+                .limit("array nesting", u64::from(depth), u64::from(self.limits.max_nesting)));
         }
         let t = self.value_type("array element type")?;
         let n = self.input.u64("array length")?;
@@ -209,7 +211,13 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         if key == "general.alignment" {
             alignment = match v {
                 MetaValue::UInt(a) if t == ValueType::U32 && a != 0 && a.is_power_of_two() => a,
-                _ => return Err(p.input.invalid_at(at, "general.alignment", format!("{v:?} is not a non-zero power of two u32"))),
+                _ => {
+                    return Err(p.input.invalid_at(
+                        at,
+                        "general.alignment",
+                        format!("{v:?} is not a non-zero power of two u32"),
+                    ))
+                }
             };
         }
         if !keys.insert(key.clone()) {
@@ -226,7 +234,9 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         let name = p.string("tensor name")?;
         let n_dims = u64::from(p.input.u32("tensor n_dims")?);
         if n_dims > GGUF_MAX_DIMS.min(limits.max_dims) {
-            return Err(p.input.limit("tensor n_dims", n_dims, GGUF_MAX_DIMS.min(limits.max_dims)));
+            return Err(p
+                .input
+                .limit("tensor n_dims", n_dims, GGUF_MAX_DIMS.min(limits.max_dims)));
         }
         let mut shape = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
@@ -234,8 +244,13 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         }
         let type_at = p.input.pos();
         let type_id = p.input.u32("tensor type")?;
-        let ty = GgmlType::from_id(type_id)
-            .ok_or_else(|| p.input.invalid_at(type_at, "tensor type", format!("unknown ggml type {type_id} for {name:?}")))?;
+        let ty = GgmlType::from_id(type_id).ok_or_else(|| {
+            p.input.invalid_at(
+                type_at,
+                "tensor type",
+                format!("unknown ggml type {type_id} for {name:?}"),
+            )
+        })?;
         let offset = p.input.u64("tensor data offset")?;
         let n_elem = shape
             .iter()
@@ -244,16 +259,30 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
             .ok_or_else(|| p.input.overflow(&format!("element count of {name:?}")))?;
         let (block, _) = ty.block();
         if shape.first().is_some_and(|d0| d0 % block != 0) {
-            return Err(p.input.invalid_at(at, "tensor shape", format!("{name:?}: first dimension {} is not a multiple of the {} block size {block}", shape[0], ty.name())));
+            return Err(p.input.invalid_at(
+                at,
+                "tensor shape",
+                format!(
+                    "{name:?}: first dimension {} is not a multiple of the {} block size {block}",
+                    shape[0],
+                    ty.name()
+                ),
+            ));
         }
         let len = dtype_of_ggml(ty)
             .byte_len(n_elem)
             .ok_or_else(|| p.input.overflow(&format!("byte length of {name:?}")))?;
         if offset % alignment != 0 {
-            return Err(p.input.invalid_at(at, "tensor data offset", format!("{name:?}: {offset} is not a multiple of the alignment {alignment}")));
+            return Err(p.input.invalid_at(
+                at,
+                "tensor data offset",
+                format!("{name:?}: {offset} is not a multiple of the alignment {alignment}"),
+            ));
         }
         if !names.insert(name.clone()) {
-            return Err(p.input.invalid_at(at, "tensor name", format!("duplicate tensor {name:?}")));
+            return Err(p
+                .input
+                .invalid_at(at, "tensor name", format!("duplicate tensor {name:?}")));
         }
         rel.push((offset, len));
         tensors.push(TensorInfo {
@@ -276,7 +305,11 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     let mut prev_end = 0u64;
     for &(off, len) in &rel {
         if off < prev_end {
-            return Err(input.invalid_at(header_end, "tensor data offset", format!("tensor data at relative offset {off} overlaps the previous tensor ending at {prev_end}")));
+            return Err(input.invalid_at(
+                header_end,
+                "tensor data offset",
+                format!("tensor data at relative offset {off} overlaps the previous tensor ending at {prev_end}"),
+            ));
         }
         prev_end = off.checked_add(len).ok_or_else(|| input.overflow("tensor data end"))?;
     }

@@ -47,7 +47,9 @@ pub fn parse_header(b: &[u8], max_header: u64, max_dims: u64) -> Result<NpyHeade
         v => return Err(NpyError::Unsupported(format!("npy format version {v}.{}", b[7]))),
     };
     if hlen > max_header {
-        return Err(NpyError::Invalid(format!("header of {hlen} bytes exceeds the limit {max_header}")));
+        return Err(NpyError::Invalid(format!(
+            "header of {hlen} bytes exceeds the limit {max_header}"
+        )));
     }
     let start = 8 + len_bytes;
     let end = start as u64 + hlen;
@@ -65,10 +67,15 @@ pub fn parse_header(b: &[u8], max_header: u64, max_dims: u64) -> Result<NpyHeade
     };
     let dict = parse_dict(text)?;
     let descr = dict.descr.ok_or_else(|| NpyError::Invalid("no 'descr' key".into()))?;
-    let fortran_order = dict.fortran.ok_or_else(|| NpyError::Invalid("no 'fortran_order' key".into()))?;
+    let fortran_order = dict
+        .fortran
+        .ok_or_else(|| NpyError::Invalid("no 'fortran_order' key".into()))?;
     let shape = dict.shape.ok_or_else(|| NpyError::Invalid("no 'shape' key".into()))?;
     if shape.len() as u64 > max_dims {
-        return Err(NpyError::Invalid(format!("{} dimensions exceed the limit {max_dims}", shape.len())));
+        return Err(NpyError::Invalid(format!(
+            "{} dimensions exceed the limit {max_dims}",
+            shape.len()
+        )));
     }
     let (dtype, big_endian) = parse_descr(&descr)?;
     Ok(NpyHeader {
@@ -109,7 +116,9 @@ fn parse_descr(d: &str) -> Result<(DType, bool), NpyError> {
         "c8" => DType::C64,
         "c16" => DType::C128,
         c if c.starts_with('O') => {
-            return Err(NpyError::Unsupported("object array (pickled Python objects) refused".into()))
+            return Err(NpyError::Unsupported(
+                "object array (pickled Python objects) refused".into(),
+            ))
         }
         _ => return Err(NpyError::Unsupported(format!("dtype {d:?}"))),
     };
@@ -260,20 +269,43 @@ mod tests {
 
     #[test]
     fn parses_numpy_dicts() {
-        let h = parse_header(&header("{'descr': '>i8', 'fortran_order': True, 'shape': (3, 4), }"), 1 << 20, 64).unwrap();
+        let h = parse_header(
+            &header("{'descr': '>i8', 'fortran_order': True, 'shape': (3, 4), }"),
+            1 << 20,
+            64,
+        )
+        .unwrap();
         assert_eq!((h.dtype, h.big_endian, h.fortran_order), (DType::I64, true, true));
         assert_eq!(h.shape, vec![3, 4]);
-        let h = parse_header(&header("{'descr': '<f4', 'fortran_order': False, 'shape': (), }"), 1 << 20, 64).unwrap();
+        let h = parse_header(
+            &header("{'descr': '<f4', 'fortran_order': False, 'shape': (), }"),
+            1 << 20,
+            64,
+        )
+        .unwrap();
         assert!(h.shape.is_empty());
-        let h = parse_header(&header("{'descr': '|u1', 'fortran_order': False, 'shape': (7,), }"), 1 << 20, 64).unwrap();
+        let h = parse_header(
+            &header("{'descr': '|u1', 'fortran_order': False, 'shape': (7,), }"),
+            1 << 20,
+            64,
+        )
+        .unwrap();
         assert_eq!(h.shape, vec![7]);
     }
 
     #[test]
     fn refuses_object_and_structured_arrays() {
-        let e = parse_header(&header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }"), 1 << 20, 64);
+        let e = parse_header(
+            &header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }"),
+            1 << 20,
+            64,
+        );
         assert!(matches!(e, Err(NpyError::Unsupported(m)) if m.contains("object")));
-        let e = parse_header(&header("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }"), 1 << 20, 64);
+        let e = parse_header(
+            &header("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }"),
+            1 << 20,
+            64,
+        );
         assert!(matches!(e, Err(NpyError::Unsupported(_))));
     }
 

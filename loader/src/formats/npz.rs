@@ -41,7 +41,9 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: &[zip::Entry], lim
                         available: e.uncompressed,
                     })
                 }
-                Err(NpyError::Invalid(m)) => return Err(input.invalid_at(start, "npy header", format!("{}: {m}", e.name))),
+                Err(NpyError::Invalid(m)) => {
+                    return Err(input.invalid_at(start, "npy header", format!("{}: {m}", e.name)))
+                }
                 Err(NpyError::Unsupported(m)) => {
                     return Err(LoadError::Unsupported {
                         file: input.file().to_owned(),
@@ -63,10 +65,20 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: &[zip::Entry], lim
             .byte_len(n_elem)
             .ok_or_else(|| input.overflow(&format!("byte length of {}", e.name)))?;
         if h.data_offset.checked_add(len) != Some(e.uncompressed) {
-            return Err(input.invalid_at(start, "npy data", format!("{}: {} {:?} needs {len} bytes after a {}-byte header, member holds {}", e.name, h.dtype, h.shape, h.data_offset, e.uncompressed)));
+            return Err(input.invalid_at(
+                start,
+                "npy data",
+                format!(
+                    "{}: {} {:?} needs {len} bytes after a {}-byte header, member holds {}",
+                    e.name, h.dtype, h.shape, h.data_offset, e.uncompressed
+                ),
+            ));
         }
         let data = match e.method {
-            Method::Stored => DataRef::Range { offset: start + h.data_offset, len },
+            Method::Stored => DataRef::Range {
+                offset: start + h.data_offset,
+                len,
+            },
             Method::Deflated => DataRef::Deflated {
                 offset: start,
                 compressed: e.compressed,

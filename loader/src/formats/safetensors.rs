@@ -41,8 +41,8 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     }
     let text = std::str::from_utf8(&header)
         .map_err(|e| input.invalid_at(8 + e.valid_up_to() as u64, "safetensors header", "not UTF-8"))?;
-    let entries: BTreeMap<String, Entry> = serde_json::from_str(text)
-        .map_err(|e| input.invalid_at(8, "safetensors header", format!("JSON: {e}")))?;
+    let entries: BTreeMap<String, Entry> =
+        serde_json::from_str(text).map_err(|e| input.invalid_at(8, "safetensors header", format!("JSON: {e}")))?;
     let n_tensors = entries.len() as u64 - u64::from(entries.contains_key("__metadata__"));
     if n_tensors > limits.max_tensors {
         return Err(input.limit("tensor count", n_tensors, limits.max_tensors));
@@ -61,7 +61,14 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
             (_, Entry::Metadata(_)) => {
                 return Err(input.invalid_at(8, "tensor entry", format!("{name:?} has no dtype/shape/data_offsets")))
             }
-            (_, Entry::Tensor { dtype, shape, data_offsets: (start, end) }) => {
+            (
+                _,
+                Entry::Tensor {
+                    dtype,
+                    shape,
+                    data_offsets: (start, end),
+                },
+            ) => {
                 let dt = DType::from_safetensors(&dtype).ok_or_else(|| LoadError::Unsupported {
                     file: input.file().to_owned(),
                     what: "safetensors dtype",
@@ -78,14 +85,24 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
                     .byte_len(n_elem)
                     .ok_or_else(|| input.overflow(&format!("byte length of {name:?}")))?;
                 if end < start || end - start != nbytes {
-                    return Err(input.invalid_at(8, "data_offsets", format!("tensor {name:?}: [{start}, {end}) holds {} bytes, {dtype} {shape:?} needs {nbytes}", end.wrapping_sub(start))));
+                    return Err(input.invalid_at(
+                        8,
+                        "data_offsets",
+                        format!(
+                            "tensor {name:?}: [{start}, {end}) holds {} bytes, {dtype} {shape:?} needs {nbytes}",
+                            end.wrapping_sub(start)
+                        ),
+                    ));
                 }
                 tensors.push(TensorInfo {
                     name,
                     dtype: dt,
                     shape,
                     // Relative for now; made absolute below once validated.
-                    data: DataRef::Range { offset: start, len: nbytes },
+                    data: DataRef::Range {
+                        offset: start,
+                        len: nbytes,
+                    },
                     layout: Layout::default(),
                 });
             }
@@ -101,10 +118,19 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     for t in &mut tensors {
         if let DataRef::Range { offset, len } = &mut t.data {
             if *offset != expected {
-                return Err(input.invalid_at(8, "data_offsets", format!("tensor {:?} starts at {offset}, expected {expected} (gap or overlap)", t.name)));
+                return Err(input.invalid_at(
+                    8,
+                    "data_offsets",
+                    format!(
+                        "tensor {:?} starts at {offset}, expected {expected} (gap or overlap)",
+                        t.name
+                    ),
+                ));
             }
             expected = offset.checked_add(*len).ok_or_else(|| input.overflow("data end"))?;
-            *offset = offset.checked_add(data_start).ok_or_else(|| input.overflow("data offset"))?;
+            *offset = offset
+                .checked_add(data_start)
+                .ok_or_else(|| input.overflow("data offset"))?;
         }
     }
     let data_len = input.len().saturating_sub(data_start);

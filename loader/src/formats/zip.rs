@@ -20,6 +20,8 @@ const LFH_SIG: u32 = 0x0403_4b50;
 const EOCD_LEN: u64 = 22;
 const CDH_LEN: u64 = 46;
 const LFH_LEN: u64 = 30;
+/// Most bytes reserved before inflating a member (see [`inflate`]).
+const INFLATE_RESERVE_BYTES: u64 = 64 << 20;
 /// The EOCD record may be followed by a comment of at most 65 535 bytes.
 const MAX_EOCD_SEARCH: u64 = EOCD_LEN + 0xFFFF;
 
@@ -96,7 +98,11 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
         });
     }
     if n_entries.saturating_mul(CDH_LEN) > cd_size {
-        return Err(input.invalid_at(cd_offset, "zip entry count", format!("{n_entries} entries cannot fit in {cd_size} bytes")));
+        return Err(input.invalid_at(
+            cd_offset,
+            "zip entry count",
+            format!("{n_entries} entries cannot fit in {cd_size} bytes"),
+        ));
     }
     input.seek_to(cd_offset, "zip central directory")?;
     let cd = input.vec(cd_size, "zip central directory", limits.max_header_bytes)?;
@@ -138,9 +144,13 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
         let mut header_offset = u64::from(le32(&h[42..]));
         let var = p + CDH_LEN as usize;
         let end = var + name_len + extra_len + comment_len;
-        let rest = cd
-            .get(var..end)
-            .ok_or_else(|| input.invalid_at(at, "zip central directory entry", "name or extra field runs past the directory"))?;
+        let rest = cd.get(var..end).ok_or_else(|| {
+            input.invalid_at(
+                at,
+                "zip central directory entry",
+                "name or extra field runs past the directory",
+            )
+        })?;
         let name = std::str::from_utf8(&rest[..name_len])
             .map_err(|_| input.invalid_at(at, "zip member name", "not UTF-8"))?
             .to_owned();
@@ -180,10 +190,18 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
             });
         }
         if method == Method::Stored && compressed != uncompressed {
-            return Err(input.invalid_at(at, "zip member size", format!("stored member {name:?} has compressed size {compressed} != uncompressed {uncompressed}")));
+            return Err(input.invalid_at(
+                at,
+                "zip member size",
+                format!("stored member {name:?} has compressed size {compressed} != uncompressed {uncompressed}"),
+            ));
         }
         if header_offset.saturating_add(LFH_LEN).saturating_add(compressed) > cd_offset {
-            return Err(input.invalid_at(at, "zip local header offset", format!("member {name:?} overlaps the central directory")));
+            return Err(input.invalid_at(
+                at,
+                "zip local header offset",
+                format!("member {name:?} overlaps the central directory"),
+            ));
         }
         entries.push(Entry {
             name,
@@ -229,12 +247,17 @@ pub fn read_prefix<R: Read + Seek>(input: &mut Input<R>, e: &Entry, data_start: 
     match e.method {
         Method::Stored => input.vec(want, "zip member data", max),
         Method::Deflated => {
-            let raw = input.vec(e.compressed.min(want.saturating_mul(4).saturating_add(4096)), "zip member data", u64::MAX)?;
+            let raw = input.vec(
+                e.compressed.min(want.saturating_mul(4).saturating_add(4096)),
+                "zip member data",
+                u64::MAX,
+            )?;
             let mut out = Vec::with_capacity(want as usize);
             let mut d = flate2::read::DeflateDecoder::new(&raw[..]);
-            (&mut d).take(want).read_to_end(&mut out).map_err(|err| {
-                input.invalid_at(data_start, "deflate stream", err.to_string())
-            })?;
+            (&mut d)
+                .take(want)
+                .read_to_end(&mut out)
+                .map_err(|err| input.invalid_at(data_start, "deflate stream", err.to_string()))?;
             Ok(out)
         }
     }
@@ -251,14 +274,19 @@ pub fn inflate(file: &str, offset: u64, compressed: &[u8], uncompressed: u64, cr
         field: "deflate stream",
         reason,
     };
-    let mut out = Vec::with_capacity(uncompressed as usize);
+    // The directory's size is untrusted: reserve at most 64 MiB up front and
+    // let the buffer grow only as far as the stream really inflates.
+    let mut out = Vec::with_capacity(uncompressed.min(INFLATE_RESERVE_BYTES) as usize);
     let mut d = flate2::read::DeflateDecoder::new(compressed);
     (&mut d)
         .take(uncompressed + 1)
         .read_to_end(&mut out)
         .map_err(|err| bad(err.to_string()))?;
     if out.len() as u64 != uncompressed {
-        return Err(bad(format!("inflates to {} bytes, the directory says {uncompressed}", out.len())));
+        return Err(bad(format!(
+            "inflates to {} bytes, the directory says {uncompressed}",
+            out.len()
+        )));
     }
     let mut crc = flate2::Crc::new();
     crc.update(&out);

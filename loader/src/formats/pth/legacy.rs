@@ -25,7 +25,8 @@ pub fn sniff(head: &[u8]) -> bool {
 
 pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<Inventory> {
     let file = input.file();
-    let refuse_pid = |_: &Value| -> std::result::Result<Value, String> { Err("persistent id outside the state dict".into()) };
+    let refuse_pid =
+        |_: &Value| -> std::result::Result<Value, String> { Err("persistent id outside the state dict".into()) };
     match pickle::load(input, limits, refuse_pid)? {
         Value::Long(b) if *b == MAGIC_NUMBER => {}
         _ => return Err(input.invalid_at(0, "legacy magic number", "not 0x1950a86a20f9469cfc6c")),
@@ -33,7 +34,11 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     let at = input.pos();
     let protocol = pickle::load(input, limits, refuse_pid)?;
     if protocol.as_int() != Some(PROTOCOL_VERSION) {
-        return Err(input.invalid_at(at, "legacy protocol version", format!("{protocol:?}, expected {PROTOCOL_VERSION}")));
+        return Err(input.invalid_at(
+            at,
+            "legacy protocol version",
+            format!("{protocol:?}, expected {PROTOCOL_VERSION}"),
+        ));
     }
     let sys_info = pickle::load(input, limits, refuse_pid)?;
     let mut big_endian = false;
@@ -67,7 +72,11 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         input.seek_to(pos, "storage header")?;
         let numel = input.u64("storage element count")?;
         if numel != s.numel {
-            return Err(input.invalid_at(pos, "storage element count", format!("storage {key:?}: {numel} elements, the pickle says {}", s.numel)));
+            return Err(input.invalid_at(
+                pos,
+                "storage element count",
+                format!("storage {key:?}: {numel} elements, the pickle says {}", s.numel),
+            ));
         }
         let esize = s.dtype.size().unwrap_or(1);
         let bytes = numel.checked_mul(esize).ok_or_else(|| input.overflow("storage size"))?;
@@ -92,6 +101,9 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         file_bytes: input.len(),
         header_bytes,
         tensors,
-        metadata: vec![("byteorder".into(), MetaValue::Str(if big_endian { "big" } else { "little" }.into()))],
+        metadata: vec![(
+            "byteorder".into(),
+            MetaValue::Str(if big_endian { "big" } else { "little" }.into()),
+        )],
     })
 }

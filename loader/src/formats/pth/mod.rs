@@ -42,11 +42,7 @@ impl StorageData {
 /// Nested dicts (`{"state_dict": {...}}`, optimizer states) give dotted
 /// names; entries that are not tensors (ints, strings) are skipped, as
 /// every state-dict consumer does.
-pub(crate) fn flatten(
-    file: &str,
-    v: &Value,
-    limits: &Limits,
-) -> Result<Vec<(String, Rc<TensorRef>)>> {
+pub(crate) fn flatten(file: &str, v: &Value, limits: &Limits) -> Result<Vec<(String, Rc<TensorRef>)>> {
     let mut out = Vec::new();
     match v {
         Value::Dict(_) => walk(file, v, "", 0, limits, &mut out)?,
@@ -86,7 +82,11 @@ fn walk(
             Value::Int(i) => i.to_string(),
             _ => continue,
         };
-        let name = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
+        let name = if prefix.is_empty() {
+            key
+        } else {
+            format!("{prefix}.{key}")
+        };
         match v {
             Value::Tensor(t) => {
                 if out.len() as u64 >= limits.max_tensors {
@@ -121,7 +121,11 @@ pub(crate) fn tensor_info(
         field: format!("extent of tensor {name:?}"),
     };
     let esize = t.storage.dtype.size().ok_or_else(overflow)?;
-    let n: u64 = t.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d)).ok_or_else(overflow)?;
+    let n: u64 = t
+        .shape
+        .iter()
+        .try_fold(1u64, |a, &d| a.checked_mul(d))
+        .ok_or_else(overflow)?;
     let contiguous = is_c_contiguous(&t.shape, &t.stride);
     // Elements reachable from the storage offset: 1 + Σ (dim-1)·stride.
     let span = if n == 0 {
@@ -130,9 +134,20 @@ pub(crate) fn tensor_info(
         t.shape
             .iter()
             .zip(&t.stride)
-            .try_fold(1u64, |a, (&d, &s)| (d - 1).checked_mul(s).and_then(|x| a.checked_add(x)))
+            .try_fold(1u64, |a, (&d, &s)| {
+                (d - 1).checked_mul(s).and_then(|x| a.checked_add(x))
+            })
             .ok_or_else(overflow)?
     };
+    if n > span {
+        // Some element is reached twice (a stride of 0, as `expand` makes):
+        // materializing it could take far more memory than the file holds.
+        return Err(LoadError::Unsupported {
+            file: file.to_owned(),
+            what: "tensor layout",
+            found: format!("tensor {name:?} has overlapping (broadcast) strides {:?}", t.stride),
+        });
+    }
     let end = t.storage_offset.checked_add(span).ok_or_else(overflow)?;
     let storage_bytes = t.storage.numel.checked_mul(esize).ok_or_else(overflow)?;
     if end > t.storage.numel || storage_bytes > storage.bytes() {
@@ -151,8 +166,16 @@ pub(crate) fn tensor_info(
     let skip = t.storage_offset * esize;
     let len = span * esize;
     let data = match *storage {
-        StorageData::Range { offset, .. } => DataRef::Range { offset: offset + skip, len },
-        StorageData::Deflated { offset, compressed, uncompressed, crc32 } => DataRef::Deflated {
+        StorageData::Range { offset, .. } => DataRef::Range {
+            offset: offset + skip,
+            len,
+        },
+        StorageData::Deflated {
+            offset,
+            compressed,
+            uncompressed,
+            crc32,
+        } => DataRef::Deflated {
             offset,
             compressed,
             uncompressed,

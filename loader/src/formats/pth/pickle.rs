@@ -200,7 +200,10 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
     }
 
     fn pop_mark(&mut self, at: u64) -> Result<Vec<Value>> {
-        let m = self.marks.pop().ok_or_else(|| self.refuse(at, "no mark on the stack"))?;
+        let m = self
+            .marks
+            .pop()
+            .ok_or_else(|| self.refuse(at, "no mark on the stack"))?;
         if m > self.stack.len() {
             return Err(self.refuse(at, "mark above the stack"));
         }
@@ -237,18 +240,27 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
             }
             out.push(c);
             if out.len() as u64 > self.limits.max_string_bytes {
-                return Err(self.input.limit("pickle text line", out.len() as u64, self.limits.max_string_bytes));
+                return Err(self
+                    .input
+                    .limit("pickle text line", out.len() as u64, self.limits.max_string_bytes));
             }
         }
         String::from_utf8(out).map_err(|_| self.refuse(at, "text line is not UTF-8"))
     }
 
     fn memo_get(&self, k: u32, at: u64) -> Result<Value> {
-        self.memo.get(&k).cloned().ok_or_else(|| self.refuse(at, format!("memo key {k} unset")))
+        self.memo
+            .get(&k)
+            .cloned()
+            .ok_or_else(|| self.refuse(at, format!("memo key {k} unset")))
     }
 
     fn memo_put(&mut self, k: u32, at: u64) -> Result<()> {
-        let v = self.stack.last().cloned().ok_or_else(|| self.refuse(at, "memoize on an empty stack"))?;
+        let v = self
+            .stack
+            .last()
+            .cloned()
+            .ok_or_else(|| self.refuse(at, "memoize on an empty stack"))?;
         self.memo.insert(k, v);
         Ok(())
     }
@@ -257,7 +269,9 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
         loop {
             let at = self.input.pos();
             if at - self.start > self.limits.max_header_bytes {
-                return Err(self.input.limit("pickle length", at - self.start, self.limits.max_header_bytes));
+                return Err(self
+                    .input
+                    .limit("pickle length", at - self.start, self.limits.max_header_bytes));
             }
             let op = self.input.u8("pickle opcode")?;
             match op {
@@ -315,7 +329,10 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
                     let v = match t {
                         "00" => Value::Bool(false),
                         "01" => Value::Bool(true),
-                        _ => Value::Int(t.parse().map_err(|_| self.refuse(at, format!("bad integer {line:?}")))?),
+                        _ => Value::Int(
+                            t.parse()
+                                .map_err(|_| self.refuse(at, format!("bad integer {line:?}")))?,
+                        ),
                     };
                     self.stack.push(v);
                 }
@@ -325,7 +342,9 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
                 }
                 b'F' => {
                     let line = self.line(at)?;
-                    let v = line.parse().map_err(|_| self.refuse(at, format!("bad float {line:?}")))?;
+                    let v = line
+                        .parse()
+                        .map_err(|_| self.refuse(at, format!("bad float {line:?}")))?;
                     self.stack.push(Value::Float(v));
                 }
                 b'X' => {
@@ -505,7 +524,13 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
                     }
                 }
                 other => {
-                    return Err(self.refuse(at, format!("opcode 0x{other:02x} ({:?}) is not allowed in a state dict", other as char)))
+                    return Err(self.refuse(
+                        at,
+                        format!(
+                            "opcode 0x{other:02x} ({:?}) is not allowed in a state dict",
+                            other as char
+                        ),
+                    ))
                 }
             }
         }
@@ -561,9 +586,15 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
                 let Value::Storage(storage) = &args[0] else {
                     return Err(bad("first argument is not a storage"));
                 };
-                let offset = args[1].as_int().and_then(|v| u64::try_from(v).ok()).ok_or_else(|| bad("bad storage offset"))?;
+                let offset = args[1]
+                    .as_int()
+                    .and_then(|v| u64::try_from(v).ok())
+                    .ok_or_else(|| bad("bad storage offset"))?;
                 let dims = |v: &Value| -> Option<Vec<u64>> {
-                    v.items()?.iter().map(|d| d.as_int().and_then(|x| u64::try_from(x).ok())).collect()
+                    v.items()?
+                        .iter()
+                        .map(|d| d.as_int().and_then(|x| u64::try_from(x).ok()))
+                        .collect()
                 };
                 let shape = dims(&args[2]).ok_or_else(|| bad("bad size"))?;
                 let stride = dims(&args[3]).ok_or_else(|| bad("bad stride"))?;
@@ -571,7 +602,9 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
                     return Err(bad("size and stride differ in length"));
                 }
                 if shape.len() as u64 > self.limits.max_dims {
-                    return Err(self.input.limit("tensor dims", shape.len() as u64, self.limits.max_dims));
+                    return Err(self
+                        .input
+                        .limit("tensor dims", shape.len() as u64, self.limits.max_dims));
                 }
                 Ok(Value::Tensor(Rc::new(TensorRef {
                     storage: storage.clone(),
@@ -592,7 +625,9 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
                 }
             }
             Global::TorchSize => match &args[..] {
-                [t] => Ok(Value::Tuple(t.items().ok_or_else(|| bad("argument is not a sequence"))?.into())),
+                [t] => Ok(Value::Tuple(
+                    t.items().ok_or_else(|| bad("argument is not a sequence"))?.into(),
+                )),
                 _ => Err(bad("expects one sequence")),
             },
             Global::CodecsEncode => match &args[..] {
@@ -608,7 +643,7 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
 }
 
 fn pairs(items: Vec<Value>) -> Option<Vec<(Value, Value)>> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return None;
     }
     let mut it = items.into_iter();

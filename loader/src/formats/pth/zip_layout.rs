@@ -39,7 +39,11 @@ fn member(input: &mut Input<'_, impl Read + Seek>, e: &Entry, limit: u64) -> Res
         }
         Method::Deflated => {
             input.seek_to(start, "zip member")?;
-            let raw = input.vec(e.compressed, "zip member", limit.saturating_mul(2).saturating_add(1 << 16))?;
+            let raw = input.vec(
+                e.compressed,
+                "zip member",
+                limit.saturating_mul(2).saturating_add(1 << 16),
+            )?;
             zip::inflate(input.file(), start, &raw, e.uncompressed, e.crc32)
         }
     }
@@ -67,12 +71,19 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: Vec<Entry>, limits
             b"little" => false,
             b"big" => true,
             other => {
-                return Err(input.invalid_at(e.header_offset, "byteorder", format!("{:?}", String::from_utf8_lossy(other))))
+                return Err(input.invalid_at(
+                    e.header_offset,
+                    "byteorder",
+                    format!("{:?}", String::from_utf8_lossy(other)),
+                ))
             }
         },
     };
     let version = match by_name.get(format!("{root}version").as_str()) {
-        Some(e) => String::from_utf8_lossy(&member(input, e, 64)?).trim().parse().unwrap_or(0),
+        Some(e) => String::from_utf8_lossy(&member(input, e, 64)?)
+            .trim()
+            .parse()
+            .unwrap_or(0),
         None => 0,
     };
     let pkl_entry = by_name[format!("{root}data.pkl").as_str()];
@@ -93,7 +104,10 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: Vec<Entry>, limits
         })?;
         let offset = zip::data_offset(input, e)?;
         let data = match e.method {
-            Method::Stored => StorageData::Range { offset, bytes: e.uncompressed },
+            Method::Stored => StorageData::Range {
+                offset,
+                bytes: e.uncompressed,
+            },
             Method::Deflated => StorageData::Deflated {
                 offset,
                 compressed: e.compressed,
@@ -116,7 +130,10 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: Vec<Entry>, limits
         tensors,
         metadata: vec![
             ("root".into(), MetaValue::Str(root.trim_end_matches('/').to_owned())),
-            ("byteorder".into(), MetaValue::Str(if big_endian { "big" } else { "little" }.into())),
+            (
+                "byteorder".into(),
+                MetaValue::Str(if big_endian { "big" } else { "little" }.into()),
+            ),
         ],
     })
 }
