@@ -84,6 +84,14 @@ pub enum LoadError {
     #[error("{file}: no tensor named {name:?}")]
     TensorNotFound { file: String, name: String },
 
+    /// A buffer handed to a low-level conversion has the wrong size.
+    #[error("{what}: expected {expected}, found {found}")]
+    SizeMismatch {
+        what: &'static str,
+        expected: u64,
+        found: u64,
+    },
+
     /// The caller asked for a conversion that does not exist.
     #[error("{file}: cannot convert tensor {name:?} from {from} to {to}")]
     Conversion {
@@ -118,6 +126,7 @@ impl LoadError {
             LoadError::PathRefused { .. } => "path",
             LoadError::TensorNotFound { .. } => "not-found",
             LoadError::Conversion { .. } => "conversion",
+            LoadError::SizeMismatch { .. } => "size",
         }
     }
 }

@@ -16,6 +16,8 @@
 //! anything is allocated.
 
 pub mod backend;
+pub mod convert;
+pub mod dequant;
 pub mod dtype;
 pub mod error;
 pub mod formats;

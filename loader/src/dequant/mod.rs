@@ -1,0 +1,181 @@
+//! GGUF dequantization to F32 and to BF16: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+//! Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, plus the plain F32/F16/BF16/F64 types.
+//! Bit-exact with gguf-py's `gguf.quants.dequantize` (tests compare every
+//! quantized tensor of every fixture, and random blocks of every type).
+//!
+//! [`OutputPattern`] selects how the BF16 output is written, the two
+//! patterns H03 compares.
+
+pub mod blocks;
+
+use crate::convert;
+use crate::dtype::{DType, GgmlType};
+use crate::error::{LoadError, Result};
+use half::bf16;
+use half::slice::HalfFloatSliceExt;
+
+/// How a dequantizer writes its BF16 output (H03).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub enum OutputPattern {
+    /// `vec![0u8; n]` up front, each block written with an indexed
+    /// `copy_from_slice`. Production default; see the H03 ledger entry.
+    #[default]
+    Preallocated,
+    /// `Vec::with_capacity(n)`, each block appended with `extend_from_slice`.
+    Extend,
+}
+
+/// Types this module dequantizes.
+pub fn supports(t: GgmlType) -> bool {
+    use GgmlType::*;
+    matches!(
+        t,
+        F32 | F16 | BF16 | F64 | Q4_0 | Q4_1 | Q5_0 | Q5_1 | Q8_0 | Q2_K | Q3_K | Q4_K | Q5_K | Q6_K
+    )
+}
+
+fn unsupported(t: GgmlType, to: &str) -> LoadError {
+    LoadError::Conversion {
+        file: String::new(),
+        name: String::new(),
+        from: t.name().to_owned(),
+        to: to.to_owned(),
+    }
+}
+
+/// Checks that `data` holds whole blocks and returns the element count.
+fn element_count(t: GgmlType, data: &[u8]) -> Result<usize> {
+    let (block, bytes) = t.block();
+    if data.len() as u64 % bytes != 0 {
+        return Err(LoadError::SizeMismatch {
+            what: "quantized data (a whole number of blocks)",
+            expected: (data.len() as u64 / bytes + 1) * bytes,
+            found: data.len() as u64,
+        });
+    }
+    Ok((data.len() as u64 / bytes * block) as usize)
+}
+
+#[inline]
+fn each_block<const B: usize, const N: usize>(
+    data: &[u8],
+    mut k: impl FnMut(&[u8; B], &mut [f32; N]),
+    mut sink: impl FnMut(&[f32; N]),
+) {
+    let mut y = [0f32; N];
+    for b in data.chunks_exact(B) {
+        k(b.try_into().expect("chunks_exact yields B bytes"), &mut y);
+        sink(&y);
+    }
+}
+
+/// Runs the kernel of `t` over `data`, handing each decoded block to `sink`.
+/// Plain types are handed over in blocks of 256.
+fn dispatch(t: GgmlType, data: &[u8], mut sink: impl FnMut(&[f32])) -> Result<()> {
+    use GgmlType::*;
+    match t {
+        Q4_0 => each_block(data, blocks::q4_0, |y| sink(y)),
+        Q4_1 => each_block(data, blocks::q4_1, |y| sink(y)),
+        Q5_0 => each_block(data, blocks::q5_0, |y| sink(y)),
+        Q5_1 => each_block(data, blocks::q5_1, |y| sink(y)),
+        Q8_0 => each_block(data, blocks::q8_0, |y| sink(y)),
+        Q2_K => each_block(data, blocks::q2_k, |y| sink(y)),
+        Q3_K => each_block(data, blocks::q3_k, |y| sink(y)),
+        Q4_K => each_block(data, blocks::q4_k, |y| sink(y)),
+        Q5_K => each_block(data, blocks::q5_k, |y| sink(y)),
+        Q6_K => each_block(data, blocks::q6_k, |y| sink(y)),
+        F32 | F16 | BF16 | F64 => {
+            let dt = t.plain().expect("plain type");
+            let size = dt.size().expect("plain") as usize;
+            let mut y = [0f32; 256];
+            for c in data.chunks(256 * size) {
+                let n = c.len() / size;
+                convert::bytes_to_f32(c, dt, &mut y[..n])?;
+                sink(&y[..n]);
+            }
+        }
+        _ => return Err(unsupported(t, "F32")),
+    }
+    Ok(())
+}
+
+/// Dequantizes into `out`, which must hold exactly the tensor's elements.
+pub fn dequantize_into(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
+    let n = element_count(t, data)?;
+    if out.len() != n {
+        return Err(LoadError::SizeMismatch {
+            what: "dequantize output length",
+            expected: n as u64,
+            found: out.len() as u64,
+        });
+    }
+    let mut at = 0;
+    dispatch(t, data, |y| {
+        out[at..at + y.len()].copy_from_slice(y);
+        at += y.len();
+    })
+}
+
+/// Dequantizes to a new F32 vector.
+pub fn dequantize_f32(t: GgmlType, data: &[u8]) -> Result<Vec<f32>> {
+    let n = element_count(t, data)?;
+    if !supports(t) {
+        return Err(unsupported(t, "F32"));
+    }
+    let mut out = vec![0f32; n];
+    dequantize_into(t, data, &mut out)?;
+    Ok(out)
+}
+
+/// Dequantizes to little-endian BF16 bytes, written with `pattern`.
+pub fn dequantize_bf16(t: GgmlType, data: &[u8], pattern: OutputPattern) -> Result<Vec<u8>> {
+    let n = element_count(t, data)?;
+    if !supports(t) {
+        return Err(unsupported(t, "BF16"));
+    }
+    let mut h = [bf16::ZERO; 256];
+    let mut bytes = [0u8; 512];
+    match pattern {
+        OutputPattern::Preallocated => {
+            let mut out = vec![0u8; n * 2];
+            let mut at = 0;
+            dispatch(t, data, |y| {
+                let k = encode_bf16(y, &mut h, &mut bytes);
+                out[at..at + k].copy_from_slice(&bytes[..k]);
+                at += k;
+            })?;
+            Ok(out)
+        }
+        OutputPattern::Extend => {
+            let mut out = Vec::with_capacity(n * 2);
+            dispatch(t, data, |y| {
+                let k = encode_bf16(y, &mut h, &mut bytes);
+                out.extend_from_slice(&bytes[..k]);
+            })?;
+            Ok(out)
+        }
+    }
+}
+
+/// One block of F32 → little-endian BF16 bytes in `bytes`; returns the byte count.
+#[inline]
+fn encode_bf16(y: &[f32], h: &mut [bf16; 256], bytes: &mut [u8; 512]) -> usize {
+    let h = &mut h[..y.len()];
+    h.convert_from_f32_slice(y);
+    for (o, v) in bytes.chunks_exact_mut(2).zip(h.iter()) {
+        o.copy_from_slice(&v.to_le_bytes());
+    }
+    y.len() * 2
+}
+
+/// Dequantizes (or converts) a tensor's canonical bytes of any float or
+/// GGUF type to `to`, as little-endian bytes.
+pub fn to_target(dtype: DType, data: &[u8], to: convert::Target) -> Result<Vec<u8>> {
+    match dtype {
+        DType::Ggml(t) => match to {
+            convert::Target::BF16 => dequantize_bf16(t, data, OutputPattern::default()),
+            _ => Ok(convert::f32_to_target_bytes(&dequantize_f32(t, data)?, to)),
+        },
+        other => convert::convert_bytes(data, other, to),
+    }
+}
