@@ -46,7 +46,7 @@ fn unsupported(t: GgmlType, to: &str) -> LoadError {
 /// Checks that `data` holds whole blocks and returns the element count.
 fn element_count(t: GgmlType, data: &[u8]) -> Result<usize> {
     let (block, bytes) = t.block();
-    if data.len() as u64 % bytes != 0 {
+    if !(data.len() as u64).is_multiple_of(bytes) {
         return Err(LoadError::SizeMismatch {
             what: "quantized data (a whole number of blocks)",
             expected: (data.len() as u64 / bytes + 1) * bytes,
