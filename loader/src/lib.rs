@@ -16,6 +16,7 @@
 //! anything is allocated.
 
 pub mod backend;
+pub mod cache;
 pub mod convert;
 pub mod dequant;
 pub mod dtype;
@@ -24,8 +25,10 @@ pub mod formats;
 pub mod input;
 pub mod inventory;
 pub mod limits;
+pub mod load;
 pub mod model;
 pub mod path;
+pub mod quant;
 pub mod verify;
 
 pub use backend::{Backend, ReadStrategy};

@@ -151,6 +151,21 @@ impl Model {
         &self.name
     }
 
+    /// Reads `buf.len()` bytes at `offset` (any backend).
+    pub fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        match &self.storage {
+            Storage::File(f) => {
+                use std::os::unix::fs::FileExt;
+                f.read_exact_at(buf, offset).map_err(|e| LoadError::io(&self.name, e))
+            }
+            s => {
+                let src = backend::slice_range(s.as_slice().expect("in memory"), &self.name, offset, buf.len() as u64)?;
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+        }
+    }
+
     /// The whole file, when the backend holds it in memory.
     pub fn bytes(&self) -> Option<&[u8]> {
         self.storage.as_slice()
@@ -233,6 +248,80 @@ impl Model {
         let raw = self.raw_bytes_of(t)?;
         canonicalize(&self.name, t, raw)
     }
+}
+
+impl Model {
+    /// The tensor converted (F16/BF16/F64/FP8) or dequantized (GGUF types)
+    /// to `to`, as little-endian bytes in row-major order. One allocation
+    /// for the output, one for the canonical copy when the storage needs it.
+    pub fn tensor_as(&self, name: &str, to: crate::convert::Target) -> Result<Vec<u8>> {
+        let t = self.info(name)?;
+        let bytes = self.tensor_bytes_of(t)?;
+        crate::dequant::to_target(t.dtype, &bytes, to).map_err(|e| match e {
+            LoadError::Conversion { from, to, .. } => LoadError::Conversion {
+                file: self.name.clone(),
+                name: name.to_owned(),
+                from,
+                to,
+            },
+            other => other,
+        })
+    }
+
+    /// The tensor as F32 values.
+    pub fn tensor_f32(&self, name: &str) -> Result<Vec<f32>> {
+        let b = self.tensor_as(name, crate::convert::Target::F32)?;
+        Ok(b.chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+
+    /// A GGUF tensor's quantized blocks as stored, with their type, for
+    /// callers that compute on quantized data and never dequantize (H17).
+    pub fn quantized(&self, name: &str) -> Result<QuantizedTensor<'_>> {
+        let t = self.info(name)?;
+        let crate::DType::Ggml(ty) = t.dtype else {
+            return Err(LoadError::Conversion {
+                file: self.name.clone(),
+                name: name.to_owned(),
+                from: t.dtype.name().to_owned(),
+                to: "quantized blocks".into(),
+            });
+        };
+        Ok(QuantizedTensor {
+            ty,
+            shape: t.shape.clone(),
+            blocks: self.raw_bytes_of(t)?,
+        })
+    }
+
+    /// Writes the tensor as a standard `.npy` in `to` (what `np.save` of
+    /// the reference's array in that dtype writes; BF16 as ml-dtypes' `<V2`).
+    pub fn export_npy(&self, name: &str, to: crate::convert::Target, out: impl std::io::Write) -> Result<()> {
+        let t = self.info(name)?;
+        let data = self.tensor_as(name, to)?;
+        let descr = match to {
+            crate::convert::Target::F32 => "<f4",
+            crate::convert::Target::F16 => "<f2",
+            crate::convert::Target::BF16 => "<V2",
+        };
+        // GGUF lists dimensions innermost first; numpy wants them outermost first.
+        let shape: Vec<u64> = if self.inventory.format == crate::Format::Gguf {
+            t.shape.iter().rev().copied().collect()
+        } else {
+            t.shape.clone()
+        };
+        crate::formats::npy::write(out, descr, &shape, &data).map_err(|e| LoadError::io(&self.name, e))
+    }
+}
+
+/// A quantized tensor handed out without dequantizing.
+#[derive(Debug)]
+pub struct QuantizedTensor<'a> {
+    pub ty: crate::GgmlType,
+    /// GGUF order (innermost first).
+    pub shape: Vec<u64>,
+    pub blocks: Cow<'a, [u8]>,
 }
 
 /// Turns stored bytes into canonical row-major little-endian bytes.

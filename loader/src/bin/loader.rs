@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use loader::{Backend, Limits, Model};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -49,6 +50,16 @@ enum Cmd {
         #[arg(long, value_enum, default_value = "mmap")]
         backend: BackendArg,
     },
+    /// Write one tensor as a standard .npy, converted or dequantized to the chosen dtype.
+    Export {
+        file: PathBuf,
+        #[arg(long)]
+        tensor: String,
+        #[arg(long, default_value = "f32", value_parser = ["f32", "f16", "bf16"])]
+        dtype: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Check a file against a digest, or a directory against a SHA256SUMS manifest.
     Verify {
         path: PathBuf,
@@ -64,6 +75,12 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
+            // `loader inspect … | head` closes the pipe early: not an error.
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("error: {e}");
             ExitCode::from(2)
         }
@@ -81,11 +98,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         } => {
             let m = Model::open(&file, backend.into(), &limits)?;
             let inv = m.inventory();
+            let mut out = std::io::stdout().lock();
             if json {
-                println!("{}", serde_json::to_string_pretty(inv)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(inv)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            println!(
+            writeln!(
+                out,
                 "{}: {} v{}, {} bytes, {} header bytes, {} tensors, {} metadata keys",
                 file.display(),
                 inv.format.name(),
@@ -94,39 +113,57 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 inv.header_bytes,
                 inv.tensors.len(),
                 inv.metadata.len()
-            );
+            )?;
             for (k, v) in &inv.metadata {
                 let text = serde_json::to_string(v)?;
                 if metadata || text.len() <= 80 {
-                    println!("  {k} = {text}");
+                    writeln!(out, "  {k} = {text}")?;
                 } else if let loader::MetaValue::Array(a) = v {
-                    println!("  {k} = [{} items]", a.len());
+                    writeln!(out, "  {k} = [{} items]", a.len())?;
                 } else {
-                    println!(
+                    writeln!(
+                        out,
                         "  {k} = {}…",
                         &text[..text.char_indices().nth(77).map_or(text.len(), |(i, _)| i)]
-                    );
+                    )?;
                 }
             }
             let w = inv.tensors.iter().map(|t| t.name.len()).max().unwrap_or(4).max(4);
-            println!(
+            writeln!(
+                out,
                 "{:w$}  {:8}  {:20}  {:>12}  {:>12}",
                 "name", "dtype", "shape", "offset", "bytes"
-            );
+            )?;
             for t in &inv.tensors {
                 let off = match t.data {
                     loader::DataRef::Range { offset, .. } => offset.to_string(),
                     loader::DataRef::Deflated { .. } => "deflated".into(),
                 };
-                println!(
+                writeln!(
+                    out,
                     "{:w$}  {:8}  {:20}  {:>12}  {:>12}",
                     t.name,
                     t.dtype.name(),
                     format!("{:?}", t.shape),
                     off,
                     t.data.len()
-                );
+                )?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Export {
+            file,
+            tensor,
+            dtype,
+            out,
+        } => {
+            let m = Model::open(&file, Backend::Mmap, &limits)?;
+            let to = loader::convert::Target::parse(&dtype).ok_or("dtype must be f32, f16 or bf16")?;
+            let tmp = out.with_extension("npy.partial");
+            let f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            m.export_npy(&tensor, to, f)?;
+            std::fs::rename(&tmp, &out)?;
+            println!("wrote {} ({tensor} as {dtype})", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Verify { path, sha256, manifest } => match (sha256, manifest) {

@@ -336,3 +336,50 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         metadata,
     })
 }
+
+/// A tensor to write with [`write`]: its GGUF dims (innermost first), type
+/// and encoded bytes.
+pub struct WriteTensor<'a> {
+    pub name: &'a str,
+    pub dims: Vec<u64>,
+    pub ty: GgmlType,
+    pub data: &'a [u8],
+}
+
+/// Writes a GGUF v3 file with string metadata and the given tensors, data
+/// aligned to [`DEFAULT_ALIGNMENT`] (what gguf-py's writer produces).
+pub fn write(mut w: impl std::io::Write, kv: &[(&str, &str)], tensors: &[WriteTensor<'_>]) -> std::io::Result<()> {
+    let mut head = Vec::new();
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(&3u32.to_le_bytes());
+    head.extend_from_slice(&(tensors.len() as u64).to_le_bytes());
+    head.extend_from_slice(&(kv.len() as u64).to_le_bytes());
+    let s = |h: &mut Vec<u8>, v: &str| {
+        h.extend_from_slice(&(v.len() as u64).to_le_bytes());
+        h.extend_from_slice(v.as_bytes());
+    };
+    for (k, v) in kv {
+        s(&mut head, k);
+        head.extend_from_slice(&8u32.to_le_bytes());
+        s(&mut head, v);
+    }
+    let mut offset = 0u64;
+    for t in tensors {
+        s(&mut head, t.name);
+        head.extend_from_slice(&(t.dims.len() as u32).to_le_bytes());
+        for d in &t.dims {
+            head.extend_from_slice(&d.to_le_bytes());
+        }
+        head.extend_from_slice(&t.ty.id().to_le_bytes());
+        head.extend_from_slice(&offset.to_le_bytes());
+        offset = (offset + t.data.len() as u64).next_multiple_of(DEFAULT_ALIGNMENT);
+    }
+    head.resize((head.len() as u64).next_multiple_of(DEFAULT_ALIGNMENT) as usize, 0);
+    w.write_all(&head)?;
+    for t in tensors {
+        w.write_all(t.data)?;
+        let pad = (t.data.len() as u64).next_multiple_of(DEFAULT_ALIGNMENT) - t.data.len() as u64;
+        w.write_all(&vec![0u8; pad as usize])?;
+    }
+    Ok(())
+}

@@ -255,6 +255,37 @@ impl Lexer<'_> {
     }
 }
 
+/// Writes an NPY 1.0 file (2.0 when the header needs it) exactly as
+/// `np.save` does: the dict literal, space padding and a newline so the
+/// data starts at a multiple of 64 bytes. `descr` is numpy's type string
+/// (`<f4`, `<f2`, `<V2` for ml-dtypes bfloat16).
+pub fn write(mut w: impl std::io::Write, descr: &str, shape: &[u64], data: &[u8]) -> std::io::Result<()> {
+    let dims = match shape {
+        [] => "()".to_owned(),
+        [d] => format!("({d},)"),
+        _ => format!("({})", shape.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")),
+    };
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {dims}, }}");
+    let (version, prefix) = if dict.len() + 1 + 10 <= u16::MAX as usize {
+        (1u8, 10)
+    } else {
+        (2u8, 12)
+    };
+    let total = (prefix + dict.len() + 1).div_ceil(64) * 64;
+    let hlen = total - prefix;
+    w.write_all(MAGIC)?;
+    w.write_all(&[version, 0])?;
+    if version == 1 {
+        w.write_all(&(hlen as u16).to_le_bytes())?;
+    } else {
+        w.write_all(&(hlen as u32).to_le_bytes())?;
+    }
+    w.write_all(dict.as_bytes())?;
+    w.write_all(&vec![b' '; hlen - dict.len() - 1])?;
+    w.write_all(b"\n")?;
+    w.write_all(data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

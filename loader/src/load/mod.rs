@@ -1,0 +1,88 @@
+//! Loading whole models: every tensor materialized (optionally converted),
+//! sequentially or in parallel, with an optional progress callback; plus
+//! streaming conversion, lazy loading and the size-threshold backend choice.
+
+pub mod lazy;
+pub mod stream;
+pub mod threshold;
+
+use crate::convert::Target;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::model::Model;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One materialized tensor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedTensor {
+    pub name: String,
+    pub dtype: DType,
+    pub shape: Vec<u64>,
+    /// Little-endian row-major bytes of `dtype`.
+    pub data: Vec<u8>,
+}
+
+/// Progress of a load, reported after each tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+    pub tensors_done: u64,
+    pub tensors_total: u64,
+}
+
+/// How to load.
+#[derive(Clone, Copy, Default)]
+pub struct LoadOptions<'a> {
+    /// Convert or dequantize every float tensor to this type; `None` keeps
+    /// each tensor's own type (canonical bytes copied out).
+    pub target: Option<Target>,
+    /// Load tensors on rayon's pool (H11) instead of one after another.
+    pub parallel: bool,
+    /// Called after each tensor. Absent, no counter is even updated (H18).
+    pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+}
+
+/// Materializes one tensor.
+pub fn load_tensor(model: &Model, name: &str, target: Option<Target>) -> Result<LoadedTensor> {
+    let t = model.info(name)?;
+    let convertible = t.dtype.is_float() || matches!(t.dtype, DType::Ggml(_));
+    let (dtype, data) = match target {
+        Some(to) if convertible && t.dtype != to.dtype() => (to.dtype(), model.tensor_as(name, to)?),
+        _ => (t.dtype, model.tensor_bytes_of(t)?.into_owned()),
+    };
+    Ok(LoadedTensor {
+        name: t.name.clone(),
+        dtype,
+        shape: t.shape.clone(),
+        data,
+    })
+}
+
+/// Loads every tensor of the model, in inventory order either way.
+pub fn load_all(model: &Model, opts: &LoadOptions<'_>) -> Result<Vec<LoadedTensor>> {
+    let tensors = &model.inventory().tensors;
+    let total_bytes: u64 = tensors.iter().map(|t| t.byte_len()).sum();
+    let done_bytes = AtomicU64::new(0);
+    let done_tensors = AtomicU64::new(0);
+    let one = |t: &crate::TensorInfo| -> Result<LoadedTensor> {
+        let out = load_tensor(model, &t.name, opts.target)?;
+        if let Some(cb) = opts.progress {
+            let b = done_bytes.fetch_add(t.byte_len(), Ordering::Relaxed) + t.byte_len();
+            let n = done_tensors.fetch_add(1, Ordering::Relaxed) + 1;
+            cb(Progress {
+                bytes_done: b,
+                bytes_total: total_bytes,
+                tensors_done: n,
+                tensors_total: tensors.len() as u64,
+            });
+        }
+        Ok(out)
+    };
+    if opts.parallel {
+        tensors.par_iter().map(one).collect()
+    } else {
+        tensors.iter().map(one).collect()
+    }
+}

@@ -1,0 +1,98 @@
+//! Converting a tensor into a caller's destination buffer (a GPU staging
+//! buffer, a memory-mapped output) either whole or in bounded chunks (H12).
+//!
+//! * [`convert_whole`] reads the whole tensor (a copy, on the reader
+//!   backend), converts it into a temporary vector, then copies that into
+//!   the destination: peak extra memory ≈ input + output size.
+//! * [`convert_streaming`] reads and converts `chunk_elements` at a time
+//!   straight into the destination: peak extra memory is one chunk.
+
+use crate::backend::Backend;
+use crate::convert::{self, Target};
+use crate::error::{LoadError, Result};
+use crate::inventory::DataRef;
+use crate::model::Model;
+
+/// Default chunk: 256 Ki elements (1 MiB of F32 input).
+pub const DEFAULT_CHUNK_ELEMENTS: usize = 256 * 1024;
+
+fn dest_check(n: usize, to: Target, dst: &[u8]) -> Result<()> {
+    if dst.len() != n * to.size() {
+        return Err(LoadError::SizeMismatch {
+            what: "destination buffer",
+            expected: (n * to.size()) as u64,
+            found: dst.len() as u64,
+        });
+    }
+    Ok(())
+}
+
+/// Whole-tensor conversion through a temporary.
+pub fn convert_whole(model: &Model, name: &str, to: Target, dst: &mut [u8]) -> Result<()> {
+    let t = model.info(name)?;
+    dest_check(t.n_elements() as usize, to, dst)?;
+    let out = model.tensor_as(name, to)?;
+    dst.copy_from_slice(&out);
+    Ok(())
+}
+
+/// Chunked conversion of a plain float tensor straight into `dst`.
+/// Falls back to [`convert_whole`] for layouts that cannot be streamed
+/// (compressed members, strided or big-endian storage, block types).
+pub fn convert_streaming(model: &Model, name: &str, to: Target, dst: &mut [u8], chunk_elements: usize) -> Result<()> {
+    let t = model.info(name)?;
+    let n = t.n_elements() as usize;
+    dest_check(n, to, dst)?;
+    let (DataRef::Range { offset, .. }, Some(esize), true) = (&t.data, t.dtype.size(), t.layout.is_canonical()) else {
+        return convert_whole(model, name, to, dst);
+    };
+    if !t.dtype.is_float() {
+        return convert_whole(model, name, to, dst);
+    }
+    let esize = esize as usize;
+    let chunk = chunk_elements.max(1);
+    let mut f32_buf = vec![0f32; chunk.min(n)];
+    let mut read_buf = match model.backend() {
+        Backend::Reader { .. } => vec![0u8; chunk.min(n) * esize],
+        _ => Vec::new(),
+    };
+    let bytes = model.bytes();
+    let mut done = 0usize;
+    while done < n {
+        let k = chunk.min(n - done);
+        let src_off = offset + (done * esize) as u64;
+        let src: &[u8] = match bytes {
+            Some(all) => crate::backend::slice_range(all, model.name(), src_off, (k * esize) as u64)?,
+            None => {
+                model.read_into(src_off, &mut read_buf[..k * esize])?;
+                &read_buf[..k * esize]
+            }
+        };
+        let out = &mut dst[done * to.size()..(done + k) * to.size()];
+        let f = &mut f32_buf[..k];
+        convert::bytes_to_f32(src, t.dtype, f)?;
+        write_target(f, to, out);
+        done += k;
+    }
+    Ok(())
+}
+
+fn write_target(src: &[f32], to: Target, out: &mut [u8]) {
+    match to {
+        Target::F32 => {
+            for (o, v) in out.chunks_exact_mut(4).zip(src) {
+                o.copy_from_slice(&v.to_le_bytes());
+            }
+        }
+        Target::F16 => {
+            for (o, v) in out.chunks_exact_mut(2).zip(src) {
+                o.copy_from_slice(&half::f16::from_f32(*v).to_le_bytes());
+            }
+        }
+        Target::BF16 => {
+            for (o, v) in out.chunks_exact_mut(2).zip(src) {
+                o.copy_from_slice(&half::bf16::from_f32(*v).to_le_bytes());
+            }
+        }
+    }
+}
