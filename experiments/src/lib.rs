@@ -1,2 +1,35 @@
-//! One module per recorded hypothesis (catalog: `../shared/HYPOTHESES.md`).
+//! One module per recorded hypothesis (catalog: `../shared/HYPOTHESES.md`),
+//! each declaring, in this order: the claim and its source, the fixtures,
+//! the variants (calling loader code), the metric, and the explanation of
+//! the result. `lab run` runs them through the harness; `cargo bench`
+//! runs the same variants under criterion.
 #![forbid(unsafe_code)]
+
+pub mod context;
+pub mod gate;
+pub mod registry;
+
+pub mod h01_npz_read;
+pub mod h02_fp8_chunked;
+pub mod h03_dequant_output;
+pub mod h04_safetensors_mmap;
+pub mod h05_gguf_bufreader;
+pub mod h06_pth_inspect;
+pub mod h07_sha256_parallel;
+pub mod h08_sha256_throughput;
+pub mod h09_narration;
+pub mod h10_async_io;
+pub mod h11_parallel_load;
+pub mod h12_streaming_convert;
+pub mod h13_simd_f16;
+pub mod h14_mmap_load;
+pub mod h15_lazy_load;
+pub mod h16_prequant_cache;
+pub mod h17_direct_quantized;
+pub mod h18_progress_callback;
+pub mod h19_mmap_threshold;
+pub mod h20_lru_cache;
+pub mod h21_regression_tolerance;
+
+pub use context::Ctx;
+pub use registry::{Built, Experiment, ALL};

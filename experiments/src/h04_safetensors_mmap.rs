@@ -1,0 +1,65 @@
+//! H04 — safetensors parse: read the whole file (A) against mapping it (B),
+//! parse alone and parse + inspect, across file sizes.
+
+use crate::context::{inventory_digest, Ctx};
+use crate::registry::Built;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::{Backend, Limits, Model};
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H04".into(),
+        title: "safetensors parse: fs::read vs mmap".into(),
+        hypothesis: "Opening a safetensors file and parsing its header: A reads the whole file into a `Vec<u8>` first (`Backend::WholeRead`), B maps it (`Backend::Mmap`) so only the header pages are touched. Measured for parse alone and for parse + inspect (walking every tensor's metadata), on real weights tiled from 64 KiB to 1 GiB, warm and cold.".into(),
+        source: "seeds/001, experiment 4 (measured ~3000× at 11.5 GiB there)".into(),
+        claim: Claim::ratio("B is O(header): ~3000× faster at 11.5 GiB (ratio 1/3000); B's cost does not grow with the file", 1.0 / 3000.0),
+        fixtures: super::h19_mmap_threshold::SWEEP.iter().map(|s| s.to_string()).collect(),
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, name: &str, cache: CacheMode, inspect: bool, headline: bool) -> Result<Case<'static>, String> {
+    let path = ctx.need(name)?;
+    let size = Ctx::size(&path);
+    let (pa, pb) = (path.clone(), path.clone());
+    let run = move |p: &std::path::Path, b: Backend| -> Result<Outcome, String> {
+        let m = Model::open(p, b, &Limits::default()).map_err(|e| e.to_string())?;
+        let mut h = m.inventory().tensors.len() as u64;
+        if inspect {
+            h = inventory_digest(m.inventory());
+        }
+        Ok(Outcome::checksum(h))
+    };
+    let what = if inspect { "parse + inspect" } else { "parse" };
+    let mut c = Case::new(
+        format!("{} {what}, {}", harness::report::svg::human(size as f64), if cache == CacheMode::Warm { "warm" } else { "cold" }),
+        Metric::WallTime,
+        cache,
+    )
+    .files([path])
+    .x(size as f64)
+    .variant("A fs::read", move || run(&pa, Backend::WholeRead))
+    .variant("B mmap", move || run(&pb, Backend::Mmap));
+    if !headline {
+        c = c.compare("A fs::read", "B mmap", Expect::Unclaimed);
+    }
+    Ok(c)
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx, "sweep-1g.safetensors", CacheMode::Warm, false, true));
+    let sizes: &[&str] = if ctx.quick { &["sweep-1m.safetensors", "sweep-16m.safetensors"] } else { super::h19_mmap_threshold::SWEEP };
+    for s in sizes.iter().filter(|s| **s != "sweep-1g.safetensors") {
+        b.case(case(ctx, s, CacheMode::Warm, false, false));
+    }
+    if !ctx.quick {
+        for s in sizes {
+            b.case(case(ctx, s, CacheMode::Warm, true, false));
+            b.case(case(ctx, s, CacheMode::Cold, false, false));
+        }
+    }
+    b
+}

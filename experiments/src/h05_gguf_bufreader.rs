@@ -1,0 +1,61 @@
+//! H05 — GGUF inspect through a generic reader: raw `File` (A) against the
+//! internal 64 KiB `BufReader` (B); and the buffered reader against mmap (C).
+
+use crate::context::{inventory_digest, Ctx};
+use crate::registry::Built;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::{Backend, Limits};
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H05".into(),
+        title: "GGUF inspect: raw reader vs internal BufReader (vs mmap)".into(),
+        hypothesis: "`inspect_reader(File)` parses the GGUF front matter (metadata with tokenizer vocabularies, tensor infos) with many small reads. A reads straight from the `File` (one syscall per field), B wraps it in a 64 KiB `BufReader`; C inspects through the mmap backend. The claim is that B is much faster than A and on par with C.".into(),
+        source: "seeds/001, experiment 5 (47–76× on Windows there; reader/mmap parity)".into(),
+        claim: Claim::ratio("B is ~52× faster than A (ratio 0.019); B and mmap are on par", 1.0 / 52.0),
+        fixtures: vec![
+            "gemma-3-270m-q4_k_m.gguf".into(),
+            "SmolLM2-135M-Instruct.Q4_1.gguf".into(),
+            "ggml-vocab-falcon.gguf".into(),
+            "ggml-vocab-llama-spm.gguf".into(),
+        ],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, name: &'static str, cache: CacheMode) -> Result<Case<'static>, String> {
+    let path = ctx.need(name)?;
+    let label = format!("{name} ({} tokens)", crate::context::vocab_size(&path));
+    let reader = move |p: &std::path::Path, buffered: bool| -> Result<Outcome, String> {
+        let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
+        let inv = loader::inspect_reader(f, name, &Limits::default(), buffered).map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(inventory_digest(&inv)))
+    };
+    let l2 = Limits::default();
+    let (pa, pb, pc) = (path.clone(), path.clone(), path.clone());
+    Ok(Case::new(format!("{label}, {}", if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
+        .files([path])
+        .variant("A raw File", move || reader(&pa, false))
+        .variant("B BufReader 64 KiB", move || reader(&pb, true))
+        .variant("C mmap", move || {
+            let inv = loader::inspect_path(&pc, Backend::Mmap, &l2).map_err(|e| e.to_string())?;
+            Ok(Outcome::checksum(inventory_digest(&inv)))
+        })
+        .compare("A raw File", "B BufReader 64 KiB", Expect::Ratio(1.0 / 52.0))
+        .compare("B BufReader 64 KiB", "C mmap", Expect::NoEffect))
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", CacheMode::Warm));
+    b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf", CacheMode::Warm));
+    if !ctx.quick {
+        b.case(case(ctx, "ggml-vocab-falcon.gguf", CacheMode::Warm));
+        b.case(case(ctx, "ggml-vocab-llama-spm.gguf", CacheMode::Warm));
+        b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", CacheMode::Cold));
+        b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf", CacheMode::Cold));
+    }
+    b
+}

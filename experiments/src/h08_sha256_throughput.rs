@@ -1,0 +1,83 @@
+//! H08 — SHA-256 streaming verification "is optimal at ~500 MB/s" and the
+//! unavoidable bottleneck of a load.
+
+use crate::context::{mix, Ctx};
+use crate::registry::Built;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H08".into(),
+        title: "SHA-256 streaming verify: throughput and bottleneck".into(),
+        hypothesis: "The audit says streaming SHA-256 verification runs at ~500 MB/s, is optimal, and dominates a load. A hashes the bytes already in memory (the CPU's ceiling with the sha2 crate, which uses SHA-NI when present); B is loadlab's streaming verifier reading the file (warm and cold page cache); C only reads the file (no hashing), to show what the I/O itself costs. The throughput columns give MB/s.".into(),
+        source: "seeds/000 (audit: '~500 MB/s, optimal', '2–20 s for 1–10 GB')".into(),
+        claim: Claim::no_effect("streaming verification is hash-bound: it runs at the hashing speed (~500 MB/s)"),
+        fixtures: vec!["sweep-1g.safetensors".into(), "gemma-3-270m-q4_k_m.gguf".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String> {
+    let path = ctx.need(name)?;
+    let size = Ctx::size(&path);
+    let mem = std::fs::read(&path).map_err(|e| e.to_string())?;
+    let p1 = path.clone();
+    let as_u64 = |d: &[u8]| d.iter().fold(0u64, |h, &b| mix(h, u64::from(b)));
+    Ok(Case::new(format!("{name} ({}), {}", harness::report::svg::human(size as f64), if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
+        .files([path])
+        .bytes(size)
+        .variant("A hash in memory", move || Ok(Outcome::checksum(as_u64(&Sha256::digest(&mem)))))
+        .variant("B streaming verify (file)", move || {
+            let (hex, _) = loader::verify::sha256_reader(std::fs::File::open(&p1).map_err(|e| e.to_string())?, "f").map_err(|e| e.to_string())?;
+            let bytes: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0)).collect();
+            Ok(Outcome::checksum(as_u64(&bytes)))
+        })
+        .compare("A hash in memory", "B streaming verify (file)", Expect::NoEffect))
+}
+
+/// What the I/O alone costs: reading the file (A) against reading and
+/// hashing it (B); both report the bytes they consumed.
+fn io_case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String> {
+    let path = ctx.need(name)?;
+    let size = Ctx::size(&path);
+    let (p1, p2) = (path.clone(), path.clone());
+    Ok(Case::new(format!("{name} ({}), read vs read + hash, {}", harness::report::svg::human(size as f64), if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
+        .files([path])
+        .bytes(size)
+        .variant("A read only", move || {
+            let mut f = std::fs::File::open(&p1).map_err(|e| e.to_string())?;
+            let mut buf = vec![0u8; loader::verify::HASH_CHUNK_BYTES];
+            let mut n = 0u64;
+            loop {
+                let k = f.read(&mut buf).map_err(|e| e.to_string())?;
+                if k == 0 {
+                    break;
+                }
+                n += k as u64;
+            }
+            Ok(Outcome::checksum(n))
+        })
+        .variant("B streaming verify (file)", move || {
+            let (_, n) = loader::verify::sha256_reader(std::fs::File::open(&p2).map_err(|e| e.to_string())?, "f").map_err(|e| e.to_string())?;
+            Ok(Outcome::checksum(n))
+        })
+        .compare("A read only", "B streaming verify (file)", Expect::Unclaimed))
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    let big = if ctx.quick { "sweep-64m.safetensors" } else { "sweep-1g.safetensors" };
+    b.case(case(ctx, big, CacheMode::Warm));
+    b.case(io_case(ctx, big, CacheMode::Warm));
+    if !ctx.quick {
+        b.case(case(ctx, big, CacheMode::Cold));
+        b.case(io_case(ctx, big, CacheMode::Cold));
+        b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", CacheMode::Warm));
+    }
+    b.evidence = super::h07_sha256_parallel::hashing_capability();
+    b
+}

@@ -1,0 +1,59 @@
+//! H09 — narration (a formatted log event per tensor, as audit/narration
+//! layers emit) during a load is negligible.
+
+use crate::context::{digest, mix, Ctx};
+use crate::registry::Built;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::load::{load_all, LoadOptions, Progress};
+use loader::{Backend, Limits, Model};
+use std::sync::Mutex;
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H09".into(),
+        title: "Narration allocations during a load".into(),
+        hypothesis: "Loading every tensor of a model (copied out of the mapping): A loads silently; B emits a narration event per tensor through the loader's progress hook — a `format!`-ed message with the tensor count, bytes and percentage, pushed onto an in-memory log, the allocations the audit counted (20–30 per load).".into(),
+        source: "seeds/000 (audit: 50–200 µs per load, < 0.01 %)".into(),
+        claim: Claim::no_effect("narration is negligible (< 0.01 % of a load)"),
+        fixtures: vec!["model.safetensors".into(), "SmolLM2-135M-Instruct.Q4_1.gguf".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
+    let path = ctx.need(name)?;
+    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let m2 = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let n = m.inventory().tensors.len();
+    let run = |m: &Model, narrate: bool| -> Result<Outcome, String> {
+        let log = Mutex::new(Vec::new());
+        let cb = |p: Progress| {
+            let line = format!(
+                "[loader] tensor {}/{}: {} of {} bytes ({:.1} %)",
+                p.tensors_done,
+                p.tensors_total,
+                p.bytes_done,
+                p.bytes_total,
+                p.bytes_done as f64 * 100.0 / p.bytes_total.max(1) as f64
+            );
+            log.lock().map(|mut l| l.push(line)).ok();
+        };
+        let opts = LoadOptions { target: None, parallel: false, progress: if narrate { Some(&cb) } else { None } };
+        let t = load_all(m, &opts).map_err(|e| e.to_string())?;
+        let events = log.lock().map(|l| l.len()).unwrap_or(0) as u64;
+        Ok(Outcome::checksum(t.iter().fold(0, |h, x| mix(h, digest(&x.data)))).with("narration events", events))
+    };
+    Ok(Case::new(format!("{name} ({n} tensors)"), Metric::WallTime, CacheMode::Warm)
+        .variant("A silent", move || run(&m, false))
+        .variant("B narrated", move || run(&m2, true)))
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx, "model.safetensors"));
+    if !ctx.quick {
+        b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf"));
+    }
+    b
+}

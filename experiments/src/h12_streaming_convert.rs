@@ -1,0 +1,72 @@
+//! H12 — streaming (chunked) F32 → F16 conversion against converting the
+//! whole tensor: peak memory, and time.
+
+use crate::context::{digest, mix, Ctx};
+use crate::registry::Built;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::convert::Target;
+use loader::load::stream::{convert_streaming, convert_whole, DEFAULT_CHUNK_ELEMENTS};
+use loader::{Backend, DType, Limits, Model};
+use std::cell::RefCell;
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H12".into(),
+        title: "Streaming F32 → F16 conversion: peak memory".into(),
+        hypothesis: "Converting every F32 tensor of a model to F16 into a destination buffer that already exists (a GPU staging buffer's stand-in, allocated and touched before the trial): A converts whole tensors (read the tensor, convert into a temporary, copy); B converts in chunks of 256 Ki elements straight into the destination (`loader::load::stream`). Peak resident memory added by the trial is the metric; a second set of cases times the same work.".into(),
+        source: "seeds/002 (idea 2: −50 % peak memory, −10…20 % time)".into(),
+        claim: Claim::ratio("50 % less peak memory (ratio 0.5)", 0.5),
+        fixtures: vec!["model.safetensors".into()],
+        metric: Metric::PeakMemory,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, String> {
+    let path = ctx.need("model.safetensors")?;
+    let m = Model::open(&path, backend, &Limits::default()).map_err(|e| e.to_string())?;
+    let names: Vec<(String, usize)> = m
+        .inventory()
+        .tensors
+        .iter()
+        .filter(|t| t.dtype == DType::F32)
+        .map(|t| (t.name.clone(), t.n_elements() as usize * 2))
+        .collect();
+    // One destination per tensor, allocated and touched outside the trials.
+    let dst: Vec<Vec<u8>> = names.iter().map(|(_, n)| vec![1u8; *n]).collect();
+    let shared = std::rc::Rc::new((m, names, RefCell::new(dst)));
+    let (s1, s2) = (shared.clone(), shared);
+    let run = |s: &(Model, Vec<(String, usize)>, RefCell<Vec<Vec<u8>>>), streaming: bool| -> Result<Outcome, String> {
+        let (m, names, dst) = s;
+        let mut dst = dst.borrow_mut();
+        let mut h = 0;
+        for ((name, _), d) in names.iter().zip(dst.iter_mut()) {
+            if streaming {
+                convert_streaming(m, name, Target::F16, d, DEFAULT_CHUNK_ELEMENTS).map_err(|e| e.to_string())?;
+            } else {
+                convert_whole(m, name, Target::F16, d).map_err(|e| e.to_string())?;
+            }
+            h = mix(h, digest(d));
+        }
+        Ok(Outcome::checksum(h))
+    };
+    let mut c = Case::new(format!("MiniLM, all F32 tensors → F16, {} backend, {}", backend.name(), metric.name()), metric, CacheMode::Warm)
+        .variant("A whole tensor", move || run(&s1, false))
+        .variant("B streaming chunks", move || run(&s2, true));
+    if metric == Metric::WallTime {
+        c = c.compare("A whole tensor", "B streaming chunks", Expect::Ratio(0.85));
+    }
+    Ok(c)
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx, Backend::Reader { buffered: true }, Metric::PeakMemory));
+    b.case(case(ctx, Backend::Reader { buffered: true }, Metric::WallTime));
+    if !ctx.quick {
+        b.case(case(ctx, Backend::Mmap, Metric::PeakMemory));
+        b.case(case(ctx, Backend::Mmap, Metric::WallTime));
+    }
+    b
+}

@@ -1,0 +1,88 @@
+//! H13 — SIMD F32 → F16 (the `half` slice API, F16C) against scalar
+//! per-element conversion.
+
+use crate::context::{mix, Ctx};
+use crate::registry::Built;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use half::f16;
+use loader::convert::{self, scalar};
+use loader::{Backend, DType, Limits, Model};
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H13".into(),
+        title: "SIMD F32 → F16 vs scalar".into(),
+        hypothesis: "Converting F32 weights to F16: A converts one element at a time in software (`loader::convert::scalar`); B uses the production path, `half`'s slice conversion, which uses the F16C instructions when the CPU has them. Measured on the conversion alone, and as a share of a whole load (read from the file with the reader backend, then convert).".into(),
+        source: "seeds/002 (idea 3: 4–8× on conversion; −20…30 % of load)".into(),
+        claim: Claim::ratio("4–8× faster conversion (ratio 0.167)", 1.0 / 6.0),
+        fixtures: vec!["model.safetensors".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn f32s(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+/// Every 997th F16's bits plus the length: differs for any output that
+/// differs in length or at a sampled element.
+fn bits_digest(d: &[f16]) -> u64 {
+    d.iter().step_by(997).fold(d.len() as u64, |h, x| mix(h, u64::from(x.to_bits())))
+}
+
+fn convert_only(ctx: &Ctx) -> Result<Case<'static>, String> {
+    let m = Model::open(&ctx.need("model.safetensors")?, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let mut all = Vec::new();
+    for t in m.inventory().tensors.iter().filter(|t| t.dtype == DType::F32) {
+        all.extend(f32s(&m.tensor_bytes_of(t).map_err(|e| e.to_string())?));
+    }
+    let n = all.len();
+    let src = std::rc::Rc::new(all);
+    let (s1, s2) = (src.clone(), src);
+    let mut d1 = vec![f16::ZERO; n];
+    let mut d2 = vec![f16::ZERO; n];
+    let sum = |d: &[f16]| bits_digest(d);
+    Ok(Case::new(format!("conversion only: {:.1} M MiniLM weights", n as f64 / 1e6), Metric::WallTime, CacheMode::Warm)
+        .bytes((n * 4) as u64)
+        .variant("A scalar per element", move || {
+            scalar::f32_to_f16(&s1, &mut d1).map_err(|e| e.to_string())?;
+            Ok(Outcome::checksum(sum(&d1)))
+        })
+        .variant("B half slice (F16C)", move || {
+            convert::f32_to_f16(&s2, &mut d2).map_err(|e| e.to_string())?;
+            Ok(Outcome::checksum(sum(&d2)))
+        }))
+}
+
+fn whole_load(ctx: &Ctx) -> Result<Case<'static>, String> {
+    let path = ctx.need("model.safetensors")?;
+    let open = || Model::open(&path, Backend::Reader { buffered: true }, &Limits::default()).map_err(|e| e.to_string());
+    let (m1, m2) = (open()?, open()?);
+    let run = |m: &Model, simd: bool| -> Result<Outcome, String> {
+        let mut h = 0;
+        for t in m.inventory().tensors.iter().filter(|t| t.dtype == DType::F32) {
+            let src = f32s(&m.tensor_bytes_of(t).map_err(|e| e.to_string())?);
+            let mut d = vec![f16::ZERO; src.len()];
+            if simd {
+                convert::f32_to_f16(&src, &mut d).map_err(|e| e.to_string())?;
+            } else {
+                scalar::f32_to_f16(&src, &mut d).map_err(|e| e.to_string())?;
+            }
+            h = mix(h, bits_digest(&d));
+        }
+        Ok(Outcome::checksum(h))
+    };
+    Ok(Case::new("whole load: read (reader backend) + convert, MiniLM", Metric::WallTime, CacheMode::Warm)
+        .variant("A scalar per element", move || run(&m1, false))
+        .variant("B half slice (F16C)", move || run(&m2, true))
+        .compare("A scalar per element", "B half slice (F16C)", Expect::Ratio(0.75)))
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(convert_only(ctx));
+    b.case(whole_load(ctx));
+    b
+}

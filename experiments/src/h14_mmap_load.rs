@@ -1,0 +1,64 @@
+//! H14 — mmap loading against read-into-buffer loading: time and resident memory.
+
+use crate::context::{digest, mix, Ctx};
+use crate::registry::Built;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::{Backend, Limits, Model};
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H14".into(),
+        title: "mmap vs read-into-buffer loading".into(),
+        hypothesis: "Opening a model and reading every tensor's bytes once (a digest over each tensor, so every page is touched): A reads the file into a buffer first (`Backend::WholeRead`); B maps it (`Backend::Mmap`). Both time and the peak resident memory the load adds; mapped pages are file-backed and counted in RSS too, but the kernel can drop them under pressure.".into(),
+        source: "seeds/002 (idea 4: −10…20 % time, −30 % memory)".into(),
+        claim: Claim::ratio("10–20 % less load time (ratio 0.85) and 30 % less memory (ratio 0.7)", 0.85),
+        fixtures: vec!["model.safetensors".into(), "sweep-256m.safetensors".into(), "sweep-1g.safetensors".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, name: &str, cache: CacheMode, metric: Metric) -> Result<Case<'static>, String> {
+    let path = ctx.need(name)?;
+    let size = Ctx::size(&path);
+    let run = move |p: &std::path::Path, b: Backend| -> Result<Outcome, String> {
+        let m = Model::open(p, b, &Limits::default()).map_err(|e| e.to_string())?;
+        let mut h = 0;
+        for t in &m.inventory().tensors {
+            let bytes = m.tensor_bytes_of(t).map_err(|e| e.to_string())?;
+            // Touch every page, as a consumer uploading the tensor would.
+            let mut acc = 0u8;
+            for page in bytes.chunks(4096) {
+                acc ^= page[0];
+            }
+            h = mix(h, digest(&bytes) ^ u64::from(acc));
+        }
+        Ok(Outcome::checksum(h))
+    };
+    let (p1, p2) = (path.clone(), path.clone());
+    let mut c = Case::new(format!("{name} ({}), {}, {}", harness::report::svg::human(size as f64), if cache == CacheMode::Warm { "warm" } else { "cold" }, metric.name()), metric, cache)
+        .files([path])
+        .bytes(size)
+        .x(size as f64)
+        .variant("A read into buffer", move || run(&p1, Backend::WholeRead))
+        .variant("B mmap", move || run(&p2, Backend::Mmap));
+    if metric == Metric::PeakMemory {
+        c = c.compare("A read into buffer", "B mmap", Expect::Ratio(0.7));
+    }
+    Ok(c)
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx, "model.safetensors", CacheMode::Warm, Metric::WallTime));
+    b.case(case(ctx, "model.safetensors", CacheMode::Warm, Metric::PeakMemory));
+    if !ctx.quick {
+        b.case(case(ctx, "model.safetensors", CacheMode::Cold, Metric::WallTime));
+        b.case(case(ctx, "sweep-256m.safetensors", CacheMode::Warm, Metric::WallTime));
+        b.case(case(ctx, "sweep-256m.safetensors", CacheMode::Cold, Metric::WallTime));
+        b.case(case(ctx, "sweep-256m.safetensors", CacheMode::Warm, Metric::PeakMemory));
+        b.case(case(ctx, "sweep-1g.safetensors", CacheMode::Warm, Metric::WallTime));
+    }
+    b
+}

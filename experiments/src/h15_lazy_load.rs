@@ -1,0 +1,47 @@
+//! H15 — lazy per-tensor loading against eager: time to the first usable tensor.
+
+use crate::context::{digest, Ctx};
+use crate::registry::Built;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::convert::Target;
+use loader::load::lazy::LazyModel;
+use loader::load::{load_all, LoadOptions};
+use loader::{Backend, Limits, Model};
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H15".into(),
+        title: "Lazy vs eager loading: time to first tensor".into(),
+        hypothesis: "Time from opening a model to holding its first layer's converted weights: A opens and loads every tensor (converted) before handing out the first; B opens a `LazyModel` and materializes only the tensor asked for.".into(),
+        source: "seeds/002 (idea 5: −80 % start-up)".into(),
+        claim: Claim::ratio("80 % less start-up time (ratio 0.2)", 0.2),
+        fixtures: vec!["model.safetensors".into(), "SmolLM2-135M-Instruct.Q4_1.gguf".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, name: &str, first: &'static str, target: Target) -> Result<Case<'static>, String> {
+    let path = ctx.need(name)?;
+    let l = Limits::default();
+    let (p1, p2, l2) = (path.clone(), path, l.clone());
+    Ok(Case::new(format!("{name}: open → {first} as {target:?}"), Metric::WallTime, CacheMode::Warm)
+        .variant("A eager", move || {
+            let m = Model::open(&p1, Backend::Mmap, &l).map_err(|e| e.to_string())?;
+            let all = load_all(&m, &LoadOptions { target: Some(target), parallel: false, progress: None }).map_err(|e| e.to_string())?;
+            let t = all.iter().find(|t| t.name == first).ok_or("first tensor missing")?;
+            Ok(Outcome::checksum(digest(&t.data)))
+        })
+        .variant("B lazy", move || {
+            let lazy = LazyModel::new(Model::open(&p2, Backend::Mmap, &l2).map_err(|e| e.to_string())?, Some(target));
+            let t = lazy.get(first).map_err(|e| e.to_string())?;
+            Ok(Outcome::checksum(digest(&t.data)).with("tensors materialized", lazy.loaded() as u64))
+        }))
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx, "model.safetensors", "encoder.layer.0.attention.self.query.weight", Target::F16));
+    b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf", "blk.0.attn_q.weight", Target::BF16));
+    b
+}

@@ -1,0 +1,66 @@
+//! H17 — handing out a GGUF tensor's quantized blocks directly against
+//! dequantizing and re-quantizing them.
+
+use crate::context::{mix, Ctx};
+use crate::registry::Built;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::{Backend, DType, GgmlType, Limits, Model};
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H17".into(),
+        title: "Direct quantized load vs dequant → requant".into(),
+        hypothesis: "A consumer that computes on Q8_0 blocks loads every Q8_0 tensor of a GGUF file: A dequantizes each to F32 and quantizes it back to Q8_0 (the round trip a loader without quantized types forces); B takes the blocks as stored (`Model::quantized`). Both hand the consumer the same number of Q8_0 bytes per tensor (the checksum); the blocks may differ by the round trip's rounding, which is the other reason to avoid it.".into(),
+        source: "seeds/002 (idea 7: −40…60 % load time)".into(),
+        claim: Claim::ratio("40–60 % less load time (ratio 0.5)", 0.5),
+        fixtures: vec!["minilm-q8_0.gguf".into(), "gemma-3-270m-q4_k_m.gguf".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
+    let path = ctx.need(name)?;
+    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let names: Vec<String> = m.inventory().tensors.iter().filter(|t| t.dtype == DType::Ggml(GgmlType::Q8_0)).map(|t| t.name.clone()).collect();
+    if names.is_empty() {
+        return Err(format!("{name} has no Q8_0 tensor"));
+    }
+    let bytes: u64 = names.iter().map(|n| m.info(n).map_or(0, |t| t.byte_len())).sum();
+    let m2 = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let n2 = names.clone();
+    Ok(Case::new(format!("{name}: {} Q8_0 tensors ({})", names.len(), harness::report::svg::human(bytes as f64)), Metric::WallTime, CacheMode::Warm)
+        .bytes(bytes)
+        .variant("A dequant → requant", move || {
+            let mut h = 0;
+            for n in &names {
+                let f = m.tensor_f32(n).map_err(|e| e.to_string())?;
+                let q = loader::quant::quantize_q8_0(&f).map_err(|e| e.to_string())?;
+                h = mix(h, q.len() as u64);
+            }
+            Ok(Outcome::checksum(h))
+        })
+        .variant("B direct blocks", move || {
+            let mut h = 0;
+            for n in &n2 {
+                let q = m2.quantized(n).map_err(|e| e.to_string())?;
+                // Touch every block, as a consumer would.
+                let mut acc = 0u8;
+                for b in q.blocks.chunks(34) {
+                    acc ^= b[2];
+                }
+                std::hint::black_box(acc);
+                h = mix(h, q.blocks.len() as u64);
+            }
+            Ok(Outcome::checksum(h))
+        }))
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx, "minilm-q8_0.gguf"));
+    if !ctx.quick {
+        b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf"));
+    }
+    b
+}

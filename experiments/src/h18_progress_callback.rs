@@ -1,0 +1,74 @@
+//! H18 — progress-callback overhead during a load: none, a synchronous
+//! callback, or a callback that sends to a channel drained by another thread.
+
+use crate::context::{digest, mix, Ctx};
+use crate::registry::Built;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::convert::Target;
+use loader::load::{load_all, LoadOptions, Progress};
+use loader::{Backend, Limits, Model};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H18".into(),
+        title: "Progress-callback overhead".into(),
+        hypothesis: "Loading a model (F32 → F16, one tensor after another) with the loader's per-tensor progress hook: A passes no callback; B a synchronous one that updates a shared progress state and formats a status line; C one that sends each `Progress` over a channel to a consumer thread (the async pattern).".into(),
+        source: "seeds/003 (a benchmark analysis: sync +2.6 %, async +6.8 %; target < 5 %)".into(),
+        claim: Claim::ratio("a sync callback costs 2.6 %, an async one 6.8 %", 1.026),
+        fixtures: vec!["model.safetensors".into(), "SmolLM2-135M-Instruct.Q4_1.gguf".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> {
+    let path = ctx.need(name)?;
+    let open = || Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string());
+    let (m1, m2, m3) = (open()?, open()?, open()?);
+    let sum = |t: &[loader::load::LoadedTensor]| t.iter().fold(0, |h, x| mix(h, digest(&x.data)));
+    Ok(Case::new(format!("{name} → {target:?}"), Metric::WallTime, CacheMode::Warm)
+        .variant("A no callback", move || {
+            let t = load_all(&m1, &LoadOptions { target: Some(target), parallel: false, progress: None }).map_err(|e| e.to_string())?;
+            Ok(Outcome::checksum(sum(&t)))
+        })
+        .variant("B sync callback", move || {
+            let last = AtomicU64::new(0);
+            let status = Mutex::new(String::new());
+            let cb = |p: Progress| {
+                last.store(p.bytes_done, Ordering::Relaxed);
+                if let Ok(mut s) = status.lock() {
+                    *s = format!("{}/{} tensors", p.tensors_done, p.tensors_total);
+                }
+            };
+            let t = load_all(&m2, &LoadOptions { target: Some(target), parallel: false, progress: Some(&cb) }).map_err(|e| e.to_string())?;
+            Ok(Outcome::checksum(sum(&t)))
+        })
+        .variant("C channel callback", move || {
+            let (tx, rx) = std::sync::mpsc::channel::<Progress>();
+            let consumer = std::thread::spawn(move || rx.iter().map(|p| p.bytes_done).max().unwrap_or(0));
+            let tx = Mutex::new(tx);
+            let cb = |p: Progress| {
+                if let Ok(t) = tx.lock() {
+                    let _ = t.send(p);
+                }
+            };
+            let t = load_all(&m3, &LoadOptions { target: Some(target), parallel: false, progress: Some(&cb) }).map_err(|e| e.to_string())?;
+            drop(tx);
+            consumer.join().map_err(|_| "consumer panicked")?;
+            Ok(Outcome::checksum(sum(&t)))
+        })
+        .compare("A no callback", "B sync callback", Expect::Ratio(1.026))
+        .compare("A no callback", "C channel callback", Expect::Ratio(1.068)))
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx, "model.safetensors", Target::F16));
+    if !ctx.quick {
+        b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf", Target::BF16));
+    }
+    b
+}

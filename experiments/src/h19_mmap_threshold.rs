@@ -1,0 +1,69 @@
+//! H19 — a 64 MB threshold picks mmap above and read below as the faster
+//! strategy: read (A) against mmap (B) from 64 KiB to 1 GiB.
+
+use crate::context::{digest, mix, Ctx};
+use crate::registry::Built;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::load::threshold::PROPOSED_THRESHOLD_BYTES;
+use loader::{Backend, Limits, Model};
+
+/// The size sweep (real weights tiled), smallest first.
+pub const SWEEP: &[&str] = &[
+    "sweep-64k.safetensors",
+    "sweep-1m.safetensors",
+    "sweep-16m.safetensors",
+    "sweep-64m.safetensors",
+    "sweep-256m.safetensors",
+    "sweep-1g.safetensors",
+];
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H19".into(),
+        title: "The 64 MB mmap threshold".into(),
+        hypothesis: "Opening a safetensors file and reading every tensor once: A reads the file into memory (`Backend::WholeRead`), B maps it (`Backend::Mmap`). The claim behind `loader::load::threshold` is a crossover at 64 MB: read wins below it (B/A > 1), mmap above it (B/A < 1).".into(),
+        source: "seeds/004 (a performance engineer's brief: 'memory mapping for large models (>64MB)')".into(),
+        claim: Claim::ratio("mmap is faster above 64 MB (ratio < 1), read below it (ratio > 1)", 0.95),
+        fixtures: SWEEP.iter().map(|s| s.to_string()).collect(),
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String> {
+    let path = ctx.need(name)?;
+    let size = Ctx::size(&path);
+    let run = move |p: &std::path::Path, b: Backend| -> Result<Outcome, String> {
+        let m = Model::open(p, b, &Limits::default()).map_err(|e| e.to_string())?;
+        let mut h = 0;
+        for t in &m.inventory().tensors {
+            h = mix(h, digest(&m.tensor_bytes_of(t).map_err(|e| e.to_string())?));
+        }
+        Ok(Outcome::checksum(h))
+    };
+    let (p1, p2) = (path.clone(), path.clone());
+    let expect = if size >= PROPOSED_THRESHOLD_BYTES { Expect::Ratio(0.95) } else { Expect::Ratio(1.05) };
+    Ok(Case::new(format!("{} ({}), {}", harness::report::svg::human(size as f64), if size >= PROPOSED_THRESHOLD_BYTES { "above 64 MB" } else { "below 64 MB" }, if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
+        .files([path])
+        .bytes(size)
+        .x(size as f64)
+        .variant("A read", move || run(&p1, Backend::WholeRead))
+        .variant("B mmap", move || run(&p2, Backend::Mmap))
+        .compare("A read", "B mmap", expect))
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    let sizes: &[&str] = if ctx.quick { &SWEEP[..3] } else { SWEEP };
+    // Headline: the largest size run.
+    for s in sizes.iter().rev() {
+        b.case(case(ctx, s, CacheMode::Warm));
+    }
+    if !ctx.quick {
+        for s in sizes.iter().rev() {
+            b.case(case(ctx, s, CacheMode::Cold));
+        }
+    }
+    b
+}

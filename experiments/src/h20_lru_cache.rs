@@ -1,0 +1,80 @@
+//! H20 — an LRU model cache with a memory budget makes repeated loads
+//! cheap without ever holding more than its budget.
+
+use crate::context::{digest, mix, Ctx};
+use crate::registry::Built;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::cache::lru::ModelCache;
+use loader::convert::Target;
+use loader::load::{load_all, LoadOptions, LoadedTensor};
+use loader::{Backend, Limits, Model};
+use std::path::PathBuf;
+
+pub fn spec() -> Spec {
+    Spec {
+        id: "H20".into(),
+        title: "LRU model cache under a memory budget".into(),
+        hypothesis: "A server answers 12 requests cycling over three models (MiniLM as F16 safetensors, BF16 safetensors and Q8_0 GGUF, each loaded and converted to F16, ~45 MB resident each) in the pattern a,a,b,a,c,a,b,a,a,c,b,a: A loads the model on every request; B serves them from a `ModelCache` whose budget holds two models, so it must evict. The variant fails if the cache ever holds more than its budget; hits, misses, evictions and peak cached bytes are recorded.".into(),
+        source: "seeds/004 (brief: 'LRU cache with memory-aware eviction')".into(),
+        claim: Claim::ratio("cache hits make repeated loads much cheaper (ratio 0.3 over the request mix); never over budget", 0.3),
+        fixtures: vec!["minilm-f16.safetensors".into(), "minilm-bf16.safetensors".into(), "minilm-q8_0.gguf".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+const PATTERN: &[usize] = &[0, 0, 1, 0, 2, 0, 1, 0, 0, 2, 1, 0];
+
+fn load(p: &PathBuf) -> Result<(Vec<LoadedTensor>, u64), String> {
+    let m = Model::open(p, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let t = load_all(&m, &LoadOptions { target: Some(Target::F16), parallel: false, progress: None }).map_err(|e| e.to_string())?;
+    let bytes = t.iter().map(|x| x.data.len() as u64).sum();
+    Ok((t, bytes))
+}
+
+fn sum(t: &[LoadedTensor]) -> u64 {
+    t.iter().fold(0, |h, x| mix(h, digest(&x.data)))
+}
+
+fn case(ctx: &Ctx, metric: Metric) -> Result<Case<'static>, String> {
+    let files: Vec<PathBuf> = spec().fixtures.iter().map(|f| ctx.need(f)).collect::<Result<_, _>>()?;
+    let one = load(&files[0])?.1;
+    let budget = one * 2 + one / 2;
+    let f2 = files.clone();
+    Ok(Case::new(format!("12 requests over 3 models, budget {} ({})", harness::report::svg::human(budget as f64), metric.name()), metric, CacheMode::Warm)
+        .variant("A load every request", move || {
+            let mut h = 0;
+            for &i in PATTERN {
+                h = mix(h, sum(&load(&files[i])?.0));
+            }
+            Ok(Outcome::checksum(h))
+        })
+        .variant("B LRU cache", move || {
+            let cache: ModelCache<usize, Vec<LoadedTensor>> = ModelCache::new(budget);
+            let mut h = 0;
+            for &i in PATTERN {
+                let t = cache.get_or_load(&i, || load(&f2[i]))?;
+                h = mix(h, sum(&t));
+                let s = cache.stats();
+                if s.bytes > budget {
+                    return Err(format!("cache holds {} bytes over its budget of {budget}", s.bytes));
+                }
+            }
+            let s = cache.stats();
+            Ok(Outcome::checksum(h)
+                .with("hits", s.hits)
+                .with("misses", s.misses)
+                .with("evictions", s.evictions)
+                .with("peak cached bytes", s.peak_bytes)
+                .with("budget", budget))
+        }))
+}
+
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx, Metric::WallTime));
+    if !ctx.quick {
+        b.case(case(ctx, Metric::PeakMemory));
+    }
+    b
+}

@@ -1,0 +1,68 @@
+//! The environment a campaign ran in: machine, OS, toolchain, build, commit.
+
+use serde::{Deserialize, Serialize};
+use std::process::Command;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub cpu: String,
+    /// The CPU flags that matter to loading (SIMD for conversion, SHA-NI for hashing).
+    pub cpu_flags: Vec<String>,
+    pub cores: usize,
+    pub memory_bytes: u64,
+    pub os: String,
+    pub kernel: String,
+    pub load_average_start: [f64; 3],
+    pub load_average_end: Option<[f64; 3]>,
+    pub rustc: String,
+    /// Target features the binary was compiled with.
+    pub target_features: Vec<String>,
+    pub profile: String,
+    pub git_commit: String,
+    pub git_dirty: bool,
+    pub date: String,
+}
+
+const FLAGS: &[&str] = &["sse4_2", "avx", "avx2", "fma", "f16c", "sha_ni", "avx512f", "bmi2"];
+
+fn cmd(c: &str, args: &[&str]) -> Option<String> {
+    let o = Command::new(c).args(args).output().ok()?;
+    o.status.success().then(|| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+}
+
+pub fn load_average() -> [f64; 3] {
+    let l = sysinfo::System::load_average();
+    [l.one, l.five, l.fifteen]
+}
+
+/// Captures the environment now. Costs a few milliseconds (it runs `git`
+/// and `rustc --version`).
+pub fn capture() -> Environment {
+    let mut sys = sysinfo::System::new();
+    sys.refresh_cpu_all();
+    sys.refresh_memory();
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let flags_line = cpuinfo.lines().find(|l| l.starts_with("flags")).unwrap_or("");
+    let have: std::collections::HashSet<&str> = flags_line.split_whitespace().collect();
+    let mut target_features = Vec::new();
+    macro_rules! tf {
+        ($($f:literal),*) => { $( if cfg!(target_feature = $f) { target_features.push($f.to_string()); } )* };
+    }
+    tf!("sse2", "sse4.2", "avx", "avx2", "fma", "f16c", "sha");
+    Environment {
+        cpu: sys.cpus().first().map(|c| c.brand().trim().to_owned()).unwrap_or_default(),
+        cpu_flags: FLAGS.iter().filter(|f| have.contains(*f)).map(|f| f.to_string()).collect(),
+        cores: sys.cpus().len(),
+        memory_bytes: sys.total_memory(),
+        os: sysinfo::System::long_os_version().unwrap_or_default(),
+        kernel: sysinfo::System::kernel_version().unwrap_or_default(),
+        load_average_start: load_average(),
+        load_average_end: None,
+        rustc: cmd("rustc", &["--version"]).unwrap_or_else(|| "unknown".into()),
+        target_features,
+        profile: if cfg!(debug_assertions) { "debug" } else { "release" }.into(),
+        git_commit: cmd("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into()),
+        git_dirty: cmd("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()),
+        date: crate::ledger::utc_now(),
+    }
+}

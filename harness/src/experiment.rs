@@ -1,0 +1,220 @@
+//! What an experiment declares: the claim and its source, the cases
+//! (fixture × size × cache mode), the variants (A = baseline), the metric,
+//! and the human parts of its ledger entry.
+
+use crate::stats::verdict::{Expect, Verdict};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// What a trial measures. The verdict of a case uses exactly this metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Wall-clock seconds per trial (lower is better).
+    WallTime,
+    /// Peak resident memory added by the trial, in bytes (lower is better).
+    PeakMemory,
+    /// Instructions executed (callgrind; deterministic, blind to the kernel).
+    Instructions,
+}
+
+impl Metric {
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::WallTime => "s",
+            Metric::PeakMemory => "B",
+            Metric::Instructions => "Ir",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::WallTime => "wall time",
+            Metric::PeakMemory => "peak resident memory",
+            Metric::Instructions => "instructions",
+        }
+    }
+}
+
+/// Page-cache state before each trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CacheMode {
+    /// Files stay in the page cache (after a warm-up).
+    Warm,
+    /// Each file of the case is evicted (`posix_fadvise(DONTNEED)`) before every trial.
+    Cold,
+}
+
+/// The claim under test, as its author made it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claim {
+    /// The claim in words, with its number ("B is 30 % faster").
+    pub text: String,
+    /// The claimed B/A ratio of the metric (0.7 = 30 % less); `None` for a
+    /// claim of *no* effect ("negligible", "no gain").
+    pub ratio: Option<f64>,
+}
+
+impl Claim {
+    /// A claim that B changes the metric by `ratio` (B/A).
+    pub fn ratio(text: impl Into<String>, ratio: f64) -> Claim {
+        Claim {
+            text: text.into(),
+            ratio: Some(ratio),
+        }
+    }
+
+    /// A claim that B makes no difference.
+    pub fn no_effect(text: impl Into<String>) -> Claim {
+        Claim {
+            text: text.into(),
+            ratio: None,
+        }
+    }
+}
+
+/// The human parts of a ledger entry, written after reading a result, for
+/// the verdict they explain. When a later run's verdict differs, reports
+/// flag the explanation as stale instead of presenting it as current.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub written_for: Verdict,
+    /// Why the result came out as it did: the mechanism and the lab's evidence.
+    pub why: String,
+    /// What was done about it (default changed, kept, documented).
+    pub disposition: String,
+    /// What new evidence would justify trying again.
+    pub reattempt: String,
+}
+
+/// The declaration of one experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Spec {
+    /// `H05`.
+    pub id: String,
+    pub title: String,
+    /// A = baseline, B = candidate, in words.
+    pub hypothesis: String,
+    /// Where the claim comes from.
+    pub source: String,
+    pub claim: Claim,
+    /// Manifest names of the fixtures it runs on.
+    pub fixtures: Vec<String>,
+    pub metric: Metric,
+    pub explanation: Option<Explanation>,
+}
+
+/// What one run of a variant returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// A cheap digest of the result: every variant of a case must return
+    /// the same one, so no variant wins by doing less work.
+    pub checksum: u64,
+    /// Mechanism counters the variant observed (read calls, bytes, …).
+    pub counters: Vec<(&'static str, u64)>,
+    /// A value the variant measured itself (seconds), used instead of the
+    /// harness's clock: for a reference implementation in another process,
+    /// whose start-up is not part of what is compared.
+    pub measured_s: Option<f64>,
+}
+
+impl Outcome {
+    pub fn checksum(checksum: u64) -> Outcome {
+        Outcome {
+            checksum,
+            counters: Vec::new(),
+            measured_s: None,
+        }
+    }
+
+    pub fn with(mut self, name: &'static str, value: u64) -> Outcome {
+        self.counters.push((name, value));
+        self
+    }
+}
+
+type RunFn<'a> = Box<dyn FnMut() -> Result<Outcome, String> + 'a>;
+
+/// One alternative of a case. The closure is the timed region.
+pub struct Variant<'a> {
+    pub name: String,
+    pub run: RunFn<'a>,
+}
+
+impl<'a> Variant<'a> {
+    pub fn new(name: impl Into<String>, run: impl FnMut() -> Result<Outcome, String> + 'a) -> Variant<'a> {
+        Variant {
+            name: name.into(),
+            run: Box::new(run),
+        }
+    }
+}
+
+/// One measured comparison: variants run on one fixture/size/cache mode.
+pub struct Case<'a> {
+    /// Human label, unique within the experiment ("gemma-3-270m, cold").
+    pub label: String,
+    pub cache: CacheMode,
+    /// Files to evict before every trial in [`CacheMode::Cold`].
+    pub files: Vec<PathBuf>,
+    /// Bytes processed per trial (reported as throughput).
+    pub bytes: Option<u64>,
+    /// Position on a sweep axis (e.g. file size), for effect-vs-size plots.
+    pub x: Option<f64>,
+    pub metric: Metric,
+    /// Variants; the first is the baseline A.
+    pub variants: Vec<Variant<'a>>,
+    /// Untimed work before every trial (e.g. clearing a cache directory).
+    pub before_each: Option<Box<dyn FnMut() + 'a>>,
+    /// Comparisons (a, b, expectation) by variant name; empty means every
+    /// variant against the first, the spec's claim for the second.
+    pub comparisons: Vec<(String, String, Expect)>,
+}
+
+impl<'a> Case<'a> {
+    pub fn new(label: impl Into<String>, metric: Metric, cache: CacheMode) -> Case<'a> {
+        Case {
+            label: label.into(),
+            cache,
+            files: Vec::new(),
+            bytes: None,
+            x: None,
+            metric,
+            variants: Vec::new(),
+            before_each: None,
+            comparisons: Vec::new(),
+        }
+    }
+
+    pub fn files(mut self, files: impl IntoIterator<Item = PathBuf>) -> Self {
+        self.files.extend(files);
+        self
+    }
+
+    pub fn bytes(mut self, bytes: u64) -> Self {
+        self.bytes = Some(bytes);
+        self
+    }
+
+    pub fn x(mut self, x: f64) -> Self {
+        self.x = Some(x);
+        self
+    }
+
+    pub fn variant(mut self, name: impl Into<String>, run: impl FnMut() -> Result<Outcome, String> + 'a) -> Self {
+        self.variants.push(Variant::new(name, run));
+        self
+    }
+
+    /// Declares a comparison of `b` against `a` with its expectation.
+    pub fn compare(mut self, a: &str, b: &str, expect: Expect) -> Self {
+        self.comparisons.push((a.to_owned(), b.to_owned(), expect));
+        self
+    }
+
+    pub fn before_each(mut self, f: impl FnMut() + 'a) -> Self {
+        self.before_each = Some(Box::new(f));
+        self
+    }
+}

@@ -1,0 +1,251 @@
+//! The ledger: one JSON file per campaign under `reports/ledger/`, plus an
+//! index. Every write goes to a temporary file that is synced and renamed
+//! over the old one, so a run killed at any instant leaves the previous
+//! complete file in place: all finished entries survive, and `--resume`
+//! continues where it stopped.
+
+use crate::env::Environment;
+use crate::error::{HarnessError, Result};
+use crate::experiment::{CacheMode, Metric, Spec};
+use crate::platform::Usage;
+use crate::stats::bootstrap::Effect;
+use crate::stats::summary::Summary;
+use crate::stats::verdict::Verdict;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Bumped on any incompatible change of the types below.
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub schema: u32,
+    pub id: String,
+    pub mode: String,
+    pub started: String,
+    pub finished: Option<String>,
+    pub environment: Environment,
+    pub calibration: CalibrationInForce,
+    pub entries: Vec<Entry>,
+}
+
+/// The noise floor and minimum detectable effect the verdicts used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationInForce {
+    /// ± fraction of the ratio an A/A run stays within (wall time).
+    pub noise_floor: f64,
+    /// The same for instruction counts.
+    pub instruction_floor: f64,
+    /// Smallest injected slow-down detected reliably, as a fraction.
+    pub mde: Option<f64>,
+    /// Where the numbers come from (a calibration run, or the default).
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixtureRef {
+    pub name: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub spec: Spec,
+    pub fixtures: Vec<FixtureRef>,
+    pub cases: Vec<CaseRecord>,
+    /// The headline: the first case's first comparison.
+    pub verdict: Verdict,
+    pub recorded: String,
+    /// Evidence gathered beside the trials (e.g. `openssl speed`, `strace -c`).
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub what: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRecord {
+    pub label: String,
+    pub cache: CacheMode,
+    pub metric: Metric,
+    pub bytes: Option<u64>,
+    pub x: Option<f64>,
+    pub variants: Vec<VariantRecord>,
+    pub comparisons: Vec<Comparison>,
+    pub rounds: usize,
+    pub elapsed_s: f64,
+    /// Why measuring stopped: precision reached, time budget, round cap.
+    pub stop: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VariantRecord {
+    pub name: String,
+    /// One value of the metric per round, in round order.
+    pub samples: Vec<f64>,
+    pub summary: Summary,
+    /// Median wall time, also for memory and instruction cases.
+    pub wall_median_s: f64,
+    /// Median `getrusage` deltas per trial.
+    pub usage: Usage,
+    /// Counters the variant reported (last trial).
+    pub counters: Vec<(String, u64)>,
+    /// Bytes per second at the median, when the case declares its bytes.
+    pub throughput_bps: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub a: String,
+    pub b: String,
+    pub expect: crate::stats::verdict::Expect,
+    pub effect: Effect,
+    pub verdict: Verdict,
+}
+
+impl Entry {
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    pub fn headline(&self) -> Option<(&CaseRecord, &Comparison)> {
+        let c = self.cases.first()?;
+        Some((c, c.comparisons.first()?))
+    }
+}
+
+/// Where a campaign lives.
+pub fn campaign_path(dir: &Path, id: &str) -> PathBuf {
+    dir.join(format!("{id}.json"))
+}
+
+/// Writes bytes atomically: temp file in the same folder, fsync, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| HarnessError::io(dir, e))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("ledger"),
+        std::process::id()
+    ));
+    let mut f = std::fs::File::create(&tmp).map_err(|e| HarnessError::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| HarnessError::io(&tmp, e))?;
+    f.sync_all().map_err(|e| HarnessError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| HarnessError::io(path, e))
+}
+
+pub fn save(dir: &Path, c: &Campaign) -> Result<()> {
+    let path = campaign_path(dir, &c.id);
+    let text = serde_json::to_string_pretty(c).map_err(|e| HarnessError::Json { path: path.clone(), source: e })?;
+    write_atomic(&path, text.as_bytes())?;
+    write_index(dir)
+}
+
+pub fn load(path: &Path) -> Result<Campaign> {
+    let text = std::fs::read_to_string(path).map_err(|e| HarnessError::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| HarnessError::Json { path: path.to_owned(), source: e })
+}
+
+/// Every campaign in the folder, oldest first (ids sort by time).
+pub fn load_all(dir: &Path) -> Result<Vec<Campaign>> {
+    let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "json")
+                    && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n != "index.json" && !n.starts_with('.'))
+            })
+            .collect(),
+        Err(_) => return Ok(Vec::new()),
+    };
+    paths.sort();
+    paths.iter().map(|p| load(p)).collect()
+}
+
+#[derive(Serialize)]
+struct IndexRow<'a> {
+    id: &'a str,
+    mode: &'a str,
+    started: &'a str,
+    finished: Option<&'a str>,
+    entries: usize,
+    git_commit: &'a str,
+}
+
+fn write_index(dir: &Path) -> Result<()> {
+    let all = load_all(dir)?;
+    let rows: Vec<IndexRow<'_>> = all
+        .iter()
+        .map(|c| IndexRow {
+            id: &c.id,
+            mode: &c.mode,
+            started: &c.started,
+            finished: c.finished.as_deref(),
+            entries: c.entries.len(),
+            git_commit: &c.environment.git_commit,
+        })
+        .collect();
+    let v = serde_json::json!({ "schema": SCHEMA, "campaigns": rows });
+    let path = dir.join("index.json");
+    write_atomic(&path, serde_json::to_string_pretty(&v).unwrap_or_default().as_bytes())
+}
+
+/// The newest entry of each experiment across campaigns of `mode` (or any
+/// mode when `None`), by experiment id.
+pub fn latest_entries(campaigns: &[Campaign], mode: Option<&str>) -> Vec<(Entry, Campaign)> {
+    let mut out: Vec<(Entry, Campaign)> = Vec::new();
+    for c in campaigns.iter().filter(|c| mode.is_none_or(|m| c.mode == m)) {
+        for e in &c.entries {
+            let shell = Campaign { entries: Vec::new(), ..c.clone() };
+            match out.iter_mut().find(|(x, _)| x.spec.id == e.spec.id) {
+                Some(slot) => *slot = (e.clone(), shell),
+                None => out.push((e.clone(), shell)),
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.spec.id.cmp(&b.0.spec.id));
+    out
+}
+
+/// UTC now as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format_utc(secs)
+}
+
+/// Formats seconds since the epoch (civil-from-days, proleptic Gregorian).
+pub fn format_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(1_795_545_600), "2026-11-24T00:00:00Z");
+        assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}

@@ -1,0 +1,56 @@
+//! How a value is taken: wall clock, resource usage and peak memory around
+//! one run of a variant (in process), or instructions under callgrind (in a
+//! child process).
+
+pub mod callgrind;
+
+use crate::experiment::{Metric, Outcome};
+use crate::platform::{self, Usage};
+use std::time::Instant;
+
+/// One timed run of one variant.
+#[derive(Debug, Clone)]
+pub struct Trial {
+    /// The metric's value for this trial.
+    pub value: f64,
+    pub wall_s: f64,
+    pub usage: Usage,
+    /// Peak RSS above the RSS at the start of the trial, when measured.
+    pub peak_extra_bytes: Option<u64>,
+    pub outcome: Outcome,
+}
+
+/// Runs `run` once and measures it. For [`Metric::PeakMemory`] the kernel's
+/// high-water mark is reset first (`/proc/self/clear_refs`), so the value is
+/// what this trial added on top of the process's resident memory.
+pub fn trial(run: &mut dyn FnMut() -> Result<Outcome, String>, metric: Metric) -> Result<Trial, String> {
+    let memory = metric == Metric::PeakMemory;
+    let rss0 = if memory {
+        if !platform::reset_peak_rss() {
+            return Err("cannot reset the peak-RSS mark (/proc/self/clear_refs)".into());
+        }
+        platform::rss_bytes()
+    } else {
+        None
+    };
+    let u0 = Usage::now();
+    let t0 = Instant::now();
+    let outcome = run()?;
+    let wall_s = t0.elapsed().as_secs_f64();
+    let usage = Usage::now().since(&u0);
+    let peak_extra_bytes = match (rss0, memory.then(platform::peak_rss_bytes).flatten()) {
+        (Some(r0), Some(p)) => Some(p.saturating_sub(r0)),
+        _ => None,
+    };
+    let value = match metric {
+        Metric::WallTime | Metric::Instructions => outcome.measured_s.unwrap_or(wall_s),
+        Metric::PeakMemory => peak_extra_bytes.unwrap_or(0) as f64,
+    };
+    Ok(Trial {
+        value,
+        wall_s,
+        usage,
+        peak_extra_bytes,
+        outcome,
+    })
+}

@@ -1,0 +1,86 @@
+//! Operating-system details, so the statistics never mention a syscall:
+//! page-cache eviction, resource usage, the resident-memory high-water mark.
+
+use std::path::Path;
+
+/// Drops a file's pages from the page cache (`posix_fadvise(DONTNEED)`;
+/// `drop_caches` is not writable on shared machines). Clean pages only:
+/// the file must not be dirty. Returns false if the kernel refused.
+pub fn evict(path: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(f) = std::fs::File::open(path) else { return false };
+    // SAFETY: `f` is an open descriptor for the duration of the call;
+    // posix_fadvise only takes advice about its page cache and touches no
+    // memory of ours.
+    let rc = unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    rc == 0
+}
+
+/// Resource usage of this process (`getrusage(RUSAGE_SELF)`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    pub user_s: f64,
+    pub system_s: f64,
+    pub minor_faults: i64,
+    pub major_faults: i64,
+    pub voluntary_switches: i64,
+    pub involuntary_switches: i64,
+    pub blocks_in: i64,
+}
+
+impl Usage {
+    pub fn now() -> Usage {
+        // SAFETY: an all-zero rusage is a valid value to be overwritten.
+        let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `r` is a valid, writable rusage for getrusage to fill.
+        let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut r) };
+        if rc != 0 {
+            return Usage::default();
+        }
+        let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 * 1e-6;
+        Usage {
+            user_s: t(r.ru_utime),
+            system_s: t(r.ru_stime),
+            minor_faults: r.ru_minflt,
+            major_faults: r.ru_majflt,
+            voluntary_switches: r.ru_nvcsw,
+            involuntary_switches: r.ru_nivcsw,
+            blocks_in: r.ru_inblock,
+        }
+    }
+
+    /// `self - earlier`.
+    pub fn since(&self, earlier: &Usage) -> Usage {
+        Usage {
+            user_s: self.user_s - earlier.user_s,
+            system_s: self.system_s - earlier.system_s,
+            minor_faults: self.minor_faults - earlier.minor_faults,
+            major_faults: self.major_faults - earlier.major_faults,
+            voluntary_switches: self.voluntary_switches - earlier.voluntary_switches,
+            involuntary_switches: self.involuntary_switches - earlier.involuntary_switches,
+            blocks_in: self.blocks_in - earlier.blocks_in,
+        }
+    }
+}
+
+fn status_kib(field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Current resident set size in bytes.
+pub fn rss_bytes() -> Option<u64> {
+    status_kib("VmRSS:").map(|k| k * 1024)
+}
+
+/// Peak resident set size since the last [`reset_peak_rss`], in bytes.
+pub fn peak_rss_bytes() -> Option<u64> {
+    status_kib("VmHWM:").map(|k| k * 1024)
+}
+
+/// Resets the high-water mark to the current RSS (writes 5 to
+/// `/proc/self/clear_refs`). Returns false where that is not allowed.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", b"5").is_ok()
+}

@@ -1,0 +1,40 @@
+//! Reports rendered from the ledger alone: one markdown page per
+//! experiment with SVG charts, and the `EXPERIMENTS.md` index. Rendering the
+//! same ledger twice gives identical files.
+
+pub mod markdown;
+pub mod svg;
+
+use crate::error::Result;
+use crate::ledger::{self, Campaign, Entry};
+use std::path::{Path, PathBuf};
+
+/// Which campaigns a report is drawn from: full runs when there are any,
+/// else quick ones.
+pub fn select(campaigns: &[Campaign]) -> Vec<(Entry, Campaign)> {
+    let any_full = campaigns.iter().any(|c| c.mode == "full");
+    ledger::latest_entries(campaigns, Some(if any_full { "full" } else { "quick" }))
+}
+
+/// Renders every page, chart and the index. `reports` is the folder of
+/// pages (`reports/`), `index` the path of `EXPERIMENTS.md`. Returns the
+/// files written.
+pub fn render(ledger_dir: &Path, reports: &Path, index: &Path) -> Result<Vec<PathBuf>> {
+    let campaigns = ledger::load_all(ledger_dir)?;
+    let chosen = select(&campaigns);
+    let svg_dir = reports.join("svg");
+    std::fs::create_dir_all(&svg_dir).map_err(|e| crate::HarnessError::io(&svg_dir, e))?;
+    let mut written = Vec::new();
+    for (entry, campaign) in &chosen {
+        let charts = svg::charts(entry, &svg_dir)?;
+        let page = markdown::page(entry, campaign, &charts);
+        let path = reports.join(format!("{}.md", entry.spec.id));
+        ledger::write_atomic(&path, page.as_bytes())?;
+        written.extend(charts.into_iter().map(|c| svg_dir.join(c.file)));
+        written.push(path);
+    }
+    let text = markdown::index(&chosen);
+    ledger::write_atomic(index, text.as_bytes())?;
+    written.push(index.to_owned());
+    Ok(written)
+}

@@ -1,0 +1,107 @@
+//! The effect of B over A and its bootstrap confidence interval.
+//!
+//! Rounds are paired: each round ran every variant once, in random order,
+//! so slow drift and noisy neighbours hit A and B of a round alike. The
+//! effect is the median of per-round ratios B/A; its 95 % interval is the
+//! percentile bootstrap over rounds (resampling whole rounds).
+
+use super::summary::{median, quantile};
+use super::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Resamples drawn for an interval.
+pub const RESAMPLES: usize = 2000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Effect {
+    /// Median of per-round B/A ratios.
+    pub ratio: f64,
+    /// 95 % bootstrap interval of that median.
+    pub lo: f64,
+    pub hi: f64,
+    pub rounds: usize,
+}
+
+impl Effect {
+    /// Half the interval's width relative to the estimate.
+    pub fn relative_half_width(&self) -> f64 {
+        (self.hi - self.lo) / 2.0 / self.ratio.abs().max(f64::MIN_POSITIVE)
+    }
+}
+
+/// Effect of `b` over `a`, paired by index (round).
+pub fn paired_ratio(a: &[f64], b: &[f64], seed: u64) -> Effect {
+    let ratios: Vec<f64> = a.iter().zip(b).filter(|(x, _)| **x > 0.0).map(|(x, y)| y / x).collect();
+    median_ci(&ratios, seed)
+}
+
+/// The median of `v` with a percentile-bootstrap 95 % interval.
+pub fn median_ci(v: &[f64], seed: u64) -> Effect {
+    let n = v.len();
+    if n == 0 {
+        return Effect { ratio: f64::NAN, lo: f64::NAN, hi: f64::NAN, rounds: 0 };
+    }
+    let mut rng = Rng::new(seed);
+    let mut meds = Vec::with_capacity(RESAMPLES);
+    let mut buf = vec![0f64; n];
+    for _ in 0..RESAMPLES {
+        for x in buf.iter_mut() {
+            *x = v[rng.below(n)];
+        }
+        meds.push(median(&buf));
+    }
+    meds.sort_by(f64::total_cmp);
+    Effect {
+        ratio: median(v),
+        lo: quantile(&meds, 0.025),
+        hi: quantile(&meds, 0.975),
+        rounds: n,
+    }
+}
+
+/// Unpaired comparison (a gate's baseline against a fresh run): the ratio
+/// of medians with a bootstrap interval resampling each side separately.
+pub fn ratio_of_medians(a: &[f64], b: &[f64], seed: u64) -> Effect {
+    if a.is_empty() || b.is_empty() {
+        return Effect { ratio: f64::NAN, lo: f64::NAN, hi: f64::NAN, rounds: 0 };
+    }
+    let mut rng = Rng::new(seed);
+    let mut rs = Vec::with_capacity(RESAMPLES);
+    let (mut ba, mut bb) = (vec![0f64; a.len()], vec![0f64; b.len()]);
+    for _ in 0..RESAMPLES {
+        for x in ba.iter_mut() {
+            *x = a[rng.below(a.len())];
+        }
+        for x in bb.iter_mut() {
+            *x = b[rng.below(b.len())];
+        }
+        rs.push(median(&bb) / median(&ba));
+    }
+    rs.sort_by(f64::total_cmp);
+    Effect {
+        ratio: median(b) / median(a),
+        lo: quantile(&rs, 0.025),
+        hi: quantile(&rs, 0.975),
+        rounds: a.len().min(b.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clear_effect_has_an_interval_around_it() {
+        let a: Vec<f64> = (0..200).map(|i| 10.0 + (i % 7) as f64 * 0.01).collect();
+        let b: Vec<f64> = a.iter().map(|x| x * 0.8).collect();
+        let e = paired_ratio(&a, &b, 1);
+        assert!((e.ratio - 0.8).abs() < 1e-9 && e.lo <= 0.8 && e.hi >= 0.8);
+        assert!(e.relative_half_width() < 0.01);
+    }
+
+    #[test]
+    fn deterministic_for_a_seed() {
+        let v: Vec<f64> = (0..50).map(|i| 1.0 + ((i * 37) % 11) as f64 / 100.0).collect();
+        assert_eq!(median_ci(&v, 7), median_ci(&v, 7));
+    }
+}
