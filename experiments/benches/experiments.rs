@@ -21,7 +21,9 @@ fn benches(c: &mut Criterion) {
             eprintln!("{}: skipped {s}", exp.id);
         }
         let mut g = c.benchmark_group(exp.id);
-        g.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(2));
         for mut case in built.cases {
             let label = case.label.clone();
             for v in case.variants.iter_mut() {

@@ -26,7 +26,8 @@ impl Ctx {
 
     /// The fixture's path, or an error naming it.
     pub fn need(&self, name: &str) -> Result<PathBuf, String> {
-        self.fixture(name).ok_or_else(|| format!("fixture {name} is not available (run `lab fixtures`)"))
+        self.fixture(name)
+            .ok_or_else(|| format!("fixture {name} is not available (run `lab fixtures`)"))
     }
 
     pub fn size(path: &Path) -> u64 {
@@ -54,7 +55,11 @@ pub fn digest(bytes: &[u8]) -> u64 {
 
 /// Combines digests order-sensitively.
 pub fn mix(a: u64, b: u64) -> u64 {
-    (a ^ b.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_add(a << 6).wrapping_add(a >> 2)).wrapping_mul(0x100_0000_01b3)
+    (a ^ b
+        .wrapping_add(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(a << 6)
+        .wrapping_add(a >> 2))
+    .wrapping_mul(0x100_0000_01b3)
 }
 
 /// A digest of an inventory (names, dtypes, shapes, ranges) for inspect variants.
@@ -62,7 +67,12 @@ pub fn inventory_digest(inv: &loader::Inventory) -> u64 {
     let mut h = inv.tensors.len() as u64 ^ (inv.metadata.len() as u64) << 32;
     for t in &inv.tensors {
         h = mix(h, digest(t.name.as_bytes()));
-        h = mix(h, t.shape.iter().fold(t.data.len(), |a, &d| a.wrapping_mul(31).wrapping_add(d)));
+        h = mix(
+            h,
+            t.shape
+                .iter()
+                .fold(t.data.len(), |a, &d| a.wrapping_mul(31).wrapping_add(d)),
+        );
     }
     h
 }

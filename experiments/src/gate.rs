@@ -68,7 +68,9 @@ pub fn cases(ctx: &Ctx, metric: Metric) -> Vec<Case<'static>> {
             let name = "encoder.layer.0.intermediate.dense.weight";
             if m.info(name).is_ok() {
                 out.push(one("convert F32 → F16 (1536×384)", metric, move || {
-                    let b = m.tensor_as(name, loader::convert::Target::F16).map_err(|e| e.to_string())?;
+                    let b = m
+                        .tensor_as(name, loader::convert::Target::F16)
+                        .map_err(|e| e.to_string())?;
                     Ok(Outcome::checksum(digest(&b)))
                 }));
             }

@@ -21,7 +21,9 @@ pub fn spec() -> Spec {
 
 fn case(ctx: &Ctx, cache: CacheMode) -> Result<Case<'static>, String> {
     let path = ctx.need("minilm.npz")?;
-    let open = |how| Model::open(&path, Backend::Reader { buffered: true }, &Limits::default()).map(|m| m.with_read_strategy(how));
+    let open = |how| {
+        Model::open(&path, Backend::Reader { buffered: true }, &Limits::default()).map(|m| m.with_read_strategy(how))
+    };
     let a = open(ReadStrategy::ZeroedReadExact).map_err(|e| e.to_string())?;
     let b = open(ReadStrategy::CapacityReadToEnd).map_err(|e| e.to_string())?;
     let bytes = a.inventory().data_bytes();
@@ -32,11 +34,18 @@ fn case(ctx: &Ctx, cache: CacheMode) -> Result<Case<'static>, String> {
         }
         Ok(Outcome::checksum(h))
     };
-    Ok(Case::new(format!("minilm.npz (90 MB, 104 arrays), {}", if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
-        .files([path.clone()])
-        .bytes(bytes)
-        .variant("A zeroed + read_exact", move || run(&a))
-        .variant("B with_capacity + read_to_end", move || run(&b)))
+    Ok(Case::new(
+        format!(
+            "minilm.npz (90 MB, 104 arrays), {}",
+            if cache == CacheMode::Warm { "warm" } else { "cold" }
+        ),
+        Metric::WallTime,
+        cache,
+    )
+    .files([path.clone()])
+    .bytes(bytes)
+    .variant("A zeroed + read_exact", move || run(&a))
+    .variant("B with_capacity + read_to_end", move || run(&b)))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

@@ -28,25 +28,37 @@ fn case(ctx: &Ctx, name: &str, tensor: &str) -> Result<Case<'static>, String> {
     let scale = m.tensor_f32(&scale_name).map_err(|e| e.to_string())?[0];
     let n = src.len();
     let src_b = src.clone();
-    Ok(Case::new(format!("{tensor} ({:.1} M elements)", n as f64 / 1e6), Metric::WallTime, CacheMode::Warm)
-        .bytes(n as u64)
-        .x((n * 2) as f64)
-        .variant("A zeroed zip", move || {
-            let out = fp8_to_bf16_scaled(&src, Fp8Kind::E4M3FN, scale, Fp8Pattern::ZeroedZip);
-            Ok(Outcome::checksum(digest(&out)))
-        })
-        .variant("B chunked extend", move || {
-            let out = fp8_to_bf16_scaled(&src_b, Fp8Kind::E4M3FN, scale, Fp8Pattern::ChunkedExtend);
-            Ok(Outcome::checksum(digest(&out)))
-        }))
+    Ok(Case::new(
+        format!("{tensor} ({:.1} M elements)", n as f64 / 1e6),
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .bytes(n as u64)
+    .x((n * 2) as f64)
+    .variant("A zeroed zip", move || {
+        let out = fp8_to_bf16_scaled(&src, Fp8Kind::E4M3FN, scale, Fp8Pattern::ZeroedZip);
+        Ok(Outcome::checksum(digest(&out)))
+    })
+    .variant("B chunked extend", move || {
+        let out = fp8_to_bf16_scaled(&src_b, Fp8Kind::E4M3FN, scale, Fp8Pattern::ChunkedExtend);
+        Ok(Outcome::checksum(digest(&out)))
+    }))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "fp8-e4m3-4096x11008.safetensors", "ffn.weight"));
-    b.case(case(ctx, "minilm-fp8-e4m3.safetensors", "embeddings.word_embeddings.weight"));
+    b.case(case(
+        ctx,
+        "minilm-fp8-e4m3.safetensors",
+        "embeddings.word_embeddings.weight",
+    ));
     if !ctx.quick {
-        b.case(case(ctx, "minilm-fp8-e4m3.safetensors", "encoder.layer.0.intermediate.dense.weight"));
+        b.case(case(
+            ctx,
+            "minilm-fp8-e4m3.safetensors",
+            "encoder.layer.0.intermediate.dense.weight",
+        ));
     }
     b
 }

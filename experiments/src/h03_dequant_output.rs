@@ -32,23 +32,37 @@ fn case(ctx: &Ctx, file: &str, tensor: &str, label: String, headline: bool) -> R
     let path = ctx.need(file)?;
     let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
     let t = m.info(tensor).map_err(|e| e.to_string())?;
-    let DType::Ggml(ty) = t.dtype else { return Err(format!("{tensor} is {}, not quantized", t.dtype)) };
+    let DType::Ggml(ty) = t.dtype else {
+        return Err(format!("{tensor} is {}, not quantized", t.dtype));
+    };
     let data = m.tensor_bytes(tensor).map_err(|e| e.to_string())?.into_owned();
     let out_bytes = t.n_elements() * 2;
     let data_b = data.clone();
-    let mut c = Case::new(format!("{label}: {} → BF16 {}", ty.name(), harness::report::svg::human(out_bytes as f64)), Metric::WallTime, CacheMode::Warm)
-        .x(out_bytes as f64)
-        .bytes(out_bytes)
-        .variant("A preallocated + copy_from_slice", move || {
-            let o = dequantize_bf16(ty, &data, OutputPattern::Preallocated).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(digest(&o)))
-        })
-        .variant("B with_capacity + extend", move || {
-            let o = dequantize_bf16(ty, &data_b, OutputPattern::Extend).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(digest(&o)))
-        });
+    let mut c = Case::new(
+        format!(
+            "{label}: {} → BF16 {}",
+            ty.name(),
+            harness::report::svg::human(out_bytes as f64)
+        ),
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .x(out_bytes as f64)
+    .bytes(out_bytes)
+    .variant("A preallocated + copy_from_slice", move || {
+        let o = dequantize_bf16(ty, &data, OutputPattern::Preallocated).map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(digest(&o)))
+    })
+    .variant("B with_capacity + extend", move || {
+        let o = dequantize_bf16(ty, &data_b, OutputPattern::Extend).map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(digest(&o)))
+    });
     if !headline {
-        c = c.compare("A preallocated + copy_from_slice", "B with_capacity + extend", Expect::Ratio(0.875));
+        c = c.compare(
+            "A preallocated + copy_from_slice",
+            "B with_capacity + extend",
+            Expect::Ratio(0.875),
+        );
     }
     Ok(c)
 }
@@ -56,19 +70,37 @@ fn case(ctx: &Ctx, file: &str, tensor: &str, label: String, headline: bool) -> R
 /// The largest tensor of `ty` in a file.
 fn largest_of(ctx: &Ctx, file: &str, ty: &str) -> Option<String> {
     let m = Model::open(&ctx.fixture(file)?, Backend::Mmap, &Limits::default()).ok()?;
-    m.inventory().tensors.iter().filter(|t| t.dtype.name() == ty).max_by_key(|t| t.byte_len()).map(|t| t.name.clone())
+    m.inventory()
+        .tensors
+        .iter()
+        .filter(|t| t.dtype.name() == ty)
+        .max_by_key(|t| t.byte_len())
+        .map(|t| t.name.clone())
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    let sizes: &[&str] = if ctx.quick { &["2mb", "16mb"] } else { &["2mb", "16mb", "90mb", "200mb"] };
-    b.case(case(ctx, "dequant-sweep-q8_0.gguf", "sweep.90mb", "derived".into(), true).or_else(|_| case(ctx, "dequant-sweep-q8_0.gguf", "sweep.16mb", "derived".into(), true)));
+    let sizes: &[&str] = if ctx.quick {
+        &["2mb", "16mb"]
+    } else {
+        &["2mb", "16mb", "90mb", "200mb"]
+    };
+    b.case(
+        case(ctx, "dequant-sweep-q8_0.gguf", "sweep.90mb", "derived".into(), true)
+            .or_else(|_| case(ctx, "dequant-sweep-q8_0.gguf", "sweep.16mb", "derived".into(), true)),
+    );
     for q in ["q8_0", "q4_0"] {
         for s in sizes {
             if q == "q8_0" && *s == "90mb" || ctx.quick && q == "q8_0" && *s == "16mb" {
                 continue;
             }
-            b.case(case(ctx, &format!("dequant-sweep-{q}.gguf"), &format!("sweep.{s}"), "derived".into(), false));
+            b.case(case(
+                ctx,
+                &format!("dequant-sweep-{q}.gguf"),
+                &format!("sweep.{s}"),
+                "derived".into(),
+                false,
+            ));
         }
     }
     let reals: &[(&str, &str, &str)] = &[

@@ -34,7 +34,11 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode, inspect: bool, headline: bool) 
     };
     let what = if inspect { "parse + inspect" } else { "parse" };
     let mut c = Case::new(
-        format!("{} {what}, {}", harness::report::svg::human(size as f64), if cache == CacheMode::Warm { "warm" } else { "cold" }),
+        format!(
+            "{} {what}, {}",
+            harness::report::svg::human(size as f64),
+            if cache == CacheMode::Warm { "warm" } else { "cold" }
+        ),
         Metric::WallTime,
         cache,
     )
@@ -51,7 +55,11 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode, inspect: bool, headline: bool) 
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "sweep-1g.safetensors", CacheMode::Warm, false, true));
-    let sizes: &[&str] = if ctx.quick { &["sweep-1m.safetensors", "sweep-16m.safetensors"] } else { super::h19_mmap_threshold::SWEEP };
+    let sizes: &[&str] = if ctx.quick {
+        &["sweep-1m.safetensors", "sweep-16m.safetensors"]
+    } else {
+        super::h19_mmap_threshold::SWEEP
+    };
     for s in sizes.iter().filter(|s| **s != "sweep-1g.safetensors") {
         b.case(case(ctx, s, CacheMode::Warm, false, false));
     }

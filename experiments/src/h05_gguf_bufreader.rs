@@ -35,16 +35,20 @@ fn case(ctx: &Ctx, name: &'static str, cache: CacheMode) -> Result<Case<'static>
     };
     let l2 = Limits::default();
     let (pa, pb, pc) = (path.clone(), path.clone(), path.clone());
-    Ok(Case::new(format!("{label}, {}", if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
-        .files([path])
-        .variant("A raw File", move || reader(&pa, false))
-        .variant("B BufReader 64 KiB", move || reader(&pb, true))
-        .variant("C mmap", move || {
-            let inv = loader::inspect_path(&pc, Backend::Mmap, &l2).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(inventory_digest(&inv)))
-        })
-        .compare("A raw File", "B BufReader 64 KiB", Expect::Ratio(1.0 / 52.0))
-        .compare("B BufReader 64 KiB", "C mmap", Expect::NoEffect))
+    Ok(Case::new(
+        format!("{label}, {}", if cache == CacheMode::Warm { "warm" } else { "cold" }),
+        Metric::WallTime,
+        cache,
+    )
+    .files([path])
+    .variant("A raw File", move || reader(&pa, false))
+    .variant("B BufReader 64 KiB", move || reader(&pb, true))
+    .variant("C mmap", move || {
+        let inv = loader::inspect_path(&pc, Backend::Mmap, &l2).map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(inventory_digest(&inv)))
+    })
+    .compare("A raw File", "B BufReader 64 KiB", Expect::Ratio(1.0 / 52.0))
+    .compare("B BufReader 64 KiB", "C mmap", Expect::NoEffect))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

@@ -42,21 +42,35 @@ fn ctx_fixtures() -> Vec<String> {
 fn python_reference(ctx: &Ctx, path: &std::path::Path) -> Result<(f64, usize), String> {
     let py = ctx.store.cache.join("venv/bin/python");
     let script = ctx.store.dir.join("python/pth_bench.py");
-    let out = Command::new(&py).arg(&script).arg(path).output().map_err(|e| format!("{}: {e}", py.display()))?;
+    let out = Command::new(&py)
+        .arg(&script)
+        .arg(path)
+        .output()
+        .map_err(|e| format!("{}: {e}", py.display()))?;
     if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("python failed").to_owned());
+        return Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("python failed")
+            .to_owned());
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut it = text.split_whitespace();
     let secs: f64 = it.next().and_then(|s| s.parse().ok()).ok_or("no timing printed")?;
-    let n: usize = it.next().and_then(|s| s.parse().ok()).ok_or("no tensor count printed")?;
+    let n: usize = it
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or("no tensor count printed")?;
     Ok((secs, n))
 }
 
 fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, String> {
     let path = ctx.need(name)?;
     let l = Limits::default();
-    let n_tensors = loader::inspect_path(&path, Backend::Mmap, &l).map_err(|e| e.to_string())?.tensors.len();
+    let n_tensors = loader::inspect_path(&path, Backend::Mmap, &l)
+        .map_err(|e| e.to_string())?
+        .tensors
+        .len();
     let (pa, pb, pc, pd) = (path.clone(), path.clone(), path.clone(), path.clone());
     let (la, lb, lc) = (l.clone(), l.clone(), l);
     // Variants must agree: the checksum is the tensor count, which the
@@ -66,19 +80,43 @@ fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, Stri
         Outcome::checksum(inv.tensors.len() as u64)
     };
     let size = Ctx::size(&path);
-    Ok(Case::new(format!("{name} ({}, {n_tensors} tensors), {}", harness::report::svg::human(size as f64), if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
-        .files([path])
-        .x(size as f64)
-        .variant("A mmap", move || Ok(count(loader::inspect_path(&pa, Backend::Mmap, &la).map_err(|e| e.to_string())?)))
-        .variant("B reader (BufReader)", move || Ok(count(loader::inspect_path(&pb, Backend::Reader { buffered: true }, &lb).map_err(|e| e.to_string())?)))
-        .variant("C reader (unbuffered)", move || Ok(count(loader::inspect_path(&pc, Backend::Reader { buffered: false }, &lc).map_err(|e| e.to_string())?)))
-        .variant("D Python reference", move || {
-            let (secs, n) = python_reference(ctx, &pd)?;
-            Ok(Outcome { checksum: n as u64, counters: Vec::new(), measured_s: Some(secs) })
+    Ok(Case::new(
+        format!(
+            "{name} ({}, {n_tensors} tensors), {}",
+            harness::report::svg::human(size as f64),
+            if cache == CacheMode::Warm { "warm" } else { "cold" }
+        ),
+        Metric::WallTime,
+        cache,
+    )
+    .files([path])
+    .x(size as f64)
+    .variant("A mmap", move || {
+        Ok(count(
+            loader::inspect_path(&pa, Backend::Mmap, &la).map_err(|e| e.to_string())?,
+        ))
+    })
+    .variant("B reader (BufReader)", move || {
+        Ok(count(
+            loader::inspect_path(&pb, Backend::Reader { buffered: true }, &lb).map_err(|e| e.to_string())?,
+        ))
+    })
+    .variant("C reader (unbuffered)", move || {
+        Ok(count(
+            loader::inspect_path(&pc, Backend::Reader { buffered: false }, &lc).map_err(|e| e.to_string())?,
+        ))
+    })
+    .variant("D Python reference", move || {
+        let (secs, n) = python_reference(ctx, &pd)?;
+        Ok(Outcome {
+            checksum: n as u64,
+            counters: Vec::new(),
+            measured_s: Some(secs),
         })
-        .compare("A mmap", "B reader (BufReader)", Expect::Ratio(1.36))
-        .compare("A mmap", "C reader (unbuffered)", Expect::Ratio(1.36))
-        .compare("A mmap", "D Python reference", Expect::Ratio(4.07)))
+    })
+    .compare("A mmap", "B reader (BufReader)", Expect::Ratio(1.36))
+    .compare("A mmap", "C reader (unbuffered)", Expect::Ratio(1.36))
+    .compare("A mmap", "D Python reference", Expect::Ratio(4.07)))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

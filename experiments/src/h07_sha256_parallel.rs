@@ -85,17 +85,31 @@ pub fn sha256_tree(path: &Path, chunk: u64) -> Result<String, String> {
 }
 
 fn file_case(ctx: &Ctx, name: &str, cache: CacheMode, headline: bool) -> Vec<Result<Case<'static>, String>> {
-    let Some(path) = ctx.fixture(name) else { return vec![Err(format!("fixture {name} missing"))] };
+    let Some(path) = ctx.fixture(name) else {
+        return vec![Err(format!("fixture {name} missing"))];
+    };
     let size = Ctx::size(&path);
-    let tag = |w: &str| format!("{name} ({}), {w}, {}", harness::report::svg::human(size as f64), if cache == CacheMode::Warm { "warm" } else { "cold" });
+    let tag = |w: &str| {
+        format!(
+            "{name} ({}), {w}, {}",
+            harness::report::svg::human(size as f64),
+            if cache == CacheMode::Warm { "warm" } else { "cold" }
+        )
+    };
     let digest_of = |s: String| s.bytes().fold(0u64, |h, b| mix(h, u64::from(b)));
     let (p1, p2, p3, p4) = (path.clone(), path.clone(), path.clone(), path.clone());
     let mut same = Case::new(tag("same digest"), Metric::WallTime, cache)
         .files([path.clone()])
         .bytes(size)
         .x(size as f64)
-        .variant("A single stream", move || Ok(Outcome::checksum(digest_of(loader::verify::sha256_file(&p1).map_err(|e| e.to_string())?))))
-        .variant("B read/hash overlapped", move || Ok(Outcome::checksum(digest_of(sha256_overlapped(&p2)?))));
+        .variant("A single stream", move || {
+            Ok(Outcome::checksum(digest_of(
+                loader::verify::sha256_file(&p1).map_err(|e| e.to_string())?,
+            )))
+        })
+        .variant("B read/hash overlapped", move || {
+            Ok(Outcome::checksum(digest_of(sha256_overlapped(&p2)?)))
+        });
     if !headline {
         same = same.compare("A single stream", "B read/hash overlapped", Expect::Ratio(1.0 / 3.0));
     }
@@ -111,7 +125,11 @@ fn file_case(ctx: &Ctx, name: &str, cache: CacheMode, headline: bool) -> Vec<Res
             sha256_tree(&p4, 64 << 20)?;
             Ok(Outcome::checksum(size))
         })
-        .compare("A single stream", "C 64 MiB chunks, rayon tree", Expect::Ratio(1.0 / 3.0));
+        .compare(
+            "A single stream",
+            "C 64 MiB chunks, rayon tree",
+            Expect::Ratio(1.0 / 3.0),
+        );
     vec![Ok(same), Ok(tree)]
 }
 
@@ -129,21 +147,27 @@ fn shards_case(ctx: &Ctx) -> Result<Case<'static>, String> {
     let files: Vec<PathBuf> = entries.iter().map(|e| dir.join(&e.file)).collect();
     let bytes: u64 = files.iter().map(|f| Ctx::size(f)).sum();
     let (d1, d2, e1, e2) = (dir.clone(), dir, entries.clone(), entries);
-    Ok(Case::new("3 shards of MiniLM (91 MB), warm", Metric::WallTime, CacheMode::Warm)
-        .files(files)
-        .bytes(bytes)
-        .variant("A one file after another", move || {
-            let mut ok = 0;
-            for e in &e1 {
-                ok += u64::from(loader::verify::verify_sha256(&d1.join(&e.file), &e.sha256).is_ok());
-            }
-            Ok(Outcome::checksum(ok))
-        })
-        .variant("D verify_manifest (rayon across files)", move || {
-            let v = loader::verify::verify_manifest(&d2, &e2, u64::MAX);
-            Ok(Outcome::checksum(v.iter().filter(|r| r.result.is_ok()).count() as u64))
-        })
-        .compare("A one file after another", "D verify_manifest (rayon across files)", Expect::Unclaimed))
+    Ok(
+        Case::new("3 shards of MiniLM (91 MB), warm", Metric::WallTime, CacheMode::Warm)
+            .files(files)
+            .bytes(bytes)
+            .variant("A one file after another", move || {
+                let mut ok = 0;
+                for e in &e1 {
+                    ok += u64::from(loader::verify::verify_sha256(&d1.join(&e.file), &e.sha256).is_ok());
+                }
+                Ok(Outcome::checksum(ok))
+            })
+            .variant("D verify_manifest (rayon across files)", move || {
+                let v = loader::verify::verify_manifest(&d2, &e2, u64::MAX);
+                Ok(Outcome::checksum(v.iter().filter(|r| r.result.is_ok()).count() as u64))
+            })
+            .compare(
+                "A one file after another",
+                "D verify_manifest (rayon across files)",
+                Expect::Unclaimed,
+            ),
+    )
 }
 
 /// `openssl speed` and an in-memory SHA-256 loop: the CPU's hashing ceiling.
@@ -155,22 +179,40 @@ pub fn hashing_capability() -> Vec<Evidence> {
     let s = t.elapsed().as_secs_f64();
     ev.push(Evidence {
         what: "sha2 crate, in memory".into(),
-        text: format!("SHA-256 of a 256 MiB buffer in memory: {:.3} s = {:.0} MB/s (digest {}…)", s, buf.len() as f64 / s / 1e6, &loader::verify::hex(&d)[..12]),
+        text: format!(
+            "SHA-256 of a 256 MiB buffer in memory: {:.3} s = {:.0} MB/s (digest {}…)",
+            s,
+            buf.len() as f64 / s / 1e6,
+            &loader::verify::hex(&d)[..12]
+        ),
     });
-    match std::process::Command::new("openssl").args(["speed", "-seconds", "2", "-bytes", "16384", "-evp", "sha256"]).output() {
+    match std::process::Command::new("openssl")
+        .args(["speed", "-seconds", "2", "-bytes", "16384", "-evp", "sha256"])
+        .output()
+    {
         Ok(o) if o.status.success() => {
             let text = String::from_utf8_lossy(&o.stdout);
             let tail: Vec<&str> = text.lines().rev().take(3).collect();
-            ev.push(Evidence { what: "openssl speed -evp sha256 (16 KiB blocks)".into(), text: tail.into_iter().rev().collect::<Vec<_>>().join("\n") });
+            ev.push(Evidence {
+                what: "openssl speed -evp sha256 (16 KiB blocks)".into(),
+                text: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+            });
         }
-        _ => ev.push(Evidence { what: "openssl speed".into(), text: "openssl is not available".into() }),
+        _ => ev.push(Evidence {
+            what: "openssl speed".into(),
+            text: "openssl is not available".into(),
+        }),
     }
     ev
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    let big = if ctx.quick { "sweep-64m.safetensors" } else { "sweep-1g.safetensors" };
+    let big = if ctx.quick {
+        "sweep-64m.safetensors"
+    } else {
+        "sweep-1g.safetensors"
+    };
     for c in file_case(ctx, big, CacheMode::Warm, true) {
         b.case(c);
     }

@@ -27,16 +27,29 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
     let mem = std::fs::read(&path).map_err(|e| e.to_string())?;
     let p1 = path.clone();
     let as_u64 = |d: &[u8]| d.iter().fold(0u64, |h, &b| mix(h, u64::from(b)));
-    Ok(Case::new(format!("{name} ({}), {}", harness::report::svg::human(size as f64), if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
-        .files([path])
-        .bytes(size)
-        .variant("A hash in memory", move || Ok(Outcome::checksum(as_u64(&Sha256::digest(&mem)))))
-        .variant("B streaming verify (file)", move || {
-            let (hex, _) = loader::verify::sha256_reader(std::fs::File::open(&p1).map_err(|e| e.to_string())?, "f").map_err(|e| e.to_string())?;
-            let bytes: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0)).collect();
-            Ok(Outcome::checksum(as_u64(&bytes)))
-        })
-        .compare("A hash in memory", "B streaming verify (file)", Expect::NoEffect))
+    Ok(Case::new(
+        format!(
+            "{name} ({}), {}",
+            harness::report::svg::human(size as f64),
+            if cache == CacheMode::Warm { "warm" } else { "cold" }
+        ),
+        Metric::WallTime,
+        cache,
+    )
+    .files([path])
+    .bytes(size)
+    .variant("A hash in memory", move || {
+        Ok(Outcome::checksum(as_u64(&Sha256::digest(&mem))))
+    })
+    .variant("B streaming verify (file)", move || {
+        let (hex, _) = loader::verify::sha256_reader(std::fs::File::open(&p1).map_err(|e| e.to_string())?, "f")
+            .map_err(|e| e.to_string())?;
+        let bytes: Vec<u8> = (0..32)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0))
+            .collect();
+        Ok(Outcome::checksum(as_u64(&bytes)))
+    })
+    .compare("A hash in memory", "B streaming verify (file)", Expect::NoEffect))
 }
 
 /// What the I/O alone costs: reading the file (A) against reading and
@@ -45,32 +58,45 @@ fn io_case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Str
     let path = ctx.need(name)?;
     let size = Ctx::size(&path);
     let (p1, p2) = (path.clone(), path.clone());
-    Ok(Case::new(format!("{name} ({}), read vs read + hash, {}", harness::report::svg::human(size as f64), if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
-        .files([path])
-        .bytes(size)
-        .variant("A read only", move || {
-            let mut f = std::fs::File::open(&p1).map_err(|e| e.to_string())?;
-            let mut buf = vec![0u8; loader::verify::HASH_CHUNK_BYTES];
-            let mut n = 0u64;
-            loop {
-                let k = f.read(&mut buf).map_err(|e| e.to_string())?;
-                if k == 0 {
-                    break;
-                }
-                n += k as u64;
+    Ok(Case::new(
+        format!(
+            "{name} ({}), read vs read + hash, {}",
+            harness::report::svg::human(size as f64),
+            if cache == CacheMode::Warm { "warm" } else { "cold" }
+        ),
+        Metric::WallTime,
+        cache,
+    )
+    .files([path])
+    .bytes(size)
+    .variant("A read only", move || {
+        let mut f = std::fs::File::open(&p1).map_err(|e| e.to_string())?;
+        let mut buf = vec![0u8; loader::verify::HASH_CHUNK_BYTES];
+        let mut n = 0u64;
+        loop {
+            let k = f.read(&mut buf).map_err(|e| e.to_string())?;
+            if k == 0 {
+                break;
             }
-            Ok(Outcome::checksum(n))
-        })
-        .variant("B streaming verify (file)", move || {
-            let (_, n) = loader::verify::sha256_reader(std::fs::File::open(&p2).map_err(|e| e.to_string())?, "f").map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(n))
-        })
-        .compare("A read only", "B streaming verify (file)", Expect::Unclaimed))
+            n += k as u64;
+        }
+        Ok(Outcome::checksum(n))
+    })
+    .variant("B streaming verify (file)", move || {
+        let (_, n) = loader::verify::sha256_reader(std::fs::File::open(&p2).map_err(|e| e.to_string())?, "f")
+            .map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(n))
+    })
+    .compare("A read only", "B streaming verify (file)", Expect::Unclaimed))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    let big = if ctx.quick { "sweep-64m.safetensors" } else { "sweep-1g.safetensors" };
+    let big = if ctx.quick {
+        "sweep-64m.safetensors"
+    } else {
+        "sweep-1g.safetensors"
+    };
     b.case(case(ctx, big, CacheMode::Warm));
     b.case(io_case(ctx, big, CacheMode::Warm));
     if !ctx.quick {

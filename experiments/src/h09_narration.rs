@@ -39,14 +39,20 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
             );
             log.lock().map(|mut l| l.push(line)).ok();
         };
-        let opts = LoadOptions { target: None, parallel: false, progress: if narrate { Some(&cb) } else { None } };
+        let opts = LoadOptions {
+            target: None,
+            parallel: false,
+            progress: if narrate { Some(&cb) } else { None },
+        };
         let t = load_all(m, &opts).map_err(|e| e.to_string())?;
         let events = log.lock().map(|l| l.len()).unwrap_or(0) as u64;
         Ok(Outcome::checksum(t.iter().fold(0, |h, x| mix(h, digest(&x.data)))).with("narration events", events))
     };
-    Ok(Case::new(format!("{name} ({n} tensors)"), Metric::WallTime, CacheMode::Warm)
-        .variant("A silent", move || run(&m, false))
-        .variant("B narrated", move || run(&m2, true)))
+    Ok(
+        Case::new(format!("{name} ({n} tensors)"), Metric::WallTime, CacheMode::Warm)
+            .variant("A silent", move || run(&m, false))
+            .variant("B narrated", move || run(&m2, true)),
+    )
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

@@ -47,15 +47,27 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
     let path = ctx.need(name)?;
     let len = Ctx::size(&path);
     let (p1, p2) = (path.clone(), path.clone());
-    Ok(Case::new(format!("{name} ({}), {}", harness::report::svg::human(len as f64), if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
-        .files([path])
-        .bytes(len)
-        .variant("A synchronous read", move || {
-            let mut v = Vec::with_capacity(len as usize);
-            std::fs::File::open(&p1).and_then(|mut f| f.read_to_end(&mut v)).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(digest(&v)))
-        })
-        .variant("B async-style (I/O thread + channel)", move || Ok(Outcome::checksum(digest(&read_async_style(&p2, len)?)))))
+    Ok(Case::new(
+        format!(
+            "{name} ({}), {}",
+            harness::report::svg::human(len as f64),
+            if cache == CacheMode::Warm { "warm" } else { "cold" }
+        ),
+        Metric::WallTime,
+        cache,
+    )
+    .files([path])
+    .bytes(len)
+    .variant("A synchronous read", move || {
+        let mut v = Vec::with_capacity(len as usize);
+        std::fs::File::open(&p1)
+            .and_then(|mut f| f.read_to_end(&mut v))
+            .map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(digest(&v)))
+    })
+    .variant("B async-style (I/O thread + channel)", move || {
+        Ok(Outcome::checksum(digest(&read_async_style(&p2, len)?)))
+    }))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

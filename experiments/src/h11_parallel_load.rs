@@ -26,23 +26,59 @@ fn case(ctx: &Ctx, name: &str, target: Option<Target>, backend: Backend, what: &
     let m2 = Model::open(&path, backend, &Limits::default()).map_err(|e| e.to_string())?;
     let n = m.inventory().tensors.len();
     let run = move |m: &Model, parallel: bool| -> Result<Outcome, String> {
-        let t = load_all(m, &LoadOptions { target, parallel, progress: None }).map_err(|e| e.to_string())?;
+        let t = load_all(
+            m,
+            &LoadOptions {
+                target,
+                parallel,
+                progress: None,
+            },
+        )
+        .map_err(|e| e.to_string())?;
         Ok(Outcome::checksum(t.iter().fold(0, |h, x| mix(h, digest(&x.data)))))
     };
-    Ok(Case::new(format!("{name} ({n} tensors): {what} via {}", backend.name()), Metric::WallTime, CacheMode::Warm)
-        .bytes(m.inventory().data_bytes())
-        .variant("A sequential", move || run(&m, false))
-        .variant("B rayon (2 cores)", move || run(&m2, true)))
+    Ok(Case::new(
+        format!("{name} ({n} tensors): {what} via {}", backend.name()),
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .bytes(m.inventory().data_bytes())
+    .variant("A sequential", move || run(&m, false))
+    .variant("B rayon (2 cores)", move || run(&m2, true)))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    b.case(case(ctx, "model.safetensors", Some(Target::F16), Backend::Mmap, "F32 → F16"));
-    b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf", Some(Target::BF16), Backend::Mmap, "dequant → BF16"));
+    b.case(case(
+        ctx,
+        "model.safetensors",
+        Some(Target::F16),
+        Backend::Mmap,
+        "F32 → F16",
+    ));
+    b.case(case(
+        ctx,
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        Some(Target::BF16),
+        Backend::Mmap,
+        "dequant → BF16",
+    ));
     if !ctx.quick {
         b.case(case(ctx, "model.safetensors", None, Backend::Mmap, "copy out"));
-        b.case(case(ctx, "model.safetensors", Some(Target::F16), Backend::Reader { buffered: true }, "F32 → F16"));
-        b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", Some(Target::F32), Backend::Mmap, "dequant → F32"));
+        b.case(case(
+            ctx,
+            "model.safetensors",
+            Some(Target::F16),
+            Backend::Reader { buffered: true },
+            "F32 → F16",
+        ));
+        b.case(case(
+            ctx,
+            "gemma-3-270m-q4_k_m.gguf",
+            Some(Target::F32),
+            Backend::Mmap,
+            "dequant → F32",
+        ));
     }
     b
 }

@@ -23,6 +23,9 @@ pub fn spec() -> Spec {
     }
 }
 
+/// The open model, its F32 tensors (name, F16 bytes) and their destinations.
+type Shared = (Model, Vec<(String, usize)>, RefCell<Vec<Vec<u8>>>);
+
 fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, String> {
     let path = ctx.need("model.safetensors")?;
     let m = Model::open(&path, backend, &Limits::default()).map_err(|e| e.to_string())?;
@@ -37,7 +40,7 @@ fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, St
     let dst: Vec<Vec<u8>> = names.iter().map(|(_, n)| vec![1u8; *n]).collect();
     let shared = std::rc::Rc::new((m, names, RefCell::new(dst)));
     let (s1, s2) = (shared.clone(), shared);
-    let run = |s: &(Model, Vec<(String, usize)>, RefCell<Vec<Vec<u8>>>), streaming: bool| -> Result<Outcome, String> {
+    let run = |s: &Shared, streaming: bool| -> Result<Outcome, String> {
         let (m, names, dst) = s;
         let mut dst = dst.borrow_mut();
         let mut h = 0;
@@ -51,9 +54,17 @@ fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, St
         }
         Ok(Outcome::checksum(h))
     };
-    let mut c = Case::new(format!("MiniLM, all F32 tensors → F16, {} backend, {}", backend.name(), metric.name()), metric, CacheMode::Warm)
-        .variant("A whole tensor", move || run(&s1, false))
-        .variant("B streaming chunks", move || run(&s2, true));
+    let mut c = Case::new(
+        format!(
+            "MiniLM, all F32 tensors → F16, {} backend, {}",
+            backend.name(),
+            metric.name()
+        ),
+        metric,
+        CacheMode::Warm,
+    )
+    .variant("A whole tensor", move || run(&s1, false))
+    .variant("B streaming chunks", move || run(&s2, true));
     if metric == Metric::WallTime {
         c = c.compare("A whole tensor", "B streaming chunks", Expect::Ratio(0.85));
     }

@@ -3,9 +3,9 @@
 
 use crate::context::{mix, Ctx};
 use crate::registry::Built;
+use half::f16;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
-use half::f16;
 use loader::convert::{self, scalar};
 use loader::{Backend, DType, Limits, Model};
 
@@ -23,17 +23,22 @@ pub fn spec() -> Spec {
 }
 
 fn f32s(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 /// Every 997th F16's bits plus the length: differs for any output that
 /// differs in length or at a sampled element.
 fn bits_digest(d: &[f16]) -> u64 {
-    d.iter().step_by(997).fold(d.len() as u64, |h, x| mix(h, u64::from(x.to_bits())))
+    d.iter()
+        .step_by(997)
+        .fold(d.len() as u64, |h, x| mix(h, u64::from(x.to_bits())))
 }
 
 fn convert_only(ctx: &Ctx) -> Result<Case<'static>, String> {
-    let m = Model::open(&ctx.need("model.safetensors")?, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let m =
+        Model::open(&ctx.need("model.safetensors")?, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
     let mut all = Vec::new();
     for t in m.inventory().tensors.iter().filter(|t| t.dtype == DType::F32) {
         all.extend(f32s(&m.tensor_bytes_of(t).map_err(|e| e.to_string())?));
@@ -44,16 +49,20 @@ fn convert_only(ctx: &Ctx) -> Result<Case<'static>, String> {
     let mut d1 = vec![f16::ZERO; n];
     let mut d2 = vec![f16::ZERO; n];
     let sum = |d: &[f16]| bits_digest(d);
-    Ok(Case::new(format!("conversion only: {:.1} M MiniLM weights", n as f64 / 1e6), Metric::WallTime, CacheMode::Warm)
-        .bytes((n * 4) as u64)
-        .variant("A scalar per element", move || {
-            scalar::f32_to_f16(&s1, &mut d1).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(sum(&d1)))
-        })
-        .variant("B half slice (F16C)", move || {
-            convert::f32_to_f16(&s2, &mut d2).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(sum(&d2)))
-        }))
+    Ok(Case::new(
+        format!("conversion only: {:.1} M MiniLM weights", n as f64 / 1e6),
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .bytes((n * 4) as u64)
+    .variant("A scalar per element", move || {
+        scalar::f32_to_f16(&s1, &mut d1).map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(sum(&d1)))
+    })
+    .variant("B half slice (F16C)", move || {
+        convert::f32_to_f16(&s2, &mut d2).map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(sum(&d2)))
+    }))
 }
 
 fn whole_load(ctx: &Ctx) -> Result<Case<'static>, String> {
@@ -74,10 +83,14 @@ fn whole_load(ctx: &Ctx) -> Result<Case<'static>, String> {
         }
         Ok(Outcome::checksum(h))
     };
-    Ok(Case::new("whole load: read (reader backend) + convert, MiniLM", Metric::WallTime, CacheMode::Warm)
-        .variant("A scalar per element", move || run(&m1, false))
-        .variant("B half slice (F16C)", move || run(&m2, true))
-        .compare("A scalar per element", "B half slice (F16C)", Expect::Ratio(0.75)))
+    Ok(Case::new(
+        "whole load: read (reader backend) + convert, MiniLM",
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .variant("A scalar per element", move || run(&m1, false))
+    .variant("B half slice (F16C)", move || run(&m2, true))
+    .compare("A scalar per element", "B half slice (F16C)", Expect::Ratio(0.75)))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

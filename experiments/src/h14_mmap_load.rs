@@ -37,12 +37,21 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode, metric: Metric) -> Result<Case<
         Ok(Outcome::checksum(h))
     };
     let (p1, p2) = (path.clone(), path.clone());
-    let mut c = Case::new(format!("{name} ({}), {}, {}", harness::report::svg::human(size as f64), if cache == CacheMode::Warm { "warm" } else { "cold" }, metric.name()), metric, cache)
-        .files([path])
-        .bytes(size)
-        .x(size as f64)
-        .variant("A read into buffer", move || run(&p1, Backend::WholeRead))
-        .variant("B mmap", move || run(&p2, Backend::Mmap));
+    let mut c = Case::new(
+        format!(
+            "{name} ({}), {}, {}",
+            harness::report::svg::human(size as f64),
+            if cache == CacheMode::Warm { "warm" } else { "cold" },
+            metric.name()
+        ),
+        metric,
+        cache,
+    )
+    .files([path])
+    .bytes(size)
+    .x(size as f64)
+    .variant("A read into buffer", move || run(&p1, Backend::WholeRead))
+    .variant("B mmap", move || run(&p2, Backend::Mmap));
     if metric == Metric::PeakMemory {
         c = c.compare("A read into buffer", "B mmap", Expect::Ratio(0.7));
     }

@@ -25,23 +25,48 @@ fn case(ctx: &Ctx, name: &str, first: &'static str, target: Target) -> Result<Ca
     let path = ctx.need(name)?;
     let l = Limits::default();
     let (p1, p2, l2) = (path.clone(), path, l.clone());
-    Ok(Case::new(format!("{name}: open → {first} as {target:?}"), Metric::WallTime, CacheMode::Warm)
-        .variant("A eager", move || {
-            let m = Model::open(&p1, Backend::Mmap, &l).map_err(|e| e.to_string())?;
-            let all = load_all(&m, &LoadOptions { target: Some(target), parallel: false, progress: None }).map_err(|e| e.to_string())?;
-            let t = all.iter().find(|t| t.name == first).ok_or("first tensor missing")?;
-            Ok(Outcome::checksum(digest(&t.data)))
-        })
-        .variant("B lazy", move || {
-            let lazy = LazyModel::new(Model::open(&p2, Backend::Mmap, &l2).map_err(|e| e.to_string())?, Some(target));
-            let t = lazy.get(first).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(digest(&t.data)).with("tensors materialized", lazy.loaded() as u64))
-        }))
+    Ok(Case::new(
+        format!("{name}: open → {first} as {target:?}"),
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .variant("A eager", move || {
+        let m = Model::open(&p1, Backend::Mmap, &l).map_err(|e| e.to_string())?;
+        let all = load_all(
+            &m,
+            &LoadOptions {
+                target: Some(target),
+                parallel: false,
+                progress: None,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        let t = all.iter().find(|t| t.name == first).ok_or("first tensor missing")?;
+        Ok(Outcome::checksum(digest(&t.data)))
+    })
+    .variant("B lazy", move || {
+        let lazy = LazyModel::new(
+            Model::open(&p2, Backend::Mmap, &l2).map_err(|e| e.to_string())?,
+            Some(target),
+        );
+        let t = lazy.get(first).map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(digest(&t.data)).with("tensors materialized", lazy.loaded() as u64))
+    }))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    b.case(case(ctx, "model.safetensors", "encoder.layer.0.attention.self.query.weight", Target::F16));
-    b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf", "blk.0.attn_q.weight", Target::BF16));
+    b.case(case(
+        ctx,
+        "model.safetensors",
+        "encoder.layer.0.attention.self.query.weight",
+        Target::F16,
+    ));
+    b.case(case(
+        ctx,
+        "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "blk.0.attn_q.weight",
+        Target::BF16,
+    ));
     b
 }

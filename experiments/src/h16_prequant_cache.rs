@@ -36,17 +36,19 @@ fn case(ctx: &Ctx) -> Result<Case<'static>, String> {
     cache.load(&src, &l).map_err(|e| e.to_string())?; // populate once
     let (s1, s2, l1, l2) = (src.clone(), src, l.clone(), l);
     let digest_memo = cache.source_digest(&s1).map_err(|e| e.to_string())?;
-    Ok(Case::new("MiniLM F32 → Q8_0, cache warm (hit)", Metric::WallTime, CacheMode::Warm)
-        .variant("A quantize every load", move || {
-            let m = Model::open(&s1, Backend::Mmap, &l1).map_err(|e| e.to_string())?;
-            let bytes = quantize_model_q8_0(&m, &digest_memo).map_err(|e| e.to_string())?;
-            let q = Model::from_bytes(bytes, "q8_0", &l1).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(checksum(&q)?))
-        })
-        .variant("B prequantized cache", move || {
-            let (q, hit) = cache.load(&s2, &l2).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(checksum(&q)?).with("cache hit", u64::from(hit == Hit::Hit)))
-        }))
+    Ok(
+        Case::new("MiniLM F32 → Q8_0, cache warm (hit)", Metric::WallTime, CacheMode::Warm)
+            .variant("A quantize every load", move || {
+                let m = Model::open(&s1, Backend::Mmap, &l1).map_err(|e| e.to_string())?;
+                let bytes = quantize_model_q8_0(&m, &digest_memo).map_err(|e| e.to_string())?;
+                let q = Model::from_bytes(bytes, "q8_0", &l1).map_err(|e| e.to_string())?;
+                Ok(Outcome::checksum(checksum(&q)?))
+            })
+            .variant("B prequantized cache", move || {
+                let (q, hit) = cache.load(&s2, &l2).map_err(|e| e.to_string())?;
+                Ok(Outcome::checksum(checksum(&q)?).with("cache hit", u64::from(hit == Hit::Hit)))
+            }),
+    )
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

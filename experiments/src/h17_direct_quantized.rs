@@ -22,38 +22,52 @@ pub fn spec() -> Spec {
 fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     let path = ctx.need(name)?;
     let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
-    let names: Vec<String> = m.inventory().tensors.iter().filter(|t| t.dtype == DType::Ggml(GgmlType::Q8_0)).map(|t| t.name.clone()).collect();
+    let names: Vec<String> = m
+        .inventory()
+        .tensors
+        .iter()
+        .filter(|t| t.dtype == DType::Ggml(GgmlType::Q8_0))
+        .map(|t| t.name.clone())
+        .collect();
     if names.is_empty() {
         return Err(format!("{name} has no Q8_0 tensor"));
     }
     let bytes: u64 = names.iter().map(|n| m.info(n).map_or(0, |t| t.byte_len())).sum();
     let m2 = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
     let n2 = names.clone();
-    Ok(Case::new(format!("{name}: {} Q8_0 tensors ({})", names.len(), harness::report::svg::human(bytes as f64)), Metric::WallTime, CacheMode::Warm)
-        .bytes(bytes)
-        .variant("A dequant → requant", move || {
-            let mut h = 0;
-            for n in &names {
-                let f = m.tensor_f32(n).map_err(|e| e.to_string())?;
-                let q = loader::quant::quantize_q8_0(&f).map_err(|e| e.to_string())?;
-                h = mix(h, q.len() as u64);
+    Ok(Case::new(
+        format!(
+            "{name}: {} Q8_0 tensors ({})",
+            names.len(),
+            harness::report::svg::human(bytes as f64)
+        ),
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .bytes(bytes)
+    .variant("A dequant → requant", move || {
+        let mut h = 0;
+        for n in &names {
+            let f = m.tensor_f32(n).map_err(|e| e.to_string())?;
+            let q = loader::quant::quantize_q8_0(&f).map_err(|e| e.to_string())?;
+            h = mix(h, q.len() as u64);
+        }
+        Ok(Outcome::checksum(h))
+    })
+    .variant("B direct blocks", move || {
+        let mut h = 0;
+        for n in &n2 {
+            let q = m2.quantized(n).map_err(|e| e.to_string())?;
+            // Touch every block, as a consumer would.
+            let mut acc = 0u8;
+            for b in q.blocks.chunks(34) {
+                acc ^= b[2];
             }
-            Ok(Outcome::checksum(h))
-        })
-        .variant("B direct blocks", move || {
-            let mut h = 0;
-            for n in &n2 {
-                let q = m2.quantized(n).map_err(|e| e.to_string())?;
-                // Touch every block, as a consumer would.
-                let mut acc = 0u8;
-                for b in q.blocks.chunks(34) {
-                    acc ^= b[2];
-                }
-                std::hint::black_box(acc);
-                h = mix(h, q.blocks.len() as u64);
-            }
-            Ok(Outcome::checksum(h))
-        }))
+            std::hint::black_box(acc);
+            h = mix(h, q.blocks.len() as u64);
+        }
+        Ok(Outcome::checksum(h))
+    }))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

@@ -29,39 +29,65 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
     let open = || Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string());
     let (m1, m2, m3) = (open()?, open()?, open()?);
     let sum = |t: &[loader::load::LoadedTensor]| t.iter().fold(0, |h, x| mix(h, digest(&x.data)));
-    Ok(Case::new(format!("{name} → {target:?}"), Metric::WallTime, CacheMode::Warm)
-        .variant("A no callback", move || {
-            let t = load_all(&m1, &LoadOptions { target: Some(target), parallel: false, progress: None }).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(sum(&t)))
-        })
-        .variant("B sync callback", move || {
-            let last = AtomicU64::new(0);
-            let status = Mutex::new(String::new());
-            let cb = |p: Progress| {
-                last.store(p.bytes_done, Ordering::Relaxed);
-                if let Ok(mut s) = status.lock() {
-                    *s = format!("{}/{} tensors", p.tensors_done, p.tensors_total);
-                }
-            };
-            let t = load_all(&m2, &LoadOptions { target: Some(target), parallel: false, progress: Some(&cb) }).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(sum(&t)))
-        })
-        .variant("C channel callback", move || {
-            let (tx, rx) = std::sync::mpsc::channel::<Progress>();
-            let consumer = std::thread::spawn(move || rx.iter().map(|p| p.bytes_done).max().unwrap_or(0));
-            let tx = Mutex::new(tx);
-            let cb = |p: Progress| {
-                if let Ok(t) = tx.lock() {
-                    let _ = t.send(p);
-                }
-            };
-            let t = load_all(&m3, &LoadOptions { target: Some(target), parallel: false, progress: Some(&cb) }).map_err(|e| e.to_string())?;
-            drop(tx);
-            consumer.join().map_err(|_| "consumer panicked")?;
-            Ok(Outcome::checksum(sum(&t)))
-        })
-        .compare("A no callback", "B sync callback", Expect::Ratio(1.026))
-        .compare("A no callback", "C channel callback", Expect::Ratio(1.068)))
+    Ok(
+        Case::new(format!("{name} → {target:?}"), Metric::WallTime, CacheMode::Warm)
+            .variant("A no callback", move || {
+                let t = load_all(
+                    &m1,
+                    &LoadOptions {
+                        target: Some(target),
+                        parallel: false,
+                        progress: None,
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                Ok(Outcome::checksum(sum(&t)))
+            })
+            .variant("B sync callback", move || {
+                let last = AtomicU64::new(0);
+                let status = Mutex::new(String::new());
+                let cb = |p: Progress| {
+                    last.store(p.bytes_done, Ordering::Relaxed);
+                    if let Ok(mut s) = status.lock() {
+                        *s = format!("{}/{} tensors", p.tensors_done, p.tensors_total);
+                    }
+                };
+                let t = load_all(
+                    &m2,
+                    &LoadOptions {
+                        target: Some(target),
+                        parallel: false,
+                        progress: Some(&cb),
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                Ok(Outcome::checksum(sum(&t)))
+            })
+            .variant("C channel callback", move || {
+                let (tx, rx) = std::sync::mpsc::channel::<Progress>();
+                let consumer = std::thread::spawn(move || rx.iter().map(|p| p.bytes_done).max().unwrap_or(0));
+                let tx = Mutex::new(tx);
+                let cb = |p: Progress| {
+                    if let Ok(t) = tx.lock() {
+                        let _ = t.send(p);
+                    }
+                };
+                let t = load_all(
+                    &m3,
+                    &LoadOptions {
+                        target: Some(target),
+                        parallel: false,
+                        progress: Some(&cb),
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                drop(tx);
+                consumer.join().map_err(|_| "consumer panicked")?;
+                Ok(Outcome::checksum(sum(&t)))
+            })
+            .compare("A no callback", "B sync callback", Expect::Ratio(1.026))
+            .compare("A no callback", "C channel callback", Expect::Ratio(1.068)),
+    )
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

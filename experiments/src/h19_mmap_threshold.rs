@@ -43,14 +43,31 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
         Ok(Outcome::checksum(h))
     };
     let (p1, p2) = (path.clone(), path.clone());
-    let expect = if size >= PROPOSED_THRESHOLD_BYTES { Expect::Ratio(0.95) } else { Expect::Ratio(1.05) };
-    Ok(Case::new(format!("{} ({}), {}", harness::report::svg::human(size as f64), if size >= PROPOSED_THRESHOLD_BYTES { "above 64 MB" } else { "below 64 MB" }, if cache == CacheMode::Warm { "warm" } else { "cold" }), Metric::WallTime, cache)
-        .files([path])
-        .bytes(size)
-        .x(size as f64)
-        .variant("A read", move || run(&p1, Backend::WholeRead))
-        .variant("B mmap", move || run(&p2, Backend::Mmap))
-        .compare("A read", "B mmap", expect))
+    let expect = if size >= PROPOSED_THRESHOLD_BYTES {
+        Expect::Ratio(0.95)
+    } else {
+        Expect::Ratio(1.05)
+    };
+    Ok(Case::new(
+        format!(
+            "{} ({}), {}",
+            harness::report::svg::human(size as f64),
+            if size >= PROPOSED_THRESHOLD_BYTES {
+                "above 64 MB"
+            } else {
+                "below 64 MB"
+            },
+            if cache == CacheMode::Warm { "warm" } else { "cold" }
+        ),
+        Metric::WallTime,
+        cache,
+    )
+    .files([path])
+    .bytes(size)
+    .x(size as f64)
+    .variant("A read", move || run(&p1, Backend::WholeRead))
+    .variant("B mmap", move || run(&p2, Backend::Mmap))
+    .compare("A read", "B mmap", expect))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

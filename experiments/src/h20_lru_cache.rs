@@ -25,9 +25,17 @@ pub fn spec() -> Spec {
 
 const PATTERN: &[usize] = &[0, 0, 1, 0, 2, 0, 1, 0, 0, 2, 1, 0];
 
-fn load(p: &PathBuf) -> Result<(Vec<LoadedTensor>, u64), String> {
+fn load(p: &std::path::Path) -> Result<(Vec<LoadedTensor>, u64), String> {
     let m = Model::open(p, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
-    let t = load_all(&m, &LoadOptions { target: Some(Target::F16), parallel: false, progress: None }).map_err(|e| e.to_string())?;
+    let t = load_all(
+        &m,
+        &LoadOptions {
+            target: Some(Target::F16),
+            parallel: false,
+            progress: None,
+        },
+    )
+    .map_err(|e| e.to_string())?;
     let bytes = t.iter().map(|x| x.data.len() as u64).sum();
     Ok((t, bytes))
 }
@@ -41,33 +49,41 @@ fn case(ctx: &Ctx, metric: Metric) -> Result<Case<'static>, String> {
     let one = load(&files[0])?.1;
     let budget = one * 2 + one / 2;
     let f2 = files.clone();
-    Ok(Case::new(format!("12 requests over 3 models, budget {} ({})", harness::report::svg::human(budget as f64), metric.name()), metric, CacheMode::Warm)
-        .variant("A load every request", move || {
-            let mut h = 0;
-            for &i in PATTERN {
-                h = mix(h, sum(&load(&files[i])?.0));
-            }
-            Ok(Outcome::checksum(h))
-        })
-        .variant("B LRU cache", move || {
-            let cache: ModelCache<usize, Vec<LoadedTensor>> = ModelCache::new(budget);
-            let mut h = 0;
-            for &i in PATTERN {
-                let t = cache.get_or_load(&i, || load(&f2[i]))?;
-                h = mix(h, sum(&t));
-                let s = cache.stats();
-                if s.bytes > budget {
-                    return Err(format!("cache holds {} bytes over its budget of {budget}", s.bytes));
-                }
-            }
+    Ok(Case::new(
+        format!(
+            "12 requests over 3 models, budget {} ({})",
+            harness::report::svg::human(budget as f64),
+            metric.name()
+        ),
+        metric,
+        CacheMode::Warm,
+    )
+    .variant("A load every request", move || {
+        let mut h = 0;
+        for &i in PATTERN {
+            h = mix(h, sum(&load(&files[i])?.0));
+        }
+        Ok(Outcome::checksum(h))
+    })
+    .variant("B LRU cache", move || {
+        let cache: ModelCache<usize, Vec<LoadedTensor>> = ModelCache::new(budget);
+        let mut h = 0;
+        for &i in PATTERN {
+            let t = cache.get_or_load(&i, || load(&f2[i]))?;
+            h = mix(h, sum(&t));
             let s = cache.stats();
-            Ok(Outcome::checksum(h)
-                .with("hits", s.hits)
-                .with("misses", s.misses)
-                .with("evictions", s.evictions)
-                .with("peak cached bytes", s.peak_bytes)
-                .with("budget", budget))
-        }))
+            if s.bytes > budget {
+                return Err(format!("cache holds {} bytes over its budget of {budget}", s.bytes));
+            }
+        }
+        let s = cache.stats();
+        Ok(Outcome::checksum(h)
+            .with("hits", s.hits)
+            .with("misses", s.misses)
+            .with("evictions", s.evictions)
+            .with("peak cached bytes", s.peak_bytes)
+            .with("budget", budget))
+    }))
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {

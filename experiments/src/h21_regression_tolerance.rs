@@ -40,7 +40,9 @@ fn gate_replay(iters: u64, pairs: usize, rounds: usize) -> Evidence {
                 cfg.max_rounds = rounds;
                 cfg.budget = Duration::from_secs(60);
                 cfg.seed = seed;
-                harness::runner::run_case(&spec, &mut c, &cfg, None).map(|r| r.variants[1].samples.clone()).unwrap_or_default()
+                harness::runner::run_case(&spec, &mut c, &cfg, None)
+                    .map(|r| r.variants[1].samples.clone())
+                    .unwrap_or_default()
             };
             let base = samples(0.0, 100 + k as u64);
             let cur = samples(p, 200 + k as u64);
@@ -48,24 +50,46 @@ fn gate_replay(iters: u64, pairs: usize, rounds: usize) -> Evidence {
                 schema: 1,
                 created: String::new(),
                 git_commit: String::new(),
-                entries: vec![BaselineEntry { experiment: "H21".into(), case: "w".into(), variant: "B".into(), metric: Metric::WallTime, samples: s }],
+                entries: vec![BaselineEntry {
+                    experiment: "H21".into(),
+                    case: "w".into(),
+                    variant: "B".into(),
+                    metric: Metric::WallTime,
+                    samples: s,
+                }],
             };
             let r = compare(&mk(base), &mk(cur), 0.05, None, String::new());
             alarms += usize::from(r.rows.iter().any(|x| x.status == Status::Regressed));
         }
         let what = if p == 0.0 { "false alarms" } else { "alarms" };
-        text.push_str(&format!("  injected +{:>4.1} %: {what} in {alarms} of {pairs} pairs ({rounds} rounds each)\n", p * 100.0));
+        text.push_str(&format!(
+            "  injected +{:>4.1} %: {what} in {alarms} of {pairs} pairs ({rounds} rounds each)\n",
+            p * 100.0
+        ));
     }
-    Evidence { what: "gate replay".into(), text }
+    Evidence {
+        what: "gate replay".into(),
+        text,
+    }
 }
 
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     let iters = iterations_for(Duration::from_millis(if ctx.quick { 2 } else { 10 }));
-    for (p, expect) in [(0.0, Expect::NoEffect), (0.02, Expect::Ratio(1.02)), (0.05, Expect::Ratio(1.05)), (0.10, Expect::Ratio(1.10))] {
-        let c = synthetic_case(format!("synthetic workload, injected +{:.0} %", p * 100.0), iters, p).compare("A", "B", expect);
+    for (p, expect) in [
+        (0.0, Expect::NoEffect),
+        (0.02, Expect::Ratio(1.02)),
+        (0.05, Expect::Ratio(1.05)),
+        (0.10, Expect::Ratio(1.10)),
+    ] {
+        let c = synthetic_case(format!("synthetic workload, injected +{:.0} %", p * 100.0), iters, p)
+            .compare("A", "B", expect);
         b.cases.push(c);
     }
-    b.evidence.push(gate_replay(iters, if ctx.quick { 3 } else { 20 }, if ctx.quick { 10 } else { 30 }));
+    b.evidence.push(gate_replay(
+        iters,
+        if ctx.quick { 3 } else { 20 },
+        if ctx.quick { 10 } else { 30 },
+    ));
     b
 }

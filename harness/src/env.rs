@@ -27,7 +27,9 @@ const FLAGS: &[&str] = &["sse4_2", "avx", "avx2", "fma", "f16c", "sha_ni", "avx5
 
 fn cmd(c: &str, args: &[&str]) -> Option<String> {
     let o = Command::new(c).args(args).output().ok()?;
-    o.status.success().then(|| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    o.status
+        .success()
+        .then(|| String::from_utf8_lossy(&o.stdout).trim().to_owned())
 }
 
 pub fn load_average() -> [f64; 3] {
@@ -50,8 +52,16 @@ pub fn capture() -> Environment {
     }
     tf!("sse2", "sse4.2", "avx", "avx2", "fma", "f16c", "sha");
     Environment {
-        cpu: sys.cpus().first().map(|c| c.brand().trim().to_owned()).unwrap_or_default(),
-        cpu_flags: FLAGS.iter().filter(|f| have.contains(*f)).map(|f| f.to_string()).collect(),
+        cpu: sys
+            .cpus()
+            .first()
+            .map(|c| c.brand().trim().to_owned())
+            .unwrap_or_default(),
+        cpu_flags: FLAGS
+            .iter()
+            .filter(|f| have.contains(*f))
+            .map(|f| f.to_string())
+            .collect(),
         cores: sys.cpus().len(),
         memory_bytes: sys.total_memory(),
         os: sysinfo::System::long_os_version().unwrap_or_default(),

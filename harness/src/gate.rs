@@ -61,13 +61,19 @@ impl Baseline {
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| HarnessError::Json { path: path.to_owned(), source: e })?;
+        let text = serde_json::to_string_pretty(self).map_err(|e| HarnessError::Json {
+            path: path.to_owned(),
+            source: e,
+        })?;
         crate::ledger::write_atomic(path, text.as_bytes())
     }
 
     pub fn load(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path).map_err(|e| HarnessError::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| HarnessError::Json { path: path.to_owned(), source: e })
+        serde_json::from_str(&text).map_err(|e| HarnessError::Json {
+            path: path.to_owned(),
+            source: e,
+        })
     }
 }
 
@@ -107,10 +113,9 @@ pub struct Report {
 pub fn compare(base: &Baseline, now: &Baseline, threshold: f64, metric: Option<Metric>, note: String) -> Report {
     let mut rows = Vec::new();
     for b in base.entries.iter().filter(|b| metric.is_none_or(|m| b.metric == m)) {
-        let cur = now
-            .entries
-            .iter()
-            .find(|c| c.experiment == b.experiment && c.case == b.case && c.variant == b.variant && c.metric == b.metric);
+        let cur = now.entries.iter().find(|c| {
+            c.experiment == b.experiment && c.case == b.case && c.variant == b.variant && c.metric == b.metric
+        });
         let Some(cur) = cur else {
             rows.push(Row {
                 experiment: b.experiment.clone(),

@@ -141,14 +141,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 pub fn save(dir: &Path, c: &Campaign) -> Result<()> {
     let path = campaign_path(dir, &c.id);
-    let text = serde_json::to_string_pretty(c).map_err(|e| HarnessError::Json { path: path.clone(), source: e })?;
+    let text = serde_json::to_string_pretty(c).map_err(|e| HarnessError::Json {
+        path: path.clone(),
+        source: e,
+    })?;
     write_atomic(&path, text.as_bytes())?;
     write_index(dir)
 }
 
 pub fn load(path: &Path) -> Result<Campaign> {
     let text = std::fs::read_to_string(path).map_err(|e| HarnessError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| HarnessError::Json { path: path.to_owned(), source: e })
+    serde_json::from_str(&text).map_err(|e| HarnessError::Json {
+        path: path.to_owned(),
+        source: e,
+    })
 }
 
 /// Every campaign in the folder, oldest first (ids sort by time).
@@ -159,7 +165,9 @@ pub fn load_all(dir: &Path) -> Result<Vec<Campaign>> {
             .map(|e| e.path())
             .filter(|p| {
                 p.extension().is_some_and(|x| x == "json")
-                    && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n != "index.json" && !n.starts_with('.'))
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n != "index.json" && !n.starts_with('.'))
             })
             .collect(),
         Err(_) => return Ok(Vec::new()),
@@ -202,7 +210,10 @@ pub fn latest_entries(campaigns: &[Campaign], mode: Option<&str>) -> Vec<(Entry,
     let mut out: Vec<(Entry, Campaign)> = Vec::new();
     for c in campaigns.iter().filter(|c| mode.is_none_or(|m| c.mode == m)) {
         for e in &c.entries {
-            let shell = Campaign { entries: Vec::new(), ..c.clone() };
+            let shell = Campaign {
+                entries: Vec::new(),
+                ..c.clone()
+            };
             match out.iter_mut().find(|(x, _)| x.spec.id == e.spec.id) {
                 Some(slot) => *slot = (e.clone(), shell),
                 None => out.push((e.clone(), shell)),
@@ -235,7 +246,12 @@ pub fn format_utc(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -245,7 +261,7 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_utc(1_795_545_600), "2026-11-24T00:00:00Z");
+        assert_eq!(format_utc(1_795_478_400), "2026-11-24T00:00:00Z");
         assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
     }
 }

@@ -84,3 +84,28 @@ pub fn peak_rss_bytes() -> Option<u64> {
 pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", b"5").is_ok()
 }
+
+/// Makes peak-memory trials see every allocation: returns free heap memory
+/// to the kernel (`malloc_trim(0)`), so a trial cannot reuse pages an
+/// earlier trial left resident. Without it glibc keeps freed memory and a
+/// variant that runs after another looks as if it allocated nothing.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns unused heap pages to the kernel; it
+    // is safe to call at any time from any thread.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Pins glibc's mmap threshold at 128 KiB (its default), turning off the
+/// dynamic raise that makes large freed blocks stay in the heap; large
+/// buffers are then fresh mappings, returned on free. Call once at start.
+pub fn pin_mmap_threshold() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt changes allocator tuning; called before the
+    // measurements, it affects only where future blocks come from.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}

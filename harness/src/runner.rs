@@ -42,7 +42,7 @@ impl Config {
         Config {
             min_rounds: 15,
             max_rounds: 5000,
-            budget: Duration::from_secs(12),
+            budget: Duration::from_secs(10),
             target_half_width: 0.01,
             seed: 0x10AD_1AB5,
             calibration,
@@ -76,7 +76,9 @@ fn comparisons(spec: &Spec, case: &Case<'_>) -> Vec<(usize, usize, Expect)> {
         Some(r) => Expect::Ratio(r),
         None => Expect::NoEffect,
     };
-    (1..case.variants.len()).map(|i| (0, i, if i == 1 { first } else { Expect::Unclaimed })).collect()
+    (1..case.variants.len())
+        .map(|i| (0, i, if i == 1 { first } else { Expect::Unclaimed }))
+        .collect()
 }
 
 fn floor_for(metric: Metric, cfg: &Config) -> f64 {
@@ -150,7 +152,13 @@ pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&Pro
             let v = &mut case.variants[i];
             let t = measure::trial(&mut *v.run, case.metric).map_err(|r| fail(&v.name, r))?;
             if t.outcome.checksum != checksum {
-                return Err(fail(&v.name, format!("checksum changed between trials: {:#x} vs {checksum:#x}", t.outcome.checksum)));
+                return Err(fail(
+                    &v.name,
+                    format!(
+                        "checksum changed between trials: {:#x} vs {checksum:#x}",
+                        t.outcome.checksum
+                    ),
+                ));
             }
             samples[i].push(t.value);
             walls[i].push(t.wall_s);
@@ -227,10 +235,14 @@ fn run_callgrind(
     start: Instant,
 ) -> Result<CaseRecord> {
     let Some((exe, args)) = &cfg.child else {
-        return Err(HarnessError::Callgrind("no child binary configured for instruction counts".into()));
+        return Err(HarnessError::Callgrind(
+            "no child binary configured for instruction counts".into(),
+        ));
     };
     if !callgrind::available() {
-        return Err(HarnessError::Callgrind("valgrind is not installed (apt-get install valgrind)".into()));
+        return Err(HarnessError::Callgrind(
+            "valgrind is not installed (apt-get install valgrind)".into(),
+        ));
     }
     let reps = cfg.callgrind_reps.max(1);
     let mut values = Vec::new();
@@ -257,7 +269,12 @@ fn run_callgrind(
         .iter()
         .map(|&(a, b, expect)| {
             let r = values[b] / values[a];
-            let effect = Effect { ratio: r, lo: r, hi: r, rounds: 1 };
+            let effect = Effect {
+                ratio: r,
+                lo: r,
+                hi: r,
+                rounds: 1,
+            };
             Comparison {
                 a: variants[a].name.clone(),
                 b: variants[b].name.clone(),
@@ -295,7 +312,9 @@ fn median_usage(u: &[Usage]) -> Usage {
 }
 
 fn hash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Runs every case of an experiment into a ledger entry.

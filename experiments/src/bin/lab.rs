@@ -14,7 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "lab", version, about = "loadlab: A/B experiments on the loading of ML model files")]
+#[command(
+    name = "lab",
+    version,
+    about = "loadlab: A/B experiments on the loading of ML model files"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -111,7 +115,10 @@ enum Cmd {
 }
 
 fn root() -> PathBuf {
-    Store::repo_dir().parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Store::repo_dir()
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 fn reports() -> PathBuf {
@@ -128,15 +135,32 @@ fn calibration_path() -> PathBuf {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    harness::platform::pin_mmap_threshold();
     let r = match cli.cmd {
         Cmd::Fixtures { tag, quiet } => fixtures_cmd(tag.as_deref(), quiet).map(|_| ExitCode::SUCCESS),
-        Cmd::Run { quick, only, resume, offline } => run_cmd(quick, &only, resume, offline),
+        Cmd::Run {
+            quick,
+            only,
+            resume,
+            offline,
+        } => run_cmd(quick, &only, resume, offline),
         Cmd::Report => report_cmd(),
         Cmd::Explain => explain_cmd(),
         Cmd::Calibrate { quick } => calibrate_cmd(quick),
         Cmd::Baseline { out, metric } => baseline_cmd(&out, metric.into()),
-        Cmd::Gate { baseline, threshold, metric, json } => gate_cmd(&baseline, threshold / 100.0, metric.into(), json.as_deref()),
-        Cmd::Trial { experiment, case, variant, reps, quick } => trial_cmd(&experiment, &case, &variant, reps, quick),
+        Cmd::Gate {
+            baseline,
+            threshold,
+            metric,
+            json,
+        } => gate_cmd(&baseline, threshold / 100.0, metric.into(), json.as_deref()),
+        Cmd::Trial {
+            experiment,
+            case,
+            variant,
+            reps,
+            quick,
+        } => trial_cmd(&experiment, &case, &variant, reps, quick),
         Cmd::List { quick } => list_cmd(quick),
     };
     match r {
@@ -161,11 +185,17 @@ fn say(bar: &ProgressBar, line: String) {
 
 fn fixtures_cmd(tag: Option<&str>, quiet: bool) -> Res<Vec<(String, String)>> {
     let store = Store::open_default()?;
-    let chosen: Vec<_> = store.manifest.fixtures.iter().filter(|f| tag.is_none_or(|t| f.has_tag(t))).collect();
+    let chosen: Vec<_> = store
+        .manifest
+        .fixtures
+        .iter()
+        .filter(|f| tag.is_none_or(|t| f.has_tag(t)))
+        .collect();
     let total: u64 = chosen.iter().map(|f| f.bytes).sum();
     let bar = ProgressBar::new(total);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} fixtures [{bar:30}] {bytes}/{total_bytes} ({eta}) {msg}")?.progress_chars("=> "),
+        ProgressStyle::with_template("{spinner} fixtures [{bar:30}] {bytes}/{total_bytes} ({eta}) {msg}")?
+            .progress_chars("=> "),
     );
     if quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -189,7 +219,12 @@ fn fixtures_cmd(tag: Option<&str>, quiet: bool) -> Res<Vec<(String, String)>> {
         bar.inc(f.bytes);
     }
     bar.finish_and_clear();
-    println!("fixtures: {ready} ready, {} missing, {} in the manifest; cache {}", missing.len(), chosen.len(), store.cache.display());
+    println!(
+        "fixtures: {ready} ready, {} missing, {} in the manifest; cache {}",
+        missing.len(),
+        chosen.len(),
+        store.cache.display()
+    );
     for (name, why) in &missing {
         println!("  skipped {name}: {why}");
     }
@@ -198,19 +233,36 @@ fn fixtures_cmd(tag: Option<&str>, quiet: bool) -> Res<Vec<(String, String)>> {
 
 fn calibration_in_force() -> ledger::CalibrationInForce {
     let p = calibration_path();
-    match std::fs::read_to_string(&p).ok().and_then(|t| serde_json::from_str::<Calibration>(&t).ok()) {
+    match std::fs::read_to_string(&p)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Calibration>(&t).ok())
+    {
         Some(c) => c.in_force("reports/calibration.json"),
         None => calibration::default_in_force(),
     }
 }
 
 fn config(quick: bool) -> Config {
-    let mut cfg = if quick { Config::quick(calibration_in_force()) } else { Config::full(calibration_in_force()) };
+    let mut cfg = if quick {
+        Config::quick(calibration_in_force())
+    } else {
+        Config::full(calibration_in_force())
+    };
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("lab"));
     cfg.child = Some((
         exe,
         Box::new(move |exp: &str, case: &str, variant: &str, reps: u32| {
-            let mut a = vec!["trial".into(), "--experiment".into(), exp.into(), "--case".into(), case.into(), "--variant".into(), variant.into(), "--reps".into(), reps.to_string()];
+            let mut a = vec![
+                "trial".into(),
+                "--experiment".into(),
+                exp.into(),
+                "--case".into(),
+                case.into(),
+                "--variant".into(),
+                variant.into(),
+                "--reps".into(),
+                reps.to_string(),
+            ];
             if quick {
                 a.push("--quick".into());
             }
@@ -229,9 +281,11 @@ fn run_cmd(quick: bool, only: &[String], resume: bool, offline: bool) -> Res {
     let ctx = Ctx::new(store, quick);
     let mode = if quick { "quick" } else { "full" };
     let dir = ledger_dir();
-    let mut campaign = match resume.then(|| ledger::load_all(&dir)).transpose()?.and_then(|all| {
-        all.into_iter().rev().find(|c| c.mode == mode && c.finished.is_none())
-    }) {
+    let mut campaign = match resume
+        .then(|| ledger::load_all(&dir))
+        .transpose()?
+        .and_then(|all| all.into_iter().rev().find(|c| c.mode == mode && c.finished.is_none()))
+    {
         Some(c) => {
             println!("resuming campaign {} ({} entries done)", c.id, c.entries.len());
             c
@@ -254,7 +308,12 @@ fn run_cmd(quick: bool, only: &[String], resume: bool, offline: bool) -> Res {
         .filter(|e| !campaign.entries.iter().any(|x| x.spec.id == e.id))
         .collect();
     let bar = ProgressBar::new(chosen.len() as u64);
-    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] [{bar:25}] {pos}/{len} experiments (ETA {eta}) {msg}")?.progress_chars("=> "));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] [{bar:25}] {pos}/{len} experiments (ETA {eta}) {msg}",
+        )?
+        .progress_chars("=> "),
+    );
     let mut skipped_all = Vec::new();
     for exp in chosen {
         let spec = (exp.spec)();
@@ -264,14 +323,30 @@ fn run_cmd(quick: bool, only: &[String], resume: bool, offline: bool) -> Res {
             skipped_all.push(format!("{}: {s}", exp.id));
         }
         if built.cases.is_empty() {
-            say(&bar, format!("{}  SKIPPED: no case could be built ({})", exp.id, built.skipped.join("; ")));
+            say(
+                &bar,
+                format!(
+                    "{}  SKIPPED: no case could be built ({})",
+                    exp.id,
+                    built.skipped.join("; ")
+                ),
+            );
             bar.inc(1);
             continue;
         }
         let fixtures = spec
             .fixtures
             .iter()
-            .filter_map(|n| ctx.store.manifest.get(n).filter(|_| ctx.fixture(n).is_some()).map(|f| FixtureRef { name: n.clone(), sha256: f.sha256.clone() }))
+            .filter_map(|n| {
+                ctx.store
+                    .manifest
+                    .get(n)
+                    .filter(|_| ctx.fixture(n).is_some())
+                    .map(|f| FixtureRef {
+                        name: n.clone(),
+                        sha256: f.sha256.clone(),
+                    })
+            })
             .collect();
         match runner::run_experiment(&spec, &mut built.cases, fixtures, &cfg, Some(&bar)) {
             Ok(mut entry) => {
@@ -279,8 +354,14 @@ fn run_cmd(quick: bool, only: &[String], resume: bool, offline: bool) -> Res {
                 if exp.strace {
                     entry.evidence.extend(strace_evidence(&entry, quick));
                 }
-                let (case, k) = entry.headline().map(|(c, k)| (c.label.clone(), harness::report::markdown::effect_text(k))).unwrap_or_default();
-                say(&bar, format!("{}  {:<24} {} — {}", exp.id, entry.verdict.label(), case, k));
+                let (case, k) = entry
+                    .headline()
+                    .map(|(c, k)| (c.label.clone(), harness::report::markdown::effect_text(k)))
+                    .unwrap_or_default();
+                say(
+                    &bar,
+                    format!("{}  {:<24} {} — {}", exp.id, entry.verdict.label(), case, k),
+                );
                 campaign.entries.push(entry);
                 ledger::save(&dir, &campaign)?;
             }
@@ -294,7 +375,13 @@ fn run_cmd(quick: bool, only: &[String], resume: bool, offline: bool) -> Res {
     campaign.environment.load_average_end = Some(harness::env::load_average());
     ledger::save(&dir, &campaign)?;
     report_cmd()?;
-    println!("campaign {} ({mode}): {} experiments recorded in {:.0} s; ledger {}", campaign.id, campaign.entries.len(), started.elapsed().as_secs_f64(), ledger::campaign_path(&dir, &campaign.id).display());
+    println!(
+        "campaign {} ({mode}): {} experiments recorded in {:.0} s; ledger {}",
+        campaign.id,
+        campaign.entries.len(),
+        started.elapsed().as_secs_f64(),
+        ledger::campaign_path(&dir, &campaign.id).display()
+    );
     for s in &skipped_all {
         println!("  skipped {s}");
     }
@@ -304,15 +391,39 @@ fn run_cmd(quick: bool, only: &[String], resume: bool, offline: bool) -> Res {
 /// Syscall counts of each variant of the headline case: `strace -c` of one
 /// repetition minus zero repetitions (so opening fixtures is not counted).
 fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
-    let Some((case, _)) = entry.headline() else { return Vec::new() };
+    let Some((case, _)) = entry.headline() else {
+        return Vec::new();
+    };
     if std::process::Command::new("strace").arg("-V").output().is_err() {
-        return vec![Evidence { what: "strace -c".into(), text: "strace is not installed; no syscall counts recorded".into() }];
+        return vec![Evidence {
+            what: "strace -c".into(),
+            text: "strace is not installed; no syscall counts recorded".into(),
+        }];
     }
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("lab"));
     let count = |variant: &str, reps: u32| -> Option<std::collections::BTreeMap<String, u64>> {
         let out = std::env::temp_dir().join(format!("loadlab-strace-{}.txt", std::process::id()));
-        let mut args = vec!["-c".to_string(), "-f".into(), "-o".into(), out.display().to_string(), exe.display().to_string()];
-        args.extend(["trial", "--experiment", &entry.spec.id, "--case", &case.label, "--variant", variant, "--reps", &reps.to_string()].map(String::from));
+        let mut args = vec![
+            "-c".to_string(),
+            "-f".into(),
+            "-o".into(),
+            out.display().to_string(),
+            exe.display().to_string(),
+        ];
+        args.extend(
+            [
+                "trial",
+                "--experiment",
+                &entry.spec.id,
+                "--case",
+                &case.label,
+                "--variant",
+                variant,
+                "--reps",
+                &reps.to_string(),
+            ]
+            .map(String::from),
+        );
         if quick {
             args.push("--quick".into());
         }
@@ -334,11 +445,18 @@ fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
         }
         Some(m)
     };
-    let mut text = format!("syscalls of one trial (strace -c of 1 repetition minus 0) in case “{}”:\n", case.label);
+    let mut text = format!(
+        "syscalls of one trial (strace -c of 1 repetition minus 0) in case “{}”:\n",
+        case.label
+    );
     for v in &case.variants {
         match (count(&v.name, 0), count(&v.name, 1)) {
             (Some(a), Some(b)) => {
-                let mut d: Vec<(String, i64)> = b.iter().map(|(k, n)| (k.clone(), *n as i64 - *a.get(k).unwrap_or(&0) as i64)).filter(|(_, n)| *n > 0).collect();
+                let mut d: Vec<(String, i64)> = b
+                    .iter()
+                    .map(|(k, n)| (k.clone(), *n as i64 - *a.get(k).unwrap_or(&0) as i64))
+                    .filter(|(_, n)| *n > 0)
+                    .collect();
                 d.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
                 let total: i64 = d.iter().map(|x| x.1).sum();
                 let top: Vec<String> = d.iter().take(6).map(|(k, n)| format!("{k} {n}")).collect();
@@ -347,7 +465,10 @@ fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
             _ => text.push_str(&format!("  {:<34} (strace failed)\n", v.name)),
         }
     }
-    vec![Evidence { what: "strace -c".into(), text }]
+    vec![Evidence {
+        what: "strace -c".into(),
+        text,
+    }]
 }
 
 fn report_cmd() -> Res {
@@ -363,7 +484,12 @@ fn explain_cmd() -> Res {
     for exp in registry::ALL {
         let spec = (exp.spec)();
         // The newest entry of this experiment, in any campaign.
-        if let Some(e) = all.iter_mut().rev().flat_map(|c| c.entries.iter_mut()).find(|e| e.spec.id == exp.id) {
+        if let Some(e) = all
+            .iter_mut()
+            .rev()
+            .flat_map(|c| c.entries.iter_mut())
+            .find(|e| e.spec.id == exp.id)
+        {
             if e.spec.explanation != spec.explanation {
                 e.spec.explanation = spec.explanation.clone();
                 n += 1;
@@ -378,9 +504,16 @@ fn explain_cmd() -> Res {
 }
 
 fn calibrate_cmd(quick: bool) -> Res {
-    let plan = if quick { calibration::Plan::quick() } else { calibration::Plan::full() };
-    let bar = ProgressBar::new((plan.aa_runs + plan.slowdowns.len() * plan.slowdown_runs) as u64);
-    bar.set_style(ProgressStyle::with_template("{spinner} calibrate [{bar:25}] {pos}/{len} (ETA {eta}) {msg}")?.progress_chars("=> "));
+    let plan = if quick {
+        calibration::Plan::quick()
+    } else {
+        calibration::Plan::full()
+    };
+    let bar = ProgressBar::new((plan.aa_runs + plan.aa_test_runs + plan.slowdowns.len() * plan.slowdown_runs) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} calibrate [{bar:25}] {pos}/{len} (ETA {eta}) {msg}")?
+            .progress_chars("=> "),
+    );
     let c = calibration::calibrate(&plan, |i, _, label| {
         bar.set_position(i as u64);
         bar.set_message(label.to_owned());
@@ -390,7 +523,12 @@ fn calibrate_cmd(quick: bool) -> Res {
     if !quick {
         ledger::write_atomic(&calibration_path(), text.as_bytes())?;
     }
-    println!("workload {:.1} ms; noise floor ±{:.2} % (from {} A/A runs)", c.workload_ms, c.noise_floor * 100.0, c.aa_floor_runs);
+    println!(
+        "workload {:.1} ms; noise floor ±{:.2} % (from {} A/A runs)",
+        c.workload_ms,
+        c.noise_floor * 100.0,
+        c.aa_floor_runs
+    );
     println!(
         "A/A false positives: {} of {} held-out runs (95 % upper bound {:.1} %; target ≤ 1 %)",
         c.aa_false_positives,
@@ -407,7 +545,13 @@ fn calibrate_cmd(quick: bool) -> Res {
             s.max_seconds
         );
     }
-    println!("minimum detectable effect: {}", c.mde.map_or("none of the injected slow-downs".into(), |m| format!("{:.0} %", m * 100.0)));
+    println!(
+        "minimum detectable effect: {}",
+        c.mde.map_or("none of the injected slow-downs".into(), |m| format!(
+            "{:.0} %",
+            m * 100.0
+        ))
+    );
     if !quick {
         println!("wrote {}", calibration_path().display());
     }
@@ -440,14 +584,27 @@ fn gate_run(metric: Metric) -> Res<Campaign> {
 fn baseline_cmd(out: &Path, metric: Metric) -> Res {
     let c = gate_run(metric)?;
     let b = Baseline::from_campaign(&c);
-    let out = if out.is_relative() { root().join(out) } else { out.to_owned() };
+    let out = if out.is_relative() {
+        root().join(out)
+    } else {
+        out.to_owned()
+    };
     b.save(&out)?;
-    println!("baseline of {} cases ({}) saved to {}", b.entries.len(), metric.name(), out.display());
+    println!(
+        "baseline of {} cases ({}) saved to {}",
+        b.entries.len(),
+        metric.name(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 fn gate_cmd(baseline: &Path, threshold: f64, metric: Metric, json: Option<&Path>) -> Res {
-    let path = if baseline.is_relative() { root().join(baseline) } else { baseline.to_owned() };
+    let path = if baseline.is_relative() {
+        root().join(baseline)
+    } else {
+        baseline.to_owned()
+    };
     let base = Baseline::load(&path)?;
     let now = Baseline::from_campaign(&gate_run(metric)?);
     let cal = calibration_in_force();
@@ -484,8 +641,15 @@ fn trial_cmd(experiment: &str, case: &str, variant: &str, reps: u32, quick: bool
         let exp = registry::find(experiment).ok_or_else(|| format!("no experiment {experiment}"))?;
         (exp.build)(&ctx).cases
     };
-    let c = cases.iter_mut().find(|c| c.label == case).ok_or_else(|| format!("{experiment}: no case {case:?}"))?;
-    let v = c.variants.iter_mut().find(|v| v.name == variant).ok_or_else(|| format!("{experiment}: no variant {variant:?}"))?;
+    let c = cases
+        .iter_mut()
+        .find(|c| c.label == case)
+        .ok_or_else(|| format!("{experiment}: no case {case:?}"))?;
+    let v = c
+        .variants
+        .iter_mut()
+        .find(|v| v.name == variant)
+        .ok_or_else(|| format!("{experiment}: no variant {variant:?}"))?;
     for _ in 0..reps {
         (v.run)().map_err(|e| format!("{variant}: {e}"))?;
     }
@@ -498,7 +662,13 @@ fn list_cmd(quick: bool) -> Res {
     for exp in registry::ALL {
         let spec = (exp.spec)();
         let built = (exp.build)(&ctx);
-        println!("{} — {} [{}]: {}", exp.id, spec.title, spec.metric.name(), spec.claim.text);
+        println!(
+            "{} — {} [{}]: {}",
+            exp.id,
+            spec.title,
+            spec.metric.name(),
+            spec.claim.text
+        );
         for c in &built.cases {
             let names: Vec<&str> = c.variants.iter().map(|v| v.name.as_str()).collect();
             println!("    {}  ({})", c.label, names.join(" | "));

@@ -8,7 +8,10 @@ use std::process::Command;
 
 /// True when `valgrind` can be run.
 pub fn available() -> bool {
-    Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// Total instructions (`Ir`) executed by `exe args…` under callgrind.
@@ -26,7 +29,12 @@ pub fn count(exe: &Path, args: &[String]) -> Result<u64> {
         let _ = std::fs::remove_file(&out_file);
         let err = String::from_utf8_lossy(&out.stderr);
         let last: Vec<&str> = err.lines().rev().take(3).collect();
-        return Err(HarnessError::Callgrind(format!("{} exited with {}: {}", exe.display(), out.status, last.join(" | "))));
+        return Err(HarnessError::Callgrind(format!(
+            "{} exited with {}: {}",
+            exe.display(),
+            out.status,
+            last.join(" | ")
+        )));
     }
     let text = std::fs::read_to_string(&out_file).map_err(|e| HarnessError::io(&out_file, e))?;
     let _ = std::fs::remove_file(&out_file);

@@ -20,12 +20,16 @@ pub struct Trial {
     pub outcome: Outcome,
 }
 
-/// Runs `run` once and measures it. For [`Metric::PeakMemory`] the kernel's
-/// high-water mark is reset first (`/proc/self/clear_refs`), so the value is
-/// what this trial added on top of the process's resident memory.
+/// Runs `run` once and measures it. For [`Metric::PeakMemory`], free heap
+/// memory is first returned to the kernel and the high-water mark reset
+/// (`/proc/self/clear_refs`), so the value is what this trial added on top
+/// of the process's resident memory (see [`platform::release_free_memory`];
+/// callers also pin the mmap threshold once with
+/// [`platform::pin_mmap_threshold`]).
 pub fn trial(run: &mut dyn FnMut() -> Result<Outcome, String>, metric: Metric) -> Result<Trial, String> {
     let memory = metric == Metric::PeakMemory;
     let rss0 = if memory {
+        platform::release_free_memory();
         if !platform::reset_peak_rss() {
             return Err("cannot reset the peak-RSS mark (/proc/self/clear_refs)".into());
         }

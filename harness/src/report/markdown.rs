@@ -15,19 +15,50 @@ fn pct(r: f64) -> String {
     format!("{d:+.1} %")
 }
 
-/// "0.67× (−33.0 %) [0.65, 0.69]".
+/// A ratio with enough digits to be read: 0.670, 0.0123, 3.1e-4.
+pub fn ratio_text(r: f64) -> String {
+    if !r.is_finite() {
+        "n/a".into()
+    } else if r >= 0.1 {
+        format!("{r:.3}")
+    } else if r >= 0.001 {
+        format!("{r:.4}")
+    } else {
+        format!("{r:.2e}")
+    }
+}
+
+/// "0.670× (−33.0 %) [0.650, 0.690]"; large speed-ups also as "(12.3× faster)".
 pub fn effect_text(k: &Comparison) -> String {
     let e = &k.effect;
-    if e.lo == e.hi {
-        format!("{:.3}× ({})", e.ratio, pct(e.ratio))
+    let rel = if e.ratio > 0.0 && e.ratio < 0.5 {
+        format!("{:.1}× less", 1.0 / e.ratio)
     } else {
-        format!("{:.3}× ({}) [{:.3}, {:.3}]", e.ratio, pct(e.ratio), e.lo, e.hi)
+        pct(e.ratio)
+    };
+    if e.lo == e.hi {
+        format!("{}× ({rel})", ratio_text(e.ratio))
+    } else {
+        format!(
+            "{}× ({rel}) [{}, {}]",
+            ratio_text(e.ratio),
+            ratio_text(e.lo),
+            ratio_text(e.hi)
+        )
     }
 }
 
 fn claimed_text(k: &Comparison) -> String {
     match k.expect {
-        Expect::Ratio(r) => format!("{r:.3}× ({})", pct(r)),
+        Expect::Ratio(r) => format!(
+            "{}× ({})",
+            ratio_text(r),
+            if r < 0.5 {
+                format!("{:.1}× less", 1.0 / r)
+            } else {
+                pct(r)
+            }
+        ),
         Expect::NoEffect => "no effect".into(),
         Expect::Unclaimed => "—".into(),
     }
@@ -73,7 +104,11 @@ fn case_table(s: &mut String, c: &CaseRecord) {
         let counters = if v.counters.is_empty() {
             "—".to_owned()
         } else {
-            v.counters.iter().map(|(k, n)| format!("{k} = {n}")).collect::<Vec<_>>().join(", ")
+            v.counters
+                .iter()
+                .map(|(k, n)| format!("{k} = {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let _ = writeln!(
             s,
@@ -99,7 +134,11 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart]) -> String {
     let mut s = String::new();
     let spec = &e.spec;
     let _ = writeln!(s, "# {} — {}\n", spec.id, spec.title);
-    let _ = writeln!(s, "*Generated from the ledger (`reports/ledger/{}.json`) by `lab report`; do not edit.*\n", c.id);
+    let _ = writeln!(
+        s,
+        "*Generated from the ledger (`reports/ledger/{}.json`) by `lab report`; do not edit.*\n",
+        c.id
+    );
     if let Some((case, k)) = e.headline() {
         let _ = writeln!(
             s,
@@ -110,7 +149,11 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart]) -> String {
             effect_text(k)
         );
     }
-    let _ = writeln!(s, "## Finding\n\n{}\n\nSource: {}. Claimed effect: {}.\n", spec.hypothesis, spec.source, spec.claim.text);
+    let _ = writeln!(
+        s,
+        "## Finding\n\n{}\n\nSource: {}. Claimed effect: {}.\n",
+        spec.hypothesis, spec.source, spec.claim.text
+    );
     let _ = writeln!(s, "## Method\n");
     let _ = writeln!(
         s,
@@ -134,7 +177,16 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart]) -> String {
     let _ = writeln!(s, "|---|---|---|---|---|");
     for case in &e.cases {
         for k in &case.comparisons {
-            let _ = writeln!(s, "| {} | {} vs {} | {} | {} | {} |", case.label, k.b, k.a, claimed_text(k), effect_text(k), k.verdict.label());
+            let _ = writeln!(
+                s,
+                "| {} | {} vs {} | {} | {} | {} |",
+                case.label,
+                k.b,
+                k.a,
+                claimed_text(k),
+                effect_text(k),
+                k.verdict.label()
+            );
         }
     }
     for chart in charts {
@@ -149,7 +201,11 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart]) -> String {
     }
     match &spec.explanation {
         Some(x) if x.written_for == e.verdict => {
-            let _ = writeln!(s, "\n## Why\n\n{}\n\n## Disposition\n\n{}\n\n## Re-attempting this requires\n\n{}\n", x.why, x.disposition, x.reattempt);
+            let _ = writeln!(
+                s,
+                "\n## Why\n\n{}\n\n## Disposition\n\n{}\n\n## Re-attempting this requires\n\n{}\n",
+                x.why, x.disposition, x.reattempt
+            );
         }
         Some(x) => {
             let _ = writeln!(
@@ -168,11 +224,39 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart]) -> String {
     }
     let env = &c.environment;
     let _ = writeln!(s, "## Environment\n");
-    let _ = writeln!(s, "- CPU: {} ({} cores; flags: {})", env.cpu, env.cores, env.cpu_flags.join(", "));
-    let _ = writeln!(s, "- Memory: {}; OS: {}; kernel {}", human(env.memory_bytes as f64), env.os, env.kernel);
-    let _ = writeln!(s, "- {}; profile {}; compiled target features: {}", env.rustc, env.profile, env.target_features.join(", "));
-    let _ = writeln!(s, "- Commit {}{}; campaign `{}` ({} mode), started {}", env.git_commit, if env.git_dirty { " (dirty)" } else { "" }, c.id, c.mode, c.started);
-    let la = env.load_average_end.map_or("n/a".into(), |l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]));
+    let _ = writeln!(
+        s,
+        "- CPU: {} ({} cores; flags: {})",
+        env.cpu,
+        env.cores,
+        env.cpu_flags.join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "- Memory: {}; OS: {}; kernel {}",
+        human(env.memory_bytes as f64),
+        env.os,
+        env.kernel
+    );
+    let _ = writeln!(
+        s,
+        "- {}; profile {}; compiled target features: {}",
+        env.rustc,
+        env.profile,
+        env.target_features.join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "- Commit {}{}; campaign `{}` ({} mode), started {}",
+        env.git_commit,
+        if env.git_dirty { " (dirty)" } else { "" },
+        c.id,
+        c.mode,
+        c.started
+    );
+    let la = env
+        .load_average_end
+        .map_or("n/a".into(), |l| format!("{:.2} {:.2} {:.2}", l[0], l[1], l[2]));
     let _ = writeln!(
         s,
         "- Load average at start {:.2} {:.2} {:.2}, at end {}",
@@ -189,10 +273,15 @@ pub fn index(entries: &[(Entry, Campaign)]) -> String {
         s,
         "*Generated by `lab report` from the ledger in `reports/ledger/`; do not edit. Each row is the newest ledger entry of a recorded hypothesis (catalog: `../shared/HYPOTHESES.md`). Ratios are B/A of the experiment's metric (below 1 = B uses less); intervals are 95 % bootstrap intervals.*\n"
     );
-    let _ = writeln!(s, "| id | experiment | claim | measured (headline case) | verdict | cases | campaign | report |");
+    let _ = writeln!(
+        s,
+        "| id | experiment | claim | measured (headline case) | verdict | cases | campaign | report |"
+    );
     let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
     for (e, c) in entries {
-        let (case, measured) = e.headline().map_or(("—".to_owned(), "—".to_owned()), |(cs, k)| (cs.label.clone(), effect_text(k)));
+        let (case, measured) = e.headline().map_or(("—".to_owned(), "—".to_owned()), |(cs, k)| {
+            (cs.label.clone(), effect_text(k))
+        });
         let mut counts: Vec<(String, usize)> = Vec::new();
         for k in e.cases.iter().flat_map(|c| c.comparisons.iter()) {
             let l = k.verdict.label().to_owned();
@@ -201,7 +290,11 @@ pub fn index(entries: &[(Entry, Campaign)]) -> String {
                 None => counts.push((l, 1)),
             }
         }
-        let tally = counts.iter().map(|(l, n)| format!("{n} {l}")).collect::<Vec<_>>().join(", ");
+        let tally = counts
+            .iter()
+            .map(|(l, n)| format!("{n} {l}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} — {} | **{}** | {} | {} ({}) | [{}](reports/{}.md) |",
@@ -222,7 +315,14 @@ pub fn index(entries: &[(Entry, Campaign)]) -> String {
         let _ = writeln!(s, "\n## {} — {}\n", e.spec.id, e.spec.title);
         let _ = writeln!(s, "{}\n", e.spec.hypothesis);
         if let Some((case, k)) = e.headline() {
-            let _ = writeln!(s, "Claimed: {}. Measured on {}: {} → **{}**.\n", e.spec.claim.text, case.label, effect_text(k), e.verdict.label());
+            let _ = writeln!(
+                s,
+                "Claimed: {}. Measured on {}: {} → **{}**.\n",
+                e.spec.claim.text,
+                case.label,
+                effect_text(k),
+                e.verdict.label()
+            );
         }
         if let Some(x) = &e.spec.explanation {
             let first = x.why.split(". ").next().unwrap_or("").trim_end_matches('.');

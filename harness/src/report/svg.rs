@@ -36,7 +36,11 @@ pub fn charts(e: &Entry, dir: &Path) -> Result<Vec<Chart>> {
         samples_chart(case, &dir.join(&f))?;
         out.push(Chart {
             file: f,
-            caption: format!("Every trial of every variant in case “{}” ({}).", case.label, case.metric.name()),
+            caption: format!(
+                "Every trial of every variant in case “{}” ({}).",
+                case.label,
+                case.metric.name()
+            ),
         });
     }
     let swept: Vec<&CaseRecord> = e.cases.iter().filter(|c| c.x.is_some()).collect();
@@ -45,7 +49,8 @@ pub fn charts(e: &Entry, dir: &Path) -> Result<Vec<Chart>> {
         sweep_chart(e, &swept, &dir.join(&f))?;
         out.push(Chart {
             file: f,
-            caption: "Effect against size (log axis), with 95 % intervals; the dashed line is the claimed ratio.".into(),
+            caption: "Effect against size (log axis), with 95 % intervals; the dashed line is the claimed ratio."
+                .into(),
         });
     }
     Ok(out)
@@ -57,7 +62,13 @@ fn effect_chart(e: &Entry, path: &Path) -> Result<()> {
         .iter()
         .flat_map(|c| {
             c.comparisons.iter().map(move |k| {
-                (format!("{} — {} vs {}", c.label, k.b, k.a), k.effect.ratio, k.effect.lo, k.effect.hi, k.expect.ratio())
+                (
+                    format!("{} — {} vs {}", c.label, k.b, k.a),
+                    k.effect.ratio,
+                    k.effect.lo,
+                    k.effect.hi,
+                    k.expect.ratio(),
+                )
             })
         })
         .collect();
@@ -71,19 +82,22 @@ fn effect_chart(e: &Entry, path: &Path) -> Result<()> {
             }
         }
     }
-    let (lo, hi) = if lo > 0.0 && hi / lo > 20.0 { (lo / 1.5, hi * 1.5) } else { (lo - (hi - lo) * 0.1 - 0.02, hi + (hi - lo) * 0.1 + 0.02) };
+    let (lo, hi) = if lo > 0.0 && hi / lo > 20.0 {
+        (lo / 1.5, hi * 1.5)
+    } else {
+        (lo - (hi - lo) * 0.1 - 0.02, hi + (hi - lo) * 0.1 + 0.02)
+    };
     let log = lo > 0.0 && hi / lo > 20.0;
     let height = 90 + 34 * n as u32;
     let root = SVGBackend::new(path, (900, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| err(path, x))?;
-    let floor = 0.0;
-    let _ = floor;
     let draw = |root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>| -> std::result::Result<(), String> {
         let label_w = 380;
         let (left, right) = root.split_horizontally(label_w);
         for (i, r) in rows.iter().enumerate() {
             let y = 40 + 34 * i as i32 + 17;
-            left.draw(&Text::new(r.0.clone(), (6, y - 6), (FONT, 12).into_font())).map_err(|x| x.to_string())?;
+            left.draw(&Text::new(r.0.clone(), (6, y - 6), (FONT, 12).into_font()))
+                .map_err(|x| x.to_string())?;
         }
         if log {
             let mut ch = ChartBuilder::on(&right)
@@ -91,7 +105,12 @@ fn effect_chart(e: &Entry, path: &Path) -> Result<()> {
                 .x_label_area_size(30)
                 .build_cartesian_2d((lo..hi).log_scale(), 0f64..n as f64)
                 .map_err(|x| x.to_string())?;
-            ch.configure_mesh().disable_y_mesh().disable_y_axis().x_desc("B/A ratio (log)").draw().map_err(|x| x.to_string())?;
+            ch.configure_mesh()
+                .disable_y_mesh()
+                .disable_y_axis()
+                .x_desc("B/A ratio (log)")
+                .draw()
+                .map_err(|x| x.to_string())?;
             plot_rows(&mut ch, &rows, n).map_err(|x| x.to_string())
         } else {
             let mut ch = ChartBuilder::on(&right)
@@ -99,7 +118,12 @@ fn effect_chart(e: &Entry, path: &Path) -> Result<()> {
                 .x_label_area_size(30)
                 .build_cartesian_2d(lo..hi, 0f64..n as f64)
                 .map_err(|x| x.to_string())?;
-            ch.configure_mesh().disable_y_mesh().disable_y_axis().x_desc("B/A ratio").draw().map_err(|x| x.to_string())?;
+            ch.configure_mesh()
+                .disable_y_mesh()
+                .disable_y_axis()
+                .x_desc("B/A ratio")
+                .draw()
+                .map_err(|x| x.to_string())?;
             plot_rows(&mut ch, &rows, n).map_err(|x| x.to_string())
         }
     };
@@ -117,7 +141,10 @@ fn plot_rows<X>(
 where
     X: Ranged<ValueType = f64>,
 {
-    ch.draw_series(LineSeries::new(vec![(1.0, 0.0), (1.0, n as f64)], BLACK.stroke_width(1)))?;
+    ch.draw_series(LineSeries::new(
+        vec![(1.0, 0.0), (1.0, n as f64)],
+        BLACK.stroke_width(1),
+    ))?;
     for (i, r) in rows.iter().enumerate() {
         let y = n as f64 - i as f64 - 0.5;
         if r.2.is_finite() && r.3.is_finite() {
@@ -176,12 +203,19 @@ fn samples_chart(c: &CaseRecord, path: &Path) -> Result<()> {
             let pts = v.samples.iter().enumerate().map(|(k, s)| {
                 // Deterministic jitter spreads the trials across the column.
                 let jitter = ((k * 7919) % 100) as f64 / 100.0 * 0.5 - 0.25;
-                Circle::new((i as f64 + jitter, s * scale), 2, Palette99::pick(i).mix(if n > 500 { 0.3 } else { 0.7 }).filled())
+                Circle::new(
+                    (i as f64 + jitter, s * scale),
+                    2,
+                    Palette99::pick(i).mix(if n > 500 { 0.3 } else { 0.7 }).filled(),
+                )
             });
             ch.draw_series(pts).map_err(|x| x.to_string())?;
             let m = v.summary.median * scale;
-            ch.draw_series(LineSeries::new(vec![(i as f64 - 0.35, m), (i as f64 + 0.35, m)], BLACK.stroke_width(2)))
-                .map_err(|x| x.to_string())?;
+            ch.draw_series(LineSeries::new(
+                vec![(i as f64 - 0.35, m), (i as f64 + 0.35, m)],
+                BLACK.stroke_width(2),
+            ))
+            .map_err(|x| x.to_string())?;
         }
         Ok(())
     })();
@@ -191,7 +225,10 @@ fn samples_chart(c: &CaseRecord, path: &Path) -> Result<()> {
 
 fn sweep_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
     let xs: Vec<f64> = cases.iter().filter_map(|c| c.x).collect();
-    let (xlo, xhi) = (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(0f64, f64::max));
+    let (xlo, xhi) = (
+        xs.iter().copied().fold(f64::INFINITY, f64::min),
+        xs.iter().copied().fold(0f64, f64::max),
+    );
     let mut ylo = f64::INFINITY;
     let mut yhi = 0f64;
     for c in cases {
@@ -220,8 +257,11 @@ fn sweep_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
             .x_label_formatter(&|x| human(*x))
             .draw()
             .map_err(|x| x.to_string())?;
-        ch.draw_series(LineSeries::new(vec![(xlo / 1.5, 1.0), (xhi * 1.5, 1.0)], BLACK.stroke_width(1)))
-            .map_err(|x| x.to_string())?;
+        ch.draw_series(LineSeries::new(
+            vec![(xlo / 1.5, 1.0), (xhi * 1.5, 1.0)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|x| x.to_string())?;
         // One series per (comparison, cache mode).
         let mut keys: Vec<String> = Vec::new();
         for c in cases {
@@ -255,10 +295,19 @@ fn sweep_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
             }
         }
         if let Some(c) = e.spec.claim.ratio {
-            ch.draw_series(DashedLineSeries::new(vec![(xlo / 1.5, c), (xhi * 1.5, c)], 6, 4, RED.stroke_width(1)))
-                .map_err(|x| x.to_string())?;
+            ch.draw_series(DashedLineSeries::new(
+                vec![(xlo / 1.5, c), (xhi * 1.5, c)],
+                6,
+                4,
+                RED.stroke_width(1),
+            ))
+            .map_err(|x| x.to_string())?;
         }
-        ch.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(|x| x.to_string())?;
+        ch.configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|x| x.to_string())?;
         Ok(())
     })();
     r.map_err(|x| err(path, x))?;

@@ -39,7 +39,12 @@ pub fn paired_ratio(a: &[f64], b: &[f64], seed: u64) -> Effect {
 pub fn median_ci(v: &[f64], seed: u64) -> Effect {
     let n = v.len();
     if n == 0 {
-        return Effect { ratio: f64::NAN, lo: f64::NAN, hi: f64::NAN, rounds: 0 };
+        return Effect {
+            ratio: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+            rounds: 0,
+        };
     }
     let mut rng = Rng::new(seed);
     let mut meds = Vec::with_capacity(RESAMPLES);
@@ -63,7 +68,12 @@ pub fn median_ci(v: &[f64], seed: u64) -> Effect {
 /// of medians with a bootstrap interval resampling each side separately.
 pub fn ratio_of_medians(a: &[f64], b: &[f64], seed: u64) -> Effect {
     if a.is_empty() || b.is_empty() {
-        return Effect { ratio: f64::NAN, lo: f64::NAN, hi: f64::NAN, rounds: 0 };
+        return Effect {
+            ratio: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+            rounds: 0,
+        };
     }
     let mut rng = Rng::new(seed);
     let mut rs = Vec::with_capacity(RESAMPLES);

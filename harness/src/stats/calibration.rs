@@ -157,8 +157,13 @@ pub fn binomial_upper95(k: usize, n: usize) -> f64 {
 /// Options of a calibration run.
 pub struct Plan {
     pub workload: Duration,
+    /// A/A runs that set the floor, and their budget each.
     pub aa_runs: usize,
     pub aa_budget: Duration,
+    /// Held-out A/A runs judged with that floor (300 bound a 0 % observed
+    /// false-positive rate at 1 % with 95 % confidence), and their budget.
+    pub aa_test_runs: usize,
+    pub aa_test_budget: Duration,
     pub slowdowns: Vec<f64>,
     pub slowdown_runs: usize,
     pub slowdown_budget: Duration,
@@ -168,8 +173,10 @@ impl Plan {
     pub fn full() -> Plan {
         Plan {
             workload: Duration::from_millis(10),
-            aa_runs: 40,
+            aa_runs: 20,
             aa_budget: Duration::from_secs(3),
+            aa_test_runs: 300,
+            aa_test_budget: Duration::from_millis(500),
             slowdowns: vec![0.01, 0.02, 0.05, 0.10],
             slowdown_runs: 3,
             slowdown_budget: Duration::from_secs(60),
@@ -179,8 +186,10 @@ impl Plan {
     pub fn quick() -> Plan {
         Plan {
             workload: Duration::from_millis(2),
-            aa_runs: 10,
+            aa_runs: 5,
             aa_budget: Duration::from_millis(400),
+            aa_test_runs: 10,
+            aa_test_budget: Duration::from_millis(200),
             slowdowns: vec![0.05, 0.10],
             slowdown_runs: 1,
             slowdown_budget: Duration::from_secs(3),
@@ -194,7 +203,7 @@ pub fn calibrate(plan: &Plan, mut on_step: impl FnMut(usize, usize, &str)) -> cr
     let t = Instant::now();
     spin(iters, 7);
     let workload_ms = t.elapsed().as_secs_f64() * 1e3;
-    let total = plan.aa_runs + plan.slowdowns.len() * plan.slowdown_runs;
+    let total = plan.aa_runs + plan.aa_test_runs + plan.slowdowns.len() * plan.slowdown_runs;
     let mut step = 0;
     let base = default_in_force();
 
@@ -204,15 +213,28 @@ pub fn calibrate(plan: &Plan, mut on_step: impl FnMut(usize, usize, &str)) -> cr
     cfg.budget = plan.aa_budget;
     cfg.target_half_width = 0.0; // run the whole budget, like a real case would at worst
     let mut intervals = Vec::new();
-    for i in 0..plan.aa_runs {
+    for i in 0..plan.aa_runs + plan.aa_test_runs {
         step += 1;
-        on_step(step, total, "A/A");
+        on_step(
+            step,
+            total,
+            if i < plan.aa_runs {
+                "A/A (floor)"
+            } else {
+                "A/A (held out)"
+            },
+        );
         cfg.seed = 1000 + i as u64;
+        cfg.budget = if i < plan.aa_runs {
+            plan.aa_budget
+        } else {
+            plan.aa_test_budget
+        };
         let mut case = synthetic_case(format!("A/A {i}"), iters, 0.0);
         let rec = run_case(&aa_spec, &mut case, &cfg, None)?;
         intervals.push(rec.comparisons[0].effect);
     }
-    let floor_runs = plan.aa_runs / 2;
+    let floor_runs = plan.aa_runs;
     let mut dev: Vec<f64> = intervals[..floor_runs]
         .iter()
         .map(|e| (1.0 - e.lo).max(e.hi - 1.0).max(0.0))
@@ -260,12 +282,16 @@ pub fn calibrate(plan: &Plan, mut on_step: impl FnMut(usize, usize, &str)) -> cr
             effects,
         });
     }
-    let mde = slowdowns.iter().filter(|s| s.detected == s.runs).map(|s| s.slowdown).fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))));
+    let mde = slowdowns
+        .iter()
+        .filter(|s| s.detected == s.runs)
+        .map(|s| s.slowdown)
+        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))));
     Ok(Calibration {
         date: crate::ledger::utc_now(),
         environment: crate::env::capture(),
         workload_ms,
-        aa_runs: plan.aa_runs,
+        aa_runs: plan.aa_runs + plan.aa_test_runs,
         aa_floor_runs: floor_runs,
         noise_floor,
         aa_test_runs: test.len(),

@@ -42,7 +42,11 @@ impl Summary {
     pub fn of(v: &[f64]) -> Summary {
         let n = v.len();
         let mean = v.iter().sum::<f64>() / n.max(1) as f64;
-        let var = if n > 1 { v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64 } else { 0.0 };
+        let var = if n > 1 {
+            v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+        } else {
+            0.0
+        };
         Summary {
             n,
             min: v.iter().copied().fold(f64::INFINITY, f64::min),

@@ -39,7 +39,10 @@ impl Verdict {
 
     /// True for verdicts that assert a real difference between A and B.
     pub fn is_significant(self) -> bool {
-        matches!(self, Verdict::Confirmed | Verdict::SmallerThanClaimed | Verdict::Opposite | Verdict::Significant)
+        matches!(
+            self,
+            Verdict::Confirmed | Verdict::SmallerThanClaimed | Verdict::Opposite | Verdict::Significant
+        )
     }
 }
 
@@ -120,7 +123,12 @@ mod tests {
     use super::*;
 
     fn e(lo: f64, hi: f64) -> Effect {
-        Effect { ratio: (lo + hi) / 2.0, lo, hi, rounds: 100 }
+        Effect {
+            ratio: (lo + hi) / 2.0,
+            lo,
+            hi,
+            rounds: 100,
+        }
     }
 
     #[test]
