@@ -69,6 +69,8 @@ enum Cmd {
     Report,
     /// Copy the experiments' current explanations into their newest ledger entries.
     Explain,
+    /// Re-record the `strace -c` evidence of the newest ledger entries (experiments that use it).
+    Evidence,
     /// Measure this machine's noise floor, A/A false-positive rate and minimum detectable effect.
     Calibrate {
         #[arg(long)]
@@ -146,6 +148,7 @@ fn main() -> ExitCode {
         } => run_cmd(quick, &only, resume, offline),
         Cmd::Report => report_cmd(),
         Cmd::Explain => explain_cmd(),
+        Cmd::Evidence => evidence_cmd(),
         Cmd::Calibrate { quick } => calibrate_cmd(quick),
         Cmd::Baseline { out, metric } => baseline_cmd(&out, metric.into()),
         Cmd::Gate {
@@ -437,7 +440,8 @@ fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
         for l in text.lines() {
             let f: Vec<&str> = l.split_whitespace().collect();
             // % time, seconds, usecs/call, calls, [errors], syscall
-            if f.len() >= 5 && f[0].parse::<f64>().is_ok() {
+            // The last row ("total") is strace's sum, not a syscall.
+            if f.len() >= 5 && f[0].parse::<f64>().is_ok() && f[f.len() - 1] != "total" {
                 if let Ok(calls) = f[3].parse::<u64>() {
                     m.insert(f[f.len() - 1].to_string(), calls);
                 }
@@ -500,6 +504,32 @@ fn explain_cmd() -> Res {
         ledger::save(&dir, c)?;
     }
     println!("updated the explanation of {n} ledger entries");
+    report_cmd()
+}
+
+fn evidence_cmd() -> Res {
+    let dir = ledger_dir();
+    let mut all = ledger::load_all(&dir)?;
+    let mut n = 0;
+    for exp in registry::ALL.iter().filter(|e| e.strace) {
+        if let Some(c) = all
+            .iter_mut()
+            .rev()
+            .find(|c| c.entries.iter().any(|e| e.spec.id == exp.id))
+        {
+            let quick = c.mode == "quick";
+            if let Some(e) = c.entries.iter_mut().find(|e| e.spec.id == exp.id) {
+                let fresh = strace_evidence(e, quick);
+                e.evidence.retain(|x| x.what != "strace -c");
+                e.evidence.extend(fresh);
+                n += 1;
+            }
+        }
+    }
+    for c in &all {
+        ledger::save(&dir, c)?;
+    }
+    println!("re-recorded strace evidence of {n} entries");
     report_cmd()
 }
 

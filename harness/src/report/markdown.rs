@@ -142,7 +142,7 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart]) -> String {
     if let Some((case, k)) = e.headline() {
         let _ = writeln!(
             s,
-            "**Verdict: {}.** Claimed: {} Measured ({}): {}.\n",
+            "**Verdict: {}.** Claimed: {}. Measured ({}): {}.\n",
             e.verdict.label(),
             spec.claim.text,
             case.label,

@@ -29,7 +29,7 @@ pub fn charts(e: &Entry, dir: &Path) -> Result<Vec<Chart>> {
     effect_chart(e, &dir.join(&f))?;
     out.push(Chart {
         file: f,
-        caption: "Measured B/A ratio per comparison, with its 95 % bootstrap interval; ◆ marks the claimed ratio, the grey band the noise floor.".into(),
+        caption: "Measured B/A ratio per comparison (blue dot) with its 95 % bootstrap interval (blue bar); the red triangle marks the claimed ratio, the black line 1.0 (no change).".into(),
     });
     if let Some(case) = e.cases.first() {
         let f = format!("{id}-samples.svg");
