@@ -97,15 +97,3 @@ pub fn release_free_memory() {
         libc::malloc_trim(0);
     }
 }
-
-/// Pins glibc's mmap threshold at 128 KiB (its default), turning off the
-/// dynamic raise that makes large freed blocks stay in the heap; large
-/// buffers are then fresh mappings, returned on free. Call once at start.
-pub fn pin_mmap_threshold() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt changes allocator tuning; called before the
-    // measurements, it affects only where future blocks come from.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
-}

@@ -137,7 +137,6 @@ fn calibration_path() -> PathBuf {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    harness::platform::pin_mmap_threshold();
     let r = match cli.cmd {
         Cmd::Fixtures { tag, quiet } => fixtures_cmd(tag.as_deref(), quiet).map(|_| ExitCode::SUCCESS),
         Cmd::Run {

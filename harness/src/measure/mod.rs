@@ -23,9 +23,10 @@ pub struct Trial {
 /// Runs `run` once and measures it. For [`Metric::PeakMemory`], free heap
 /// memory is first returned to the kernel and the high-water mark reset
 /// (`/proc/self/clear_refs`), so the value is what this trial added on top
-/// of the process's resident memory (see [`platform::release_free_memory`];
-/// callers also pin the mmap threshold once with
-/// [`platform::pin_mmap_threshold`]).
+/// of the process's resident memory (see [`platform::release_free_memory`]).
+/// The allocator keeps its default tuning: pinning glibc's mmap threshold
+/// would make every mid-sized buffer a fresh mapping, which changes the
+/// wall time of allocation-heavy variants (H10 flipped under it).
 pub fn trial(run: &mut dyn FnMut() -> Result<Outcome, String>, metric: Metric) -> Result<Trial, String> {
     let memory = metric == Metric::PeakMemory;
     let rss0 = if memory {

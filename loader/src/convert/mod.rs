@@ -169,19 +169,32 @@ pub fn convert_bytes(src: &[u8], from: DType, to: Target) -> Result<Vec<u8>> {
     Ok(f32_to_target_bytes(&f, to))
 }
 
-/// F32 values → little-endian bytes of `to`.
+/// F32 values → little-endian bytes of `to`. One output allocation of the
+/// exact size; conversion runs through a stack buffer so the `half` slice
+/// path (F16C) is used without a second full-size temporary.
 pub fn f32_to_target_bytes(src: &[f32], to: Target) -> Vec<u8> {
+    let mut out = vec![0u8; src.len() * to.size()];
     match to {
-        Target::F32 => src.iter().flat_map(|x| x.to_le_bytes()).collect(),
-        Target::F16 => {
-            let mut h = vec![f16::ZERO; src.len()];
-            h.convert_from_f32_slice(src);
-            h.iter().flat_map(|x| x.to_le_bytes()).collect()
+        Target::F32 => {
+            for (o, x) in out.chunks_exact_mut(4).zip(src) {
+                o.copy_from_slice(&x.to_le_bytes());
+            }
         }
-        Target::BF16 => {
-            let mut h = vec![bf16::ZERO; src.len()];
-            h.convert_from_f32_slice(src);
-            h.iter().flat_map(|x| x.to_le_bytes()).collect()
+        Target::F16 | Target::BF16 => {
+            const CHUNK: usize = 1024;
+            let mut bits = [0u16; CHUNK];
+            for (oc, sc) in out.chunks_mut(CHUNK * 2).zip(src.chunks(CHUNK)) {
+                let b = &mut bits[..sc.len()];
+                if to == Target::F16 {
+                    b.reinterpret_cast_mut::<f16>().convert_from_f32_slice(sc);
+                } else {
+                    b.reinterpret_cast_mut::<bf16>().convert_from_f32_slice(sc);
+                }
+                for (o, v) in oc.chunks_exact_mut(2).zip(b.iter()) {
+                    o.copy_from_slice(&v.to_le_bytes());
+                }
+            }
         }
     }
+    out
 }
