@@ -4,7 +4,7 @@
 use crate::context::{digest, mix, Ctx};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::convert::Target;
 use loader::load::stream::{convert_streaming, convert_whole, DEFAULT_CHUNK_ELEMENTS};
 use loader::{Backend, DType, Limits, Model};
@@ -19,7 +19,12 @@ pub fn spec() -> Spec {
         claim: Claim::ratio("50 % less peak memory (ratio 0.5)", 0.5),
         fixtures: vec!["model.safetensors".into()],
         metric: Metric::PeakMemory,
-        explanation: None,
+        explanation: Some(Explanation {
+            written_for: Verdict::Confirmed,
+            why: r#"Streaming adds 1.8 % of the whole-tensor path's peak memory through the reader backend (2.1 MB against 117 MB) and 1.5 % through the mapping (1.05 MB against 70 MB) — far below the claimed half. The whole-tensor path holds, for the largest tensor (MiniLM's 30 522 × 384 embedding), its 47 MB F32 copy plus a 23 MB F16 temporary at once; streaming holds one chunk of 256 Ki elements (1 MiB of F32 plus its F16 half) and writes straight into the destination. It is also 2.8–3.6× faster, not 10–20 %: the temporaries are fresh memory, so the whole path takes 22 892 page faults per load (reader) where streaming takes none, and the system time that costs (48 ms) disappears. An earlier run in this campaign (ledger 2026-11-24T19-11-07Z) measured streaming only 1.5× faster: its chunks were converted one element at a time instead of through `half`'s slice API; that was fixed before this entry was recorded."#.into(),
+            disposition: r#"`loader::load::stream::convert_streaming` is the path for converting into a caller's buffer; its module doc cites this entry."#.into(),
+            reattempt: r#"A destination that is not already resident (a fresh allocation or a GPU upload through a staging buffer), which changes what both variants pay."#.into(),
+        }),
     }
 }
 

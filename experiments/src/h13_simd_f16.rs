@@ -5,7 +5,7 @@ use crate::context::{mix, Ctx};
 use crate::registry::Built;
 use half::f16;
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::convert::{self, scalar};
 use loader::{Backend, DType, Limits, Model};
 
@@ -18,7 +18,12 @@ pub fn spec() -> Spec {
         claim: Claim::ratio("4–8× faster conversion (ratio 0.167)", 1.0 / 6.0),
         fixtures: vec!["model.safetensors".into()],
         metric: Metric::WallTime,
-        explanation: None,
+        explanation: Some(Explanation {
+            written_for: Verdict::Confirmed,
+            why: r#"`half`'s slice conversion converts MiniLM's 22.7 M weights 8.0× faster than a software per-element conversion (5.7 ms against 46 ms; 15.8 GB/s of F32 input against 2.0 GB/s), inside the claimed 4–8×. It runs the F16C instruction `vcvtps2ph` on 8 lanes when the CPU has it (this one does: `f16c` is in the recorded CPU flags; `half` checks at run time), while the software path spends a dozen integer operations and two branches per element. As a share of a whole load (read through the reader backend, then convert) it saves 37 % — more than the claimed 20–30 % because on a warm cache the read is only a copy (48 ms of system time in both variants) and the conversion is most of the rest: user time falls from 68 ms to 25 ms."#.into(),
+            disposition: r#"The production conversions (`loader::convert`) use `half`'s slice API; the scalar path exists only as this experiment's baseline. The module doc cites this entry."#.into(),
+            reattempt: r#"A CPU without F16C, where `half` falls back to software; or an explicit AVX-512 path (this VM reports `avx512f`) measured against the slice API."#.into(),
+        }),
     }
 }
 

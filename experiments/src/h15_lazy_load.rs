@@ -2,7 +2,7 @@
 
 use crate::context::{digest, Ctx};
 use crate::registry::Built;
-use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::convert::Target;
 use loader::load::lazy::LazyModel;
 use loader::load::{load_all, LoadOptions};
@@ -17,7 +17,12 @@ pub fn spec() -> Spec {
         claim: Claim::ratio("80 % less start-up time (ratio 0.2)", 0.2),
         fixtures: vec!["model.safetensors".into(), "SmolLM2-135M-Instruct.Q4_1.gguf".into()],
         metric: Metric::WallTime,
-        explanation: None,
+        explanation: Some(Explanation {
+            written_for: Verdict::Confirmed,
+            why: r#"Far beyond the claimed −80 %: the first usable tensor arrives 137× sooner lazily on MiniLM (0.28 ms against 38 ms) and 21× sooner on SmolLM2 (8.3 ms against 178 ms), because the eager path converts every tensor (11 896 and 47 492 page faults of new buffers) before handing out one, while the lazy handle parses the header, materializes the one tensor asked for (the `tensors materialized` counter is 1) and faults in 2–24 pages. The ratio is simply the first tensor's share of the model's work; a consumer that then needs every tensor pays the same total either way."#.into(),
+            disposition: r#"`LazyModel` is available for start-up-latency-sensitive callers; eager `load_all` stays the simple default. Its module doc cites this entry."#.into(),
+            reattempt: r#"A workload that needs all tensors soon after start (time to last tensor, not first), where lazy loading can only add the cost of its `OnceLock`s."#.into(),
+        }),
     }
 }
 

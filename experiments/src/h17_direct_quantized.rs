@@ -3,7 +3,7 @@
 
 use crate::context::{mix, Ctx};
 use crate::registry::Built;
-use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, DType, GgmlType, Limits, Model};
 
 pub fn spec() -> Spec {
@@ -15,7 +15,12 @@ pub fn spec() -> Spec {
         claim: Claim::ratio("40–60 % less load time (ratio 0.5)", 0.5),
         fixtures: vec!["minilm-q8_0.gguf".into(), "gemma-3-270m-q4_k_m.gguf".into()],
         metric: Metric::WallTime,
-        explanation: None,
+        explanation: Some(Explanation {
+            written_for: Verdict::Confirmed,
+            why: r#"Handing out the stored blocks is 150× faster on MiniLM's 40 Q8_0 tensors (1 ms against 149 ms) and 220× on Gemma-3's 10 Q8_0 tensors (7.8 ms against 1.74 s) — far beyond the claimed −40…60 %. With the mmap backend the blocks are borrowed from the mapping: B touches each block once (at 23 GB/s, no page faults once the file is cached), while A writes 4 bytes of F32 per element and then re-quantizes them (535 044 page faults and 1.0 s of system time for Gemma's 171 MB of blocks). Besides the time, the round trip need not reproduce the stored blocks bit for bit; only its size is the same, which is all this experiment's checksum compares."#.into(),
+            disposition: r#"`Model::quantized` hands out raw blocks with their type (borrowed under mmap); callers that compute on quantized data should use it."#.into(),
+            reattempt: r#"Nothing to re-attempt; a consumer that needs F32 anyway would compare dequantize-once against this, which is a different question."#.into(),
+        }),
     }
 }
 
