@@ -199,31 +199,8 @@ pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&Pro
             }
         })
         .collect::<Vec<_>>();
-    let comparisons = pairs
-        .iter()
-        .map(|&(a, b, expect)| {
-            let effect = bootstrap::paired_ratio(&samples[a], &samples[b], cfg.seed);
-            Comparison {
-                a: variants[a].name.clone(),
-                b: variants[b].name.clone(),
-                expect,
-                verdict: judge(expect, &effect, floor),
-                effect,
-            }
-        })
-        .collect();
-    Ok(CaseRecord {
-        label: case.label.clone(),
-        cache: case.cache,
-        metric: case.metric,
-        bytes: case.bytes,
-        x: case.x,
-        variants,
-        comparisons,
-        rounds,
-        elapsed_s: start.elapsed().as_secs_f64(),
-        stop,
-    })
+    let effect = |a: usize, b: usize| bootstrap::paired_ratio(&samples[a], &samples[b], cfg.seed);
+    Ok(record(case, variants, &pairs, floor, effect, rounds, start, stop))
 }
 
 fn run_callgrind(
@@ -265,26 +242,46 @@ fn run_callgrind(
             throughput_bps: None,
         })
         .collect();
+    let effect = |a: usize, b: usize| {
+        let r = values[b] / values[a];
+        Effect {
+            ratio: r,
+            lo: r,
+            hi: r,
+            rounds: 1,
+        }
+    };
+    let stop = format!("deterministic: callgrind, {reps} repetitions minus 0");
+    Ok(record(case, variants, pairs, floor, effect, 1, start, stop))
+}
+
+/// Assembles a case's record: the variants, and each declared comparison
+/// with its effect (from `effect(a, b)`) and verdict.
+#[allow(clippy::too_many_arguments)]
+fn record(
+    case: &Case<'_>,
+    variants: Vec<VariantRecord>,
+    pairs: &[(usize, usize, Expect)],
+    floor: f64,
+    effect: impl Fn(usize, usize) -> Effect,
+    rounds: usize,
+    start: Instant,
+    stop: String,
+) -> CaseRecord {
     let comparisons = pairs
         .iter()
         .map(|&(a, b, expect)| {
-            let r = values[b] / values[a];
-            let effect = Effect {
-                ratio: r,
-                lo: r,
-                hi: r,
-                rounds: 1,
-            };
+            let e = effect(a, b);
             Comparison {
                 a: variants[a].name.clone(),
                 b: variants[b].name.clone(),
                 expect,
-                verdict: judge(expect, &effect, floor),
-                effect,
+                verdict: judge(expect, &e, floor),
+                effect: e,
             }
         })
         .collect();
-    Ok(CaseRecord {
+    CaseRecord {
         label: case.label.clone(),
         cache: case.cache,
         metric: case.metric,
@@ -292,10 +289,10 @@ fn run_callgrind(
         x: case.x,
         variants,
         comparisons,
-        rounds: 1,
+        rounds,
         elapsed_s: start.elapsed().as_secs_f64(),
-        stop: format!("deterministic: callgrind, {reps} repetitions minus 0"),
-    })
+        stop,
+    }
 }
 
 fn median_usage(u: &[Usage]) -> Usage {

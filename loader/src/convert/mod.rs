@@ -171,11 +171,18 @@ pub fn convert_bytes(src: &[u8], from: DType, to: Target) -> Result<Vec<u8>> {
     Ok(f32_to_target_bytes(&f, to))
 }
 
-/// F32 values → little-endian bytes of `to`. One output allocation of the
-/// exact size; conversion runs through a stack buffer so the `half` slice
-/// path (F16C) is used without a second full-size temporary.
+/// F32 values → little-endian bytes of `to`, allocated at the exact size.
 pub fn f32_to_target_bytes(src: &[f32], to: Target) -> Vec<u8> {
     let mut out = vec![0u8; src.len() * to.size()];
+    f32_into_target(src, to, &mut out);
+    out
+}
+
+/// Writes F32 values as little-endian bytes of `to` into `out` (which must
+/// hold `src.len() * to.size()` bytes). F16/BF16 go through `half`'s slice
+/// conversion (F16C when available) one stack block at a time, so no
+/// full-size temporary is allocated.
+pub fn f32_into_target(src: &[f32], to: Target, out: &mut [u8]) {
     match to {
         Target::F32 => {
             for (o, x) in out.chunks_exact_mut(4).zip(src) {
@@ -183,9 +190,9 @@ pub fn f32_to_target_bytes(src: &[f32], to: Target) -> Vec<u8> {
             }
         }
         Target::F16 | Target::BF16 => {
-            const CHUNK: usize = 1024;
-            let mut bits = [0u16; CHUNK];
-            for (oc, sc) in out.chunks_mut(CHUNK * 2).zip(src.chunks(CHUNK)) {
+            const BLOCK: usize = 1024;
+            let mut bits = [0u16; BLOCK];
+            for (oc, sc) in out.chunks_mut(BLOCK * 2).zip(src.chunks(BLOCK)) {
                 let b = &mut bits[..sc.len()];
                 if to == Target::F16 {
                     b.reinterpret_cast_mut::<f16>().convert_from_f32_slice(sc);
@@ -198,5 +205,4 @@ pub fn f32_to_target_bytes(src: &[f32], to: Target) -> Vec<u8> {
             }
         }
     }
-    out
 }

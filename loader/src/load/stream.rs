@@ -75,35 +75,8 @@ pub fn convert_streaming(model: &Model, name: &str, to: Target, dst: &mut [u8], 
         let out = &mut dst[done * to.size()..(done + k) * to.size()];
         let f = &mut f32_buf[..k];
         convert::bytes_to_f32(src, t.dtype, f)?;
-        write_target(f, to, out);
+        convert::f32_into_target(f, to, out);
         done += k;
     }
     Ok(())
-}
-
-fn write_target(src: &[f32], to: Target, out: &mut [u8]) {
-    match to {
-        Target::F32 => {
-            for (o, v) in out.chunks_exact_mut(4).zip(src) {
-                o.copy_from_slice(&v.to_le_bytes());
-            }
-        }
-        // Through `half`'s slice conversion (F16C), a stack block at a time.
-        Target::F16 | Target::BF16 => {
-            use half::slice::{HalfBitsSliceExt, HalfFloatSliceExt};
-            const BLOCK: usize = 1024;
-            let mut bits = [0u16; BLOCK];
-            for (oc, sc) in out.chunks_mut(BLOCK * 2).zip(src.chunks(BLOCK)) {
-                let b = &mut bits[..sc.len()];
-                if to == Target::F16 {
-                    b.reinterpret_cast_mut::<half::f16>().convert_from_f32_slice(sc);
-                } else {
-                    b.reinterpret_cast_mut::<half::bf16>().convert_from_f32_slice(sc);
-                }
-                for (o, v) in oc.chunks_exact_mut(2).zip(b.iter()) {
-                    o.copy_from_slice(&v.to_le_bytes());
-                }
-            }
-        }
-    }
 }

@@ -53,3 +53,17 @@ pub fn sha256_hex(b: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
 }
+
+/// The fixture's path if present; says it was skipped otherwise (and fails
+/// under CI, where `.ci/run` fetched everything).
+pub fn fixture_path(name: &str) -> Option<PathBuf> {
+    let p = store().path(name);
+    if p.is_none() {
+        eprintln!("SKIPPED {name}: not in the cache");
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "{name} missing under CI"
+        );
+    }
+    p
+}
