@@ -240,7 +240,8 @@ fn pth_mutants() {
 fn corpus_inputs_that_once_failed() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut tally = Tally::default();
-    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for e in entries.flatten() {
         if e.path().extension().is_some_and(|x| x == "bin") {
             check(
                 &e.file_name().to_string_lossy(),
