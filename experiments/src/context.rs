@@ -87,3 +87,11 @@ pub fn vocab_size(path: &Path) -> usize {
         })
         .unwrap_or(0)
 }
+
+/// "warm" or "cold", for case labels.
+pub fn cache_word(c: harness::CacheMode) -> &'static str {
+    match c {
+        harness::CacheMode::Warm => "warm",
+        harness::CacheMode::Cold => "cold",
+    }
+}

@@ -40,10 +40,7 @@ fn case(ctx: &Ctx, cache: CacheMode) -> Result<Case<'static>, String> {
         Ok(Outcome::checksum(h))
     };
     Ok(Case::new(
-        format!(
-            "minilm.npz (90 MB, 104 arrays), {}",
-            if cache == CacheMode::Warm { "warm" } else { "cold" }
-        ),
+        format!("minilm.npz (90 MB, 104 arrays), {}", crate::context::cache_word(cache)),
         Metric::WallTime,
         cache,
     )

@@ -42,7 +42,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode, inspect: bool, headline: bool) 
         format!(
             "{} {what}, {}",
             harness::report::svg::human(size as f64),
-            if cache == CacheMode::Warm { "warm" } else { "cold" }
+            crate::context::cache_word(cache)
         ),
         Metric::WallTime,
         cache,

@@ -41,7 +41,7 @@ fn case(ctx: &Ctx, name: &'static str, cache: CacheMode) -> Result<Case<'static>
     let l2 = Limits::default();
     let (pa, pb, pc) = (path.clone(), path.clone(), path.clone());
     Ok(Case::new(
-        format!("{label}, {}", if cache == CacheMode::Warm { "warm" } else { "cold" }),
+        format!("{label}, {}", crate::context::cache_word(cache)),
         Metric::WallTime,
         cache,
     )

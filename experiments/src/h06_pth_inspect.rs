@@ -89,7 +89,7 @@ fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, Stri
         format!(
             "{name} ({}, {n_tensors} tensors), {}",
             harness::report::svg::human(size as f64),
-            if cache == CacheMode::Warm { "warm" } else { "cold" }
+            crate::context::cache_word(cache)
         ),
         Metric::WallTime,
         cache,

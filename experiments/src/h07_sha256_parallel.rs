@@ -98,7 +98,7 @@ fn file_case(ctx: &Ctx, name: &str, cache: CacheMode, headline: bool) -> Vec<Res
         format!(
             "{name} ({}), {w}, {}",
             harness::report::svg::human(size as f64),
-            if cache == CacheMode::Warm { "warm" } else { "cold" }
+            crate::context::cache_word(cache)
         )
     };
     let digest_of = |s: String| s.bytes().fold(0u64, |h, b| mix(h, u64::from(b)));

@@ -36,7 +36,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
         format!(
             "{name} ({}), {}",
             harness::report::svg::human(size as f64),
-            if cache == CacheMode::Warm { "warm" } else { "cold" }
+            crate::context::cache_word(cache)
         ),
         Metric::WallTime,
         cache,
@@ -67,7 +67,7 @@ fn io_case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Str
         format!(
             "{name} ({}), read vs read + hash, {}",
             harness::report::svg::human(size as f64),
-            if cache == CacheMode::Warm { "warm" } else { "cold" }
+            crate::context::cache_word(cache)
         ),
         Metric::WallTime,
         cache,

@@ -56,7 +56,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
         format!(
             "{name} ({}), {}",
             harness::report::svg::human(len as f64),
-            if cache == CacheMode::Warm { "warm" } else { "cold" }
+            crate::context::cache_word(cache)
         ),
         Metric::WallTime,
         cache,

@@ -46,7 +46,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode, metric: Metric) -> Result<Case<
         format!(
             "{name} ({}), {}, {}",
             harness::report::svg::human(size as f64),
-            if cache == CacheMode::Warm { "warm" } else { "cold" },
+            crate::context::cache_word(cache),
             metric.name()
         ),
         metric,

@@ -62,7 +62,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
             } else {
                 "below 64 MB"
             },
-            if cache == CacheMode::Warm { "warm" } else { "cold" }
+            crate::context::cache_word(cache)
         ),
         Metric::WallTime,
         cache,
