@@ -93,7 +93,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: Vec<Entry>, limits
     let (value, storages) = load_state_pickle(&mut pin, limits)?;
     let named = flatten(file, &value, limits)?;
 
-    let mut located: HashMap<String, StorageData> = HashMap::with_capacity(storages.len());
+    let mut members = Vec::with_capacity(storages.len());
     for s in &storages {
         let name = format!("{root}data/{}", s.key);
         let e = by_name.get(name.as_str()).ok_or_else(|| LoadError::Invalid {
@@ -102,6 +102,14 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: Vec<Entry>, limits
             field: "storage",
             reason: format!("member {name:?} is missing"),
         })?;
+        members.push((s.key.clone(), *e));
+    }
+    // Visit the local headers in file order: a buffered reader then only
+    // seeks forward and keeps its buffer (pickle order made it refill 64 KiB
+    // per storage; see the ledger's H06).
+    members.sort_by_key(|(_, e)| e.header_offset);
+    let mut located: HashMap<String, StorageData> = HashMap::with_capacity(members.len());
+    for (key, e) in members {
         let offset = zip::data_offset(input, e)?;
         let data = match e.method {
             Method::Stored => StorageData::Range {
@@ -115,7 +123,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: Vec<Entry>, limits
                 crc32: e.crc32,
             },
         };
-        located.insert(s.key.clone(), data);
+        located.insert(key, data);
     }
     let mut tensors = Vec::with_capacity(named.len());
     for (name, t) in named {
