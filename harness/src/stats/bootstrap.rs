@@ -23,6 +23,16 @@ pub struct Effect {
 }
 
 impl Effect {
+    /// The effect of too few samples: every field NaN, zero rounds.
+    pub fn undefined() -> Effect {
+        Effect {
+            ratio: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+            rounds: 0,
+        }
+    }
+
     /// Half the interval's width relative to the estimate.
     pub fn relative_half_width(&self) -> f64 {
         (self.hi - self.lo) / 2.0 / self.ratio.abs().max(f64::MIN_POSITIVE)
@@ -35,24 +45,24 @@ pub fn paired_ratio(a: &[f64], b: &[f64], seed: u64) -> Effect {
     median_ci(&ratios, seed)
 }
 
+/// Fills `into` with draws (with replacement) from `src`, which is not empty.
+fn resample(src: &[f64], into: &mut [f64], rng: &mut Rng) {
+    for x in into.iter_mut() {
+        *x = src[rng.below(src.len())];
+    }
+}
+
 /// The median of `v` with a percentile-bootstrap 95 % interval.
 pub fn median_ci(v: &[f64], seed: u64) -> Effect {
     let n = v.len();
     if n == 0 {
-        return Effect {
-            ratio: f64::NAN,
-            lo: f64::NAN,
-            hi: f64::NAN,
-            rounds: 0,
-        };
+        return Effect::undefined();
     }
     let mut rng = Rng::new(seed);
     let mut meds = Vec::with_capacity(RESAMPLES);
     let mut buf = vec![0f64; n];
     for _ in 0..RESAMPLES {
-        for x in buf.iter_mut() {
-            *x = v[rng.below(n)];
-        }
+        resample(v, &mut buf, &mut rng);
         meds.push(median(&buf));
     }
     meds.sort_by(f64::total_cmp);
@@ -68,23 +78,14 @@ pub fn median_ci(v: &[f64], seed: u64) -> Effect {
 /// of medians with a bootstrap interval resampling each side separately.
 pub fn ratio_of_medians(a: &[f64], b: &[f64], seed: u64) -> Effect {
     if a.is_empty() || b.is_empty() {
-        return Effect {
-            ratio: f64::NAN,
-            lo: f64::NAN,
-            hi: f64::NAN,
-            rounds: 0,
-        };
+        return Effect::undefined();
     }
     let mut rng = Rng::new(seed);
     let mut rs = Vec::with_capacity(RESAMPLES);
     let (mut ba, mut bb) = (vec![0f64; a.len()], vec![0f64; b.len()]);
     for _ in 0..RESAMPLES {
-        for x in ba.iter_mut() {
-            *x = a[rng.below(a.len())];
-        }
-        for x in bb.iter_mut() {
-            *x = b[rng.below(b.len())];
-        }
+        resample(a, &mut ba, &mut rng);
+        resample(b, &mut bb, &mut rng);
         rs.push(median(&bb) / median(&ba));
     }
     rs.sort_by(f64::total_cmp);
