@@ -14,12 +14,53 @@ pub struct Input<'f, R> {
     pos: u64,
     len: u64,
     file: &'f str,
+    /// Bytes of parsed structure this parse may still build.
+    budget_left: u64,
+    budget: u64,
 }
 
 impl<'f, R: Read + Seek> Input<'f, R> {
     /// `r` must be positioned at offset 0 of a stream of `len` bytes.
     pub fn new(r: R, len: u64, file: &'f str) -> Self {
-        Input { r, pos: 0, len, file }
+        Input {
+            r,
+            pos: 0,
+            len,
+            file,
+            budget_left: u64::MAX,
+            budget: u64::MAX,
+        }
+    }
+
+    /// Sets how many bytes of parsed structure the parse may build
+    /// ([`crate::Limits::parse_budget`]); unlimited until called.
+    pub fn set_budget(&mut self, bytes: u64) {
+        self.budget = bytes;
+        self.budget_left = bytes;
+    }
+
+    /// Charges `bytes` of parsed structure against the budget, before the
+    /// parser allocates them. Fails with `LimitExceeded` (field `parse
+    /// memory`) naming what was being built.
+    pub fn charge(&mut self, bytes: u64, what: &'static str) -> Result<()> {
+        match self.budget_left.checked_sub(bytes) {
+            Some(left) => {
+                self.budget_left = left;
+                Ok(())
+            }
+            None => Err(LoadError::LimitExceeded {
+                file: self.file.to_owned(),
+                offset: self.pos,
+                field: what,
+                found: (self.budget - self.budget_left).saturating_add(bytes),
+                limit: self.budget,
+            }),
+        }
+    }
+
+    /// Bytes of parsed structure charged so far.
+    pub fn charged(&self) -> u64 {
+        self.budget - self.budget_left
     }
 
     pub fn pos(&self) -> u64 {

@@ -36,7 +36,25 @@ pub struct Limits {
     pub max_member_bytes: u64,
     /// Most zip members (NPZ, .pth). Default 1 000 000.
     pub max_zip_members: u64,
+    /// Most bytes of parsed structure (metadata values, pickle objects,
+    /// tensor entries) one parse may build, whatever the file's size. The
+    /// budget of a parse is the smaller of this and
+    /// [`PARSE_BYTES_BASE`] + [`PARSE_BYTES_PER_INPUT_BYTE`] × the input's
+    /// size (see [`Limits::parse_budget`]). Default 512 MiB.
+    pub max_parse_bytes: u64,
+    /// A deflated member larger than [`INFLATE_RATIO_FREE_BYTES`] may not
+    /// claim more than this many uncompressed bytes per compressed byte (zip
+    /// bombs). numpy's compressed archives of real weights stay far below
+    /// it; an all-zero tensor can exceed it. Default 100.
+    pub max_inflate_ratio: u64,
 }
+
+/// Bytes of parsed structure every parse may build, however small its input.
+pub const PARSE_BYTES_BASE: u64 = 64 << 20;
+/// Bytes of parsed structure a parse may build per byte of input.
+pub const PARSE_BYTES_PER_INPUT_BYTE: u64 = 8;
+/// Deflated members up to this uncompressed size may have any ratio.
+pub const INFLATE_RATIO_FREE_BYTES: u64 = 64 << 20;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -51,7 +69,22 @@ impl Default for Limits {
             max_nesting: 64,
             max_member_bytes: 64 << 30,
             max_zip_members: 1_000_000,
+            max_parse_bytes: 512 << 20,
+            max_inflate_ratio: 100,
         }
+    }
+}
+
+impl Limits {
+    /// How many bytes of parsed structure a parse of `input_bytes` may
+    /// build: `min(max_parse_bytes, PARSE_BYTES_BASE +
+    /// PARSE_BYTES_PER_INPUT_BYTE × input_bytes)`. Parsers charge what they
+    /// allocate against it *before* allocating and fail with
+    /// [`crate::LoadError::LimitExceeded`] (field `parse memory`) past it.
+    pub fn parse_budget(&self, input_bytes: u64) -> u64 {
+        PARSE_BYTES_BASE
+            .saturating_add(input_bytes.saturating_mul(PARSE_BYTES_PER_INPUT_BYTE))
+            .min(self.max_parse_bytes)
     }
 }
 

@@ -46,6 +46,7 @@ pub(crate) fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
     if input.len() > limits.max_file_bytes {
         return Err(input.limit("file size", input.len(), limits.max_file_bytes));
     }
+    input.set_budget(limits.parse_budget(input.len()));
     let n = input.len().min(16);
     let head = input.vec(n, "magic", 16)?;
     input.seek_to(0, "magic")?;

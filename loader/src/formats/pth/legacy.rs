@@ -37,7 +37,10 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         return Err(input.invalid_at(
             at,
             "legacy protocol version",
-            format!("{protocol:?}, expected {PROTOCOL_VERSION}"),
+            match protocol.as_int() {
+                Some(v) => format!("{v}, expected {PROTOCOL_VERSION}"),
+                None => format!("a {}, expected the integer {PROTOCOL_VERSION}", protocol.type_name()),
+            },
         ));
     }
     let sys_info = pickle::load(input, limits, refuse_pid)?;

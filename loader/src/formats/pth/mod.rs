@@ -4,6 +4,7 @@
 //! at storages by persistent id; [`pickle`] reads it without executing it.
 
 pub mod legacy;
+pub mod opcode;
 pub mod pickle;
 pub mod zip_layout;
 

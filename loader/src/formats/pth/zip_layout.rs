@@ -90,6 +90,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: Vec<Entry>, limits
     let pkl = member(input, pkl_entry, limits.max_header_bytes)?;
     let pkl_len = pkl.len() as u64;
     let mut pin = Input::new(Cursor::new(&pkl[..]), pkl_len, file);
+    pin.set_budget(limits.parse_budget(pkl_len));
     let (value, storages) = load_state_pickle(&mut pin, limits)?;
     let named = flatten(file, &value, limits)?;
 
