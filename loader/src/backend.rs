@@ -25,8 +25,27 @@ pub const READER_BUFFER_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
+    /// Maps the file read-only (`mmap`, private). Inspect touches only the
+    /// header's pages; tensor bytes are borrowed from the mapping.
+    ///
+    /// **Contract: the file must not change while it is open.** The mapping
+    /// shows the file as it is *now*, not as it was parsed: if another
+    /// process rewrites it, tensor bytes silently change; if it truncates
+    /// it, touching a page past the new end raises `SIGBUS` and kills the
+    /// process — no Rust error can be returned. The safetensors crate and
+    /// llama.cpp accept the same contract. For files that may change (a
+    /// download in progress, a shared folder), use [`Backend::Reader`],
+    /// where truncation is a [`crate::LoadError::Truncated`], or
+    /// [`Backend::WholeRead`]; the `loader export` command uses the reader.
     Mmap,
-    Reader { buffered: bool },
+    /// Reads through a file handle: the header through a 64 KiB `BufReader`
+    /// (or raw `read` calls when `buffered` is false), tensor bytes with
+    /// positioned reads (`pread`) into owned buffers.
+    Reader {
+        /// Read the header through a [`READER_BUFFER_BYTES`] buffer.
+        buffered: bool,
+    },
+    /// Reads the whole file into memory before parsing.
     WholeRead,
 }
 
@@ -101,11 +120,11 @@ impl Storage {
 
 /// Maps a file read-only.
 pub(crate) fn map(file: &File, name: &str) -> Result<Mmap> {
-    // SAFETY: the mapping is read-only and private to this process. If
+    // SAFETY: the mapping is read-only and private to this process, and
+    // every slice taken from it is bounds-checked against its length. If
     // another process truncates or rewrites the file while it is mapped,
-    // reads may fault or see new bytes; that is the documented contract of
-    // the mmap backend (use `Backend::WholeRead` for files that may change),
-    // the same one the safetensors crate and llama.cpp accept.
+    // reads may fault or see new bytes: that is the contract documented on
+    // `Backend::Mmap` (files that may change use the reader backend).
     unsafe { Mmap::map(file) }.map_err(|e| LoadError::io(name, e))
 }
 

@@ -69,6 +69,22 @@ pub struct Layout {
     /// Elements stored big-endian (NPZ `>f4`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub big_endian: bool,
+    /// The stored (uncompressed) zip member that holds the tensor, whose
+    /// CRC-32 is checked whenever the tensor's bytes are read (NPZ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_member: Option<StoredMember>,
+}
+
+/// A stored zip member: absolute offset and length of its data, and the
+/// CRC-32 the central directory promises for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StoredMember {
+    /// Absolute offset of the member's first data byte.
+    pub offset: u64,
+    /// Bytes of member data.
+    pub len: u64,
+    /// CRC-32 from the central directory.
+    pub crc32: u32,
 }
 
 impl Layout {

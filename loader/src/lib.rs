@@ -21,6 +21,7 @@ pub mod convert;
 pub mod dequant;
 pub mod dtype;
 pub mod error;
+pub mod export;
 pub mod formats;
 pub mod input;
 pub mod inventory;

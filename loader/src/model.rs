@@ -9,7 +9,6 @@ use crate::inventory::{DataRef, Inventory, TensorInfo};
 use crate::limits::Limits;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -62,35 +61,23 @@ impl std::fmt::Debug for Model {
 }
 
 impl Model {
-    /// Opens and inspects `path`. Refuses non-regular files and files over
-    /// `limits.max_file_bytes` before reading anything.
+    /// Opens and inspects `path`. Refuses non-regular files (without
+    /// blocking on a FIFO) and files over `limits.max_file_bytes` before
+    /// reading anything ([`crate::path::open_regular`]).
     pub fn open(path: &Path, backend: Backend, limits: &Limits) -> Result<Model> {
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|e| LoadError::io(&name, e))?;
-        let meta = file.metadata().map_err(|e| LoadError::io(&name, e))?;
-        if !meta.is_file() {
-            return Err(LoadError::PathRefused {
-                path: path.to_owned(),
-                reason: "not a regular file".into(),
-            });
-        }
-        if meta.len() > limits.max_file_bytes {
-            return Err(LoadError::LimitExceeded {
-                file: name,
-                offset: 0,
-                field: "file size",
-                found: meta.len(),
-                limit: limits.max_file_bytes,
-            });
-        }
+        let (file, len) = crate::path::open_regular(path, limits.max_file_bytes)?;
         let (inventory, storage) = match backend {
             Backend::Mmap => {
                 let m = backend::map(&file, &name)?;
                 (inspect_bytes(&m, &name, limits)?, Storage::Mapped(m))
             }
             Backend::WholeRead => {
-                let mut v = Vec::with_capacity(meta.len() as usize);
-                (&file).read_to_end(&mut v).map_err(|e| LoadError::io(&name, e))?;
+                let mut v = Vec::with_capacity(len as usize);
+                (&file)
+                    .take(len)
+                    .read_to_end(&mut v)
+                    .map_err(|e| LoadError::io(&name, e))?;
                 (inspect_bytes(&v, &name, limits)?, Storage::Owned(v))
             }
             Backend::Reader { buffered } => (inspect_reader(&file, &name, limits, buffered)?, Storage::File(file)),
@@ -193,6 +180,10 @@ impl Model {
     /// As [`Model::raw_bytes`], for an inventory entry of this model.
     pub fn raw_bytes_of(&self, t: &TensorInfo) -> Result<Cow<'_, [u8]>> {
         match t.data {
+            DataRef::Range { offset, len } if t.layout.stored_member.is_some() => {
+                let m = t.layout.stored_member.expect("checked");
+                self.checked_member_range(m, offset, len)
+            }
             DataRef::Range { offset, len } => match self.storage.as_slice() {
                 Some(s) => Ok(Cow::Borrowed(backend::slice_range(s, &self.name, offset, len)?)),
                 None => Ok(Cow::Owned(self.storage.read_at(
@@ -233,6 +224,47 @@ impl Model {
                 Ok(Cow::Owned(full))
             }
         }
+    }
+
+    /// `[offset, offset + len)` of a stored zip member, after checking the
+    /// member's CRC-32 (so a flipped byte in an NPZ is an error, as in
+    /// numpy). Cost: one pass of CRC-32 over the member.
+    fn checked_member_range(&self, m: crate::inventory::StoredMember, offset: u64, len: u64) -> Result<Cow<'_, [u8]>> {
+        let member: Cow<'_, [u8]> = match self.storage.as_slice() {
+            Some(s) => Cow::Borrowed(backend::slice_range(s, &self.name, m.offset, m.len)?),
+            None => Cow::Owned(self.storage.read_at(&self.name, m.offset, m.len, self.read_strategy)?),
+        };
+        let mut crc = flate2::Crc::new();
+        crc.update(&member);
+        if crc.sum() != m.crc32 {
+            return Err(LoadError::Invalid {
+                file: self.name.clone(),
+                offset: m.offset,
+                field: "zip member CRC-32",
+                reason: format!(
+                    "member data has CRC {:08x}, the directory says {:08x}",
+                    crc.sum(),
+                    m.crc32
+                ),
+            });
+        }
+        let start = offset
+            .checked_sub(m.offset)
+            .filter(|s| s.checked_add(len).is_some_and(|e| e <= m.len))
+            .ok_or_else(|| LoadError::Invalid {
+                file: self.name.clone(),
+                offset,
+                field: "tensor data",
+                reason: "outside its zip member".into(),
+            })? as usize;
+        Ok(match member {
+            Cow::Borrowed(b) => Cow::Borrowed(&b[start..start + len as usize]),
+            Cow::Owned(mut v) => {
+                v.truncate(start + len as usize);
+                v.drain(..start);
+                Cow::Owned(v)
+            }
+        })
     }
 
     /// The tensor's canonical bytes: row-major, little-endian. Borrowed
@@ -297,7 +329,13 @@ impl Model {
 
     /// Writes the tensor as a standard `.npy` in `to` (what `np.save` of
     /// the reference's array in that dtype writes; BF16 as ml-dtypes' `<V2`).
+    /// To write a file safely, see [`crate::export::export_npy_file`].
     pub fn export_npy(&self, name: &str, to: crate::convert::Target, out: impl std::io::Write) -> Result<()> {
+        self.npy_array(name, to)?.write(out, &self.name)
+    }
+
+    /// The tensor converted to `to`, with what its `.npy` header needs.
+    pub fn npy_array(&self, name: &str, to: crate::convert::Target) -> Result<NpyArray> {
         let t = self.info(name)?;
         let data = self.tensor_as(name, to)?;
         let descr = match to {
@@ -311,7 +349,25 @@ impl Model {
         } else {
             t.shape.clone()
         };
-        crate::formats::npy::write(out, descr, &shape, &data).map_err(|e| LoadError::io(&self.name, e))
+        Ok(NpyArray { descr, shape, data })
+    }
+}
+
+/// A converted tensor ready to be written as `.npy`.
+#[derive(Debug)]
+pub struct NpyArray {
+    /// numpy's type string (`<f4`, `<f2`, `<V2`).
+    pub descr: &'static str,
+    /// Dimensions, outermost first.
+    pub shape: Vec<u64>,
+    /// Little-endian element bytes, row-major.
+    pub data: Vec<u8>,
+}
+
+impl NpyArray {
+    /// Writes header and data; `file` names the destination in errors.
+    pub fn write(&self, out: impl std::io::Write, file: &str) -> Result<()> {
+        crate::formats::npy::write(out, self.descr, &self.shape, &self.data).map_err(|e| LoadError::io(file, e))
     }
 }
 

@@ -3,7 +3,93 @@
 //! under the size limit.
 
 use crate::error::{LoadError, Result};
+use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
+
+/// Opens `path` for reading without ever blocking, and refuses anything
+/// that is not a regular file (FIFOs, sockets, devices such as `/dev/zero`,
+/// directories) or is larger than `max_bytes`, before a byte is read.
+///
+/// The open uses `O_NONBLOCK`, so opening a FIFO with no writer returns at
+/// once instead of waiting; the type is then checked on the open handle
+/// (`fstat`), so a path swapped after a check cannot slip through.
+/// Returns the file and its size.
+pub fn open_regular(path: &Path, max_bytes: u64) -> Result<(File, u64)> {
+    let name = path.display().to_string();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| LoadError::io(&name, e))?;
+    let meta = file.metadata().map_err(|e| LoadError::io(&name, e))?;
+    if !meta.is_file() {
+        return Err(LoadError::PathRefused {
+            path: path.to_owned(),
+            reason: format!("not a regular file (a {})", file_kind(&meta.file_type())),
+        });
+    }
+    if meta.len() > max_bytes {
+        return Err(LoadError::LimitExceeded {
+            file: name,
+            offset: 0,
+            field: "file size",
+            found: meta.len(),
+            limit: max_bytes,
+        });
+    }
+    Ok((file, meta.len()))
+}
+
+/// Reads a whole small text file (a manifest, an index) through
+/// [`open_regular`], refusing one over `max_bytes` or not UTF-8.
+pub fn read_small_text(path: &Path, max_bytes: u64) -> Result<String> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let (file, len) = open_regular(path, max_bytes)?;
+    let mut buf = Vec::with_capacity(len as usize);
+    // The file may grow after the size check: read one byte past the cap at most.
+    file.take(max_bytes + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| LoadError::io(&name, e))?;
+    if buf.len() as u64 > max_bytes {
+        return Err(LoadError::LimitExceeded {
+            file: name,
+            offset: 0,
+            field: "file size",
+            found: buf.len() as u64,
+            limit: max_bytes,
+        });
+    }
+    String::from_utf8(buf).map_err(|e| LoadError::Invalid {
+        file: name,
+        offset: e.utf8_error().valid_up_to() as u64,
+        field: "text",
+        reason: "not UTF-8".into(),
+    })
+}
+
+/// A word for a file type, for messages.
+pub fn file_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "directory"
+    } else if t.is_symlink() {
+        "symbolic link"
+    } else if t.is_fifo() {
+        "FIFO"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_char_device() {
+        "character device"
+    } else if t.is_block_device() {
+        "block device"
+    } else if t.is_file() {
+        "regular file"
+    } else {
+        "special file"
+    }
+}
 
 /// Resolves `rel` inside `root` and checks it. Refuses absolute paths,
 /// `..` components, symlinks that lead outside the root, anything that is
@@ -40,7 +126,10 @@ pub fn resolve_in_root(root: &Path, rel: &Path, max_file_bytes: u64) -> Result<P
     }
     let meta = std::fs::metadata(&real).map_err(|e| LoadError::io(real.display().to_string(), e))?;
     if !meta.is_file() {
-        return Err(refuse("is not a regular file"));
+        return Err(refuse(&format!(
+            "is not a regular file (a {})",
+            file_kind(&meta.file_type())
+        )));
     }
     if meta.len() > max_file_bytes {
         return Err(LoadError::LimitExceeded {
@@ -88,5 +177,33 @@ mod tests {
         assert_eq!(kind(resolve_in_root(&root, Path::new("sub/w.bin"), 3)), "limit");
         assert_eq!(kind(resolve_in_root(&root, Path::new("missing"), 100)), "io");
         assert_eq!(kind(resolve_in_root(&root, Path::new(""), 100)), "path");
+    }
+
+    #[test]
+    fn open_regular_refuses_what_could_block_or_never_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        // A FIFO with no writer: must return at once, refused.
+        assert_eq!(open_regular(&fifo, 100).map(|_| ()).unwrap_err().kind(), "path");
+        assert_eq!(read_small_text(&fifo, 100).unwrap_err().kind(), "path");
+        assert_eq!(
+            open_regular(Path::new("/dev/zero"), 100)
+                .map(|_| ())
+                .unwrap_err()
+                .kind(),
+            "path"
+        );
+        assert_eq!(open_regular(dir.path(), 100).map(|_| ()).unwrap_err().kind(), "path");
+        let f = dir.path().join("f");
+        std::fs::write(&f, b"12345").unwrap();
+        assert_eq!(open_regular(&f, 100).unwrap().1, 5);
+        assert_eq!(open_regular(&f, 4).map(|_| ()).unwrap_err().kind(), "limit");
+        assert_eq!(read_small_text(&f, 100).unwrap(), "12345");
+        assert_eq!(read_small_text(&f, 3).unwrap_err().kind(), "limit");
     }
 }

@@ -10,7 +10,6 @@
 use crate::error::{LoadError, Result};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -56,22 +55,49 @@ pub fn sha256_reader(mut r: impl Read, name: &str) -> Result<(String, u64)> {
 /// SHA-256 of a file, streamed. Memory: one 1 MiB buffer.
 pub fn sha256_file(path: &Path) -> Result<String> {
     let name = path.display().to_string();
-    let f = File::open(path).map_err(|e| LoadError::io(&name, e))?;
+    let (f, _) = crate::path::open_regular(path, u64::MAX)?;
     Ok(sha256_reader(f, &name)?.0)
 }
 
+/// Checks that `hex` is a SHA-256 digest: 64 hexadecimal digits (surrounding
+/// white space ignored). Returns it in lower case.
+pub fn parse_digest(hex: &str) -> Result<String> {
+    let h = hex.trim();
+    if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(LoadError::Invalid {
+            file: "--sha256".into(),
+            offset: 0,
+            field: "expected digest",
+            reason: format!("{h:?} is not 64 hexadecimal digits"),
+        });
+    }
+    Ok(h.to_ascii_lowercase())
+}
+
 /// Checks a file against an expected hex digest (case-insensitive).
+/// The digest is validated before the file is opened.
 pub fn verify_sha256(path: &Path, expected: &str) -> Result<()> {
+    let expected = parse_digest(expected)?;
     let actual = sha256_file(path)?;
-    if actual.eq_ignore_ascii_case(expected.trim()) {
+    if actual == expected {
         Ok(())
     } else {
         Err(LoadError::HashMismatch {
             file: path.display().to_string(),
-            expected: expected.trim().to_ascii_lowercase(),
+            expected,
             actual,
         })
     }
+}
+
+/// Largest manifest accepted: 1 MiB per 10 000 files is far beyond real ones.
+pub const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+
+/// Reads and parses a manifest file: a regular file of at most
+/// [`MAX_MANIFEST_BYTES`], listing at least one file.
+pub fn read_manifest(path: &Path) -> Result<Vec<ManifestEntry>> {
+    let text = crate::path::read_small_text(path, MAX_MANIFEST_BYTES)?;
+    parse_manifest(&text, &path.display().to_string())
 }
 
 /// One line of a `SHA256SUMS` manifest.
@@ -82,7 +108,8 @@ pub struct ManifestEntry {
 }
 
 /// Parses `sha256sum` output: `<64 hex>  <name>` or `<64 hex> *<name>`.
-/// Blank lines and `#` comments are skipped.
+/// Blank lines and `#` comments are skipped; a manifest that lists no file
+/// is an error (it would verify nothing).
 pub fn parse_manifest(text: &str, manifest_name: &str) -> Result<Vec<ManifestEntry>> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -107,6 +134,14 @@ pub fn parse_manifest(text: &str, manifest_name: &str) -> Result<Vec<ManifestEnt
         out.push(ManifestEntry {
             sha256: digest.to_ascii_lowercase(),
             file: file.to_owned(),
+        });
+    }
+    if out.is_empty() {
+        return Err(LoadError::Invalid {
+            file: manifest_name.to_owned(),
+            offset: 0,
+            field: "manifest",
+            reason: "lists no files".into(),
         });
     }
     Ok(out)
@@ -136,9 +171,7 @@ pub fn verify_manifest(root: &Path, entries: &[ManifestEntry], max_file_bytes: u
                 },
                 Ok(p) => {
                     let name = p.display().to_string();
-                    let r = File::open(&p)
-                        .map_err(|err| LoadError::io(&name, err))
-                        .and_then(|f| sha256_reader(f, &name));
+                    let r = crate::path::open_regular(&p, max_file_bytes).and_then(|(f, _)| sha256_reader(f, &name));
                     match r {
                         Err(err) => FileVerdict {
                             file: p,
@@ -196,5 +229,9 @@ mod tests {
             "SUMS"
         )
         .is_err());
+        assert!(parse_manifest("# only a comment\n\n", "SUMS").is_err());
+        assert!(parse_digest("zz").is_err());
+        assert!(parse_digest(&"a".repeat(63)).is_err());
+        assert_eq!(parse_digest(&format!(" {} ", "A".repeat(64))).unwrap(), "a".repeat(64));
     }
 }

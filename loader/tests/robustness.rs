@@ -9,20 +9,29 @@ mod common;
 
 use loader::{DataRef, Limits, Model};
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// Tracks the largest single allocation request.
+/// Tracks the largest single allocation request, per thread: the test
+/// binary runs its tests in parallel, and one test must not reset or see
+/// another's figure.
 struct Tracking;
 
-static LARGEST: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note(size: usize) {
+    let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
+}
 
 // SAFETY: forwards every call unchanged to the system allocator; the only
-// addition is an atomic max over the requested size.
+// addition is a max over the requested size in a thread-local that never
+// allocates.
 unsafe impl GlobalAlloc for Tracking {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        note(layout.size());
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc(layout) }
     }
@@ -31,7 +40,7 @@ unsafe impl GlobalAlloc for Tracking {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        note(new_size);
         // SAFETY: same contract as our caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -72,7 +81,7 @@ struct Tally {
 fn check(name: &str, bytes: Vec<u8>, tally: &mut Tally) {
     let len = bytes.len();
     let keep = bytes.clone();
-    LARGEST.store(0, Ordering::Relaxed);
+    LARGEST.with(|l| l.set(0));
     let start = Instant::now();
     let r = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<(), loader::LoadError> {
         let m = Model::from_bytes(bytes, name, &Limits::default())?;
@@ -83,7 +92,7 @@ fn check(name: &str, bytes: Vec<u8>, tally: &mut Tally) {
         Ok(())
     }));
     let elapsed = start.elapsed();
-    let largest = LARGEST.load(Ordering::Relaxed);
+    let largest = LARGEST.with(Cell::get);
     let failed = match &r {
         Err(_) => Some("panicked".to_owned()),
         Ok(_) if elapsed > Duration::from_secs(2) => Some(format!("took {elapsed:?}")),

@@ -59,6 +59,9 @@ enum Cmd {
         dtype: String,
         #[arg(long)]
         out: PathBuf,
+        /// Replace OUT if it already is a regular file.
+        #[arg(long)]
+        force: bool,
     },
     /// Check a file against a digest, or a directory against a SHA256SUMS manifest.
     Verify {
@@ -156,13 +159,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             tensor,
             dtype,
             out,
+            force,
         } => {
-            let m = Model::open(&file, Backend::Mmap, &limits)?;
             let to = loader::convert::Target::parse(&dtype).ok_or("dtype must be f32, f16 or bf16")?;
-            let tmp = out.with_extension("npy.partial");
-            let f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-            m.export_npy(&tensor, to, f)?;
-            std::fs::rename(&tmp, &out)?;
+            // Positioned reads, not a mapping: a file truncated while it is
+            // exported gives an error, not SIGBUS (see `Backend::Mmap`).
+            let m = Model::open(&file, Backend::READER, &limits)?;
+            loader::export::export_npy_file(&m, &tensor, to, &out, force)?;
             println!("wrote {} ({tensor} as {dtype})", out.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -170,7 +173,9 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             (Some(hex), None) => {
                 let t = std::time::Instant::now();
                 loader::verify::verify_sha256(&path, &hex)?;
-                let bytes = std::fs::metadata(&path)?.len();
+                let bytes = std::fs::metadata(&path)
+                    .map_err(|e| loader::LoadError::io(path.display().to_string(), e))?
+                    .len();
                 let s = t.elapsed().as_secs_f64();
                 println!(
                     "OK {} ({} bytes, {:.0} MB/s)",
@@ -181,8 +186,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 Ok(ExitCode::SUCCESS)
             }
             (None, Some(man)) => {
-                let text = std::fs::read_to_string(&man)?;
-                let entries = loader::verify::parse_manifest(&text, &man.display().to_string())?;
+                let entries = loader::verify::read_manifest(&man)?;
                 let t = std::time::Instant::now();
                 let verdicts = loader::verify::verify_manifest(&path, &entries, limits.max_file_bytes);
                 let mut bad = 0;

@@ -89,6 +89,10 @@ impl<R: Read + Seek> Parser<'_, '_, R> {
     fn string(&mut self, field: &'static str) -> Result<String> {
         let at = self.input.pos();
         let n = self.input.u64(field)?;
+        if n > 0 {
+            // Heap block of a non-empty string, with the allocator's header.
+            self.input.charge(n.saturating_add(16), "GGUF metadata memory")?;
+        }
         let bytes = self.input.vec(n, field, self.limits.max_string_bytes)?;
         String::from_utf8(bytes).map_err(|e| {
             self.input
@@ -151,6 +155,10 @@ impl<R: Read + Seek> Parser<'_, '_, R> {
         // Every element takes at least one byte (8 for strings and arrays).
         let min = t.size().unwrap_or(8);
         self.input.need(n.saturating_mul(min), "array elements")?;
+        self.input.charge(
+            n.saturating_mul(std::mem::size_of::<MetaValue>() as u64),
+            "GGUF metadata memory",
+        )?;
         let mut items = Vec::with_capacity(n as usize);
         match t.size() {
             Some(size) => {
@@ -199,6 +207,12 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         "metadata and tensor infos",
     )?;
 
+    // Entries, keys and tensor infos are allocated up front from the counts.
+    input.charge(
+        n_kv.saturating_mul(std::mem::size_of::<(String, MetaValue)>() as u64 + 32)
+            .saturating_add(n_tensors.saturating_mul(std::mem::size_of::<TensorInfo>() as u64 + 64)),
+        "GGUF metadata memory",
+    )?;
     let mut p = Parser { input, limits };
     let mut metadata = Vec::with_capacity(n_kv as usize);
     let mut keys = HashSet::with_capacity(n_kv as usize);

@@ -5,8 +5,9 @@ use super::npy::{self, NpyError};
 use super::zip::{self, Method};
 use crate::error::{LoadError, Result};
 use crate::input::Input;
-use crate::inventory::{DataRef, Format, Inventory, Layout, TensorInfo};
+use crate::inventory::{DataRef, Format, Inventory, Layout, StoredMember, TensorInfo};
 use crate::limits::Limits;
+use std::collections::HashSet;
 use std::io::{Read, Seek};
 
 /// The most an NPY preamble can take before its dict: magic, version, u32 length.
@@ -18,10 +19,18 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: &[zip::Entry], lim
     let mut tensors = Vec::with_capacity(entries.len());
     let mut version = 0;
     let mut header_bytes = 0u64;
+    let mut names = HashSet::with_capacity(entries.len());
     for e in entries {
         let Some(name) = e.name.strip_suffix(".npy") else {
             continue;
         };
+        if !names.insert(name) {
+            return Err(input.invalid_at(
+                e.header_offset,
+                "zip member name",
+                format!("two members are named {:?}", e.name),
+            ));
+        }
         if tensors.len() as u64 >= limits.max_tensors {
             return Err(input.limit("tensor count", tensors.len() as u64 + 1, limits.max_tensors));
         }
@@ -97,6 +106,11 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: &[zip::Entry], lim
             layout: Layout {
                 strides,
                 big_endian: h.big_endian,
+                stored_member: (e.method == Method::Stored).then_some(StoredMember {
+                    offset: start,
+                    len: e.uncompressed,
+                    crc32: e.crc32,
+                }),
             },
         });
     }

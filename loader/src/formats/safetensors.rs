@@ -41,11 +41,29 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     }
     let text = std::str::from_utf8(&header)
         .map_err(|e| input.invalid_at(8 + e.valid_up_to() as u64, "safetensors header", "not UTF-8"))?;
+    // serde builds its own tree of the JSON before ours: charge a few
+    // times the header's size for it.
+    input.charge(n.saturating_mul(4), "safetensors header memory")?;
     let entries: BTreeMap<String, Entry> =
         serde_json::from_str(text).map_err(|e| input.invalid_at(8, "safetensors header", format!("JSON: {e}")))?;
     let n_tensors = entries.len() as u64 - u64::from(entries.contains_key("__metadata__"));
     if n_tensors > limits.max_tensors {
         return Err(input.limit("tensor count", n_tensors, limits.max_tensors));
+    }
+
+    let too_long = |s: &String| s.len() as u64 > limits.max_string_bytes;
+    for (name, entry) in &entries {
+        let long = match entry {
+            _ if too_long(name) => Some(name.len()),
+            Entry::Metadata(m) => m
+                .iter()
+                .find(|(k, v)| too_long(k) || too_long(v))
+                .map(|(k, v)| k.len().max(v.len())),
+            Entry::Tensor { dtype, .. } => too_long(dtype).then_some(dtype.len()),
+        };
+        if let Some(len) = long {
+            return Err(input.limit("safetensors string", len as u64, limits.max_string_bytes));
+        }
     }
 
     let mut metadata = Vec::new();

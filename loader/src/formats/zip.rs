@@ -189,6 +189,18 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
                 limit: limits.max_member_bytes,
             });
         }
+        if method == Method::Deflated
+            && uncompressed > crate::limits::INFLATE_RATIO_FREE_BYTES
+            && uncompressed > compressed.saturating_mul(limits.max_inflate_ratio)
+        {
+            return Err(LoadError::LimitExceeded {
+                file: input.file().to_owned(),
+                offset: at,
+                field: "zip member inflate ratio",
+                found: uncompressed / compressed.max(1),
+                limit: limits.max_inflate_ratio,
+            });
+        }
         if method == Method::Stored && compressed != uncompressed {
             return Err(input.invalid_at(
                 at,
@@ -223,7 +235,15 @@ pub fn data_offset<R: Read + Seek>(input: &mut Input<R>, e: &Entry) -> Result<u6
     if le32(&h) != LFH_SIG {
         return Err(input.invalid_at(e.header_offset, "zip local header", "bad signature"));
     }
-    let start = e.header_offset + LFH_LEN + u64::from(le16(&h[26..])) + u64::from(le16(&h[28..]));
+    let name_len = u64::from(le16(&h[26..]));
+    if name_len != e.name.len() as u64 || input.vec(name_len, "zip local header name", 0xFFFF)? != e.name.as_bytes() {
+        return Err(input.invalid_at(
+            e.header_offset,
+            "zip local header name",
+            format!("differs from the central directory's {:?}", e.name),
+        ));
+    }
+    let start = e.header_offset + LFH_LEN + name_len + u64::from(le16(&h[28..]));
     let end = start
         .checked_add(e.compressed)
         .ok_or_else(|| input.overflow("zip member end"))?;

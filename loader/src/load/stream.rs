@@ -42,12 +42,14 @@ pub fn convert_whole(model: &Model, name: &str, to: Target, dst: &mut [u8]) -> R
 
 /// Chunked conversion of a plain float tensor straight into `dst`.
 /// Falls back to [`convert_whole`] for layouts that cannot be streamed
-/// (compressed members, strided or big-endian storage, block types).
+/// (zip members, strided or big-endian storage, block types).
 pub fn convert_streaming(model: &Model, name: &str, to: Target, dst: &mut [u8], chunk_elements: usize) -> Result<()> {
     let t = model.info(name)?;
     let n = t.n_elements() as usize;
     dest_check(n, to, dst)?;
-    let (DataRef::Range { offset, .. }, Some(esize), true) = (&t.data, t.dtype.size(), t.layout.is_canonical()) else {
+    // A stored zip member's CRC covers the whole member: read it whole.
+    let plain = t.layout.is_canonical() && t.layout.stored_member.is_none();
+    let (DataRef::Range { offset, .. }, Some(esize), true) = (&t.data, t.dtype.size(), plain) else {
         return convert_whole(model, name, to, dst);
     };
     if !t.dtype.is_float() {

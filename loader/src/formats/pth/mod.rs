@@ -193,6 +193,7 @@ pub(crate) fn tensor_info(
         layout: Layout {
             strides: (!contiguous).then(|| t.stride.clone()),
             big_endian: big_endian && esize > 1,
+            stored_member: None,
         },
     })
 }
