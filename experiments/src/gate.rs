@@ -1,12 +1,18 @@
-//! The regression gate's subset: small, deterministic workloads on the
+//! The regression gate's set: small, deterministic workloads on the
 //! loader's hot paths, measured in instructions (callgrind) or wall time.
+//! Each case is built on its own (`build_one`), so a process that measures
+//! one case never holds another's files or allocations.
 
 use crate::context::{digest, inventory_digest, Ctx};
 use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
 use loader::{Backend, Limits, Model};
 
+/// The gate's experiment id.
 pub const ID: &str = "GATE";
+/// The one variant of every gate case.
+pub const VARIANT: &str = "current";
 
+/// The gate as an experiment spec (for ledgers of gate runs).
 pub fn spec() -> Spec {
     Spec {
         id: ID.into(),
@@ -20,69 +26,119 @@ pub fn spec() -> Spec {
     }
 }
 
-fn one<'a>(label: &str, metric: Metric, run: impl FnMut() -> Result<Outcome, String> + 'a) -> Case<'a> {
-    Case::new(label, metric, CacheMode::Warm).variant("current", run)
+type Run = Box<dyn FnMut() -> Result<Outcome, String>>;
+
+/// One gated case: its label, its fixture, and how to build its workload.
+struct GateCase {
+    label: &'static str,
+    fixture: &'static str,
+    build: fn(&std::path::Path) -> Result<Run, String>,
 }
 
-/// The gate's cases; those whose fixture is missing are left out.
-pub fn cases(ctx: &Ctx, metric: Metric) -> Vec<Case<'static>> {
-    let mut out = Vec::new();
-    let l = Limits::default();
-    if let Some(p) = ctx.fixture("SmolLM2-135M-Instruct.Q4_1.gguf") {
-        let l = l.clone();
-        out.push(one("gguf inspect (mmap) SmolLM2", metric, move || {
-            let inv = loader::inspect_path(&p, Backend::Mmap, &l).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(inventory_digest(&inv)))
-        }));
-    }
-    if let Some(p) = ctx.fixture("cloneofsimo-analog_svd_rank4.safetensors") {
-        let l = l.clone();
-        out.push(one("safetensors inspect (mmap) LoRA", metric, move || {
-            let inv = loader::inspect_path(&p, Backend::Mmap, &l).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(inventory_digest(&inv)))
-        }));
-    }
-    if let Some(p) = ctx.fixture("burn-mnist.pt") {
-        let l = l.clone();
-        out.push(one("pth inspect (mmap) burn-mnist", metric, move || {
-            let inv = loader::inspect_path(&p, Backend::Mmap, &l).map_err(|e| e.to_string())?;
-            Ok(Outcome::checksum(inventory_digest(&inv)))
-        }));
-    }
-    if let Some(p) = ctx.fixture("gemma-3-270m-q4_k_m.gguf") {
-        if let Ok(m) = Model::open(&p, Backend::Mmap, &l) {
-            for name in ["blk.0.ffn_down.weight", "blk.0.attn_q.weight"] {
-                if let Ok(t) = m.info(name) {
-                    let label = format!("dequant {} {} → F32", t.dtype, name);
-                    let m = Model::open(&p, Backend::Mmap, &l).expect("opened just above");
-                    out.push(one(&label, metric, move || {
-                        let f = m.tensor_f32(name).map_err(|e| e.to_string())?;
-                        Ok(Outcome::checksum(f.len() as u64 ^ f[f.len() / 2].to_bits() as u64))
-                    }));
-                }
-            }
-        }
-    }
-    if let Some(p) = ctx.fixture("model.safetensors") {
-        if let Ok(m) = Model::open(&p, Backend::Mmap, &l) {
+fn inspect(p: &std::path::Path) -> Result<Run, String> {
+    let p = p.to_owned();
+    Ok(Box::new(move || {
+        let inv = loader::inspect_path(&p, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(inventory_digest(&inv)))
+    }))
+}
+
+fn open(p: &std::path::Path) -> Result<Model, String> {
+    Model::open(p, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())
+}
+
+fn dequant(p: &std::path::Path, name: &'static str) -> Result<Run, String> {
+    let m = open(p)?;
+    m.info(name).map_err(|e| e.to_string())?;
+    Ok(Box::new(move || {
+        let f = m.tensor_f32(name).map_err(|e| e.to_string())?;
+        Ok(Outcome::checksum(f.len() as u64 ^ u64::from(f[f.len() / 2].to_bits())))
+    }))
+}
+
+const CASES: &[GateCase] = &[
+    GateCase {
+        label: "gguf inspect (mmap) SmolLM2",
+        fixture: "SmolLM2-135M-Instruct.Q4_1.gguf",
+        build: inspect,
+    },
+    GateCase {
+        label: "safetensors inspect (mmap) LoRA",
+        fixture: "cloneofsimo-analog_svd_rank4.safetensors",
+        build: inspect,
+    },
+    GateCase {
+        label: "pth inspect (mmap) burn-mnist",
+        fixture: "burn-mnist.pt",
+        build: inspect,
+    },
+    GateCase {
+        label: "dequant Q6_K blk.0.ffn_down.weight → F32",
+        fixture: "gemma-3-270m-q4_k_m.gguf",
+        build: |p| dequant(p, "blk.0.ffn_down.weight"),
+    },
+    GateCase {
+        label: "dequant Q5_0 blk.0.attn_q.weight → F32",
+        fixture: "gemma-3-270m-q4_k_m.gguf",
+        build: |p| dequant(p, "blk.0.attn_q.weight"),
+    },
+    GateCase {
+        label: "convert F32 → F16 (1536×384)",
+        fixture: "model.safetensors",
+        build: |p| {
+            let m = open(p)?;
             let name = "encoder.layer.0.intermediate.dense.weight";
-            if m.info(name).is_ok() {
-                out.push(one("convert F32 → F16 (1536×384)", metric, move || {
-                    let b = m
-                        .tensor_as(name, loader::convert::Target::F16)
-                        .map_err(|e| e.to_string())?;
-                    Ok(Outcome::checksum(digest(&b)))
-                }));
-            }
-        }
-    }
-    if let Some(p) = ctx.fixture("whisper_mel_filters.npz") {
-        if let Ok(m) = Model::open(&p, Backend::Mmap, &l) {
-            out.push(one("npz inflate whisper mel filters", metric, move || {
+            m.info(name).map_err(|e| e.to_string())?;
+            Ok(Box::new(move || {
+                let b = m
+                    .tensor_as(name, loader::convert::Target::F16)
+                    .map_err(|e| e.to_string())?;
+                Ok(Outcome::checksum(digest(&b)))
+            }))
+        },
+    },
+    GateCase {
+        label: "npz inflate whisper mel filters",
+        fixture: "whisper_mel_filters.npz",
+        build: |p| {
+            let m = open(p)?;
+            Ok(Box::new(move || {
                 let b = m.tensor_bytes("mel_128").map_err(|e| e.to_string())?;
                 Ok(Outcome::checksum(digest(&b)))
-            }));
+            }))
+        },
+    },
+];
+
+/// Every gate case label, whether or not its fixture is present.
+pub fn labels() -> impl Iterator<Item = &'static str> {
+    CASES.iter().map(|c| c.label)
+}
+
+fn case_of(g: &GateCase, ctx: &Ctx, metric: Metric) -> Result<Case<'static>, String> {
+    let p = ctx.need(g.fixture)?;
+    let run = (g.build)(&p)?;
+    Ok(Case::new(g.label, metric, CacheMode::Warm).variant(VARIANT, run))
+}
+
+/// Builds one gate case by label.
+pub fn build_one(ctx: &Ctx, metric: Metric, label: &str) -> Result<Case<'static>, String> {
+    let g = CASES
+        .iter()
+        .find(|c| c.label == label)
+        .ok_or_else(|| format!("no gate case {label:?}"))?;
+    case_of(g, ctx, metric)
+}
+
+/// Every gate case that can be built, and why the others cannot.
+pub fn cases(ctx: &Ctx, metric: Metric) -> (Vec<Case<'static>>, Vec<String>) {
+    let mut built = Vec::new();
+    let mut skipped = Vec::new();
+    for g in CASES {
+        match case_of(g, ctx, metric) {
+            Ok(c) => built.push(c),
+            Err(e) => skipped.push(format!("{}: {e}", g.label)),
         }
     }
-    out
+    (built, skipped)
 }

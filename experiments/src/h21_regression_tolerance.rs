@@ -55,6 +55,8 @@ fn gate_replay(iters: u64, pairs: usize, rounds: usize) -> Evidence {
                 schema: 1,
                 created: String::new(),
                 git_commit: String::new(),
+                fingerprint: None,
+                moved: Vec::new(),
                 entries: vec![BaselineEntry {
                     experiment: "H21".into(),
                     case: "w".into(),
@@ -63,7 +65,7 @@ fn gate_replay(iters: u64, pairs: usize, rounds: usize) -> Evidence {
                     samples: s,
                 }],
             };
-            let r = compare(&mk(base), &mk(cur), 0.05, None, String::new());
+            let r = compare(&mk(base), &mk(cur), 5.0, None, Vec::new());
             alarms += usize::from(r.rows.iter().any(|x| x.status == Status::Regressed));
         }
         let what = if p == 0.0 { "false alarms" } else { "alarms" };

@@ -5,9 +5,11 @@
 //! runs the same variants under criterion.
 #![forbid(unsafe_code)]
 
+pub mod commands;
 pub mod context;
 pub mod gate;
 pub mod registry;
+pub mod workspace;
 
 pub mod h01_npz_read;
 pub mod h02_fp8_chunked;

@@ -73,6 +73,6 @@ pub fn capture() -> Environment {
         profile: if cfg!(debug_assertions) { "debug" } else { "release" }.into(),
         git_commit: cmd("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into()),
         git_dirty: cmd("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()),
-        date: crate::ledger::utc_now(),
+        date: crate::time::utc_now(),
     }
 }

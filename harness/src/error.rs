@@ -31,6 +31,8 @@ pub enum HarnessError {
         b: String,
         cb: u64,
     },
+    #[error("{path}: ledger schema {found}, this build reads schema {expected}")]
+    Schema { path: PathBuf, found: u32, expected: u32 },
     #[error("callgrind: {0}")]
     Callgrind(String),
     #[error("plot {path}: {reason}")]

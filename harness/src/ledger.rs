@@ -22,12 +22,41 @@ pub const SCHEMA: u32 = 1;
 pub struct Campaign {
     pub schema: u32,
     pub id: String,
-    pub mode: String,
+    pub mode: Mode,
     pub started: String,
     pub finished: Option<String>,
     pub environment: Environment,
     pub calibration: CalibrationInForce,
     pub entries: Vec<Entry>,
+}
+
+/// How a campaign was run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Every case, full budgets.
+    Full,
+    /// CI-sized cases and budgets (`lab run --quick`).
+    Quick,
+    /// A regression-gate run.
+    Gate,
+}
+
+impl Mode {
+    /// The word in reports and the index.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Quick => "quick",
+            Mode::Gate => "gate",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// The noise floor and minimum detectable effect the verdicts used.
@@ -151,10 +180,25 @@ pub fn save(dir: &Path, c: &Campaign) -> Result<()> {
 
 pub fn load(path: &Path) -> Result<Campaign> {
     let text = std::fs::read_to_string(path).map_err(|e| HarnessError::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| HarnessError::Json {
+    let json = |e| HarnessError::Json {
         path: path.to_owned(),
         source: e,
-    })
+    };
+    // Check the version before the shape: a newer ledger fails with its
+    // schema named, not with a missing field.
+    #[derive(Deserialize)]
+    struct Version {
+        schema: u32,
+    }
+    let v: Version = serde_json::from_str(&text).map_err(json)?;
+    if v.schema != SCHEMA {
+        return Err(HarnessError::Schema {
+            path: path.to_owned(),
+            found: v.schema,
+            expected: SCHEMA,
+        });
+    }
+    serde_json::from_str(&text).map_err(json)
 }
 
 /// Every campaign in the folder, oldest first (ids sort by time).
@@ -179,7 +223,7 @@ pub fn load_all(dir: &Path) -> Result<Vec<Campaign>> {
 #[derive(Serialize)]
 struct IndexRow<'a> {
     id: &'a str,
-    mode: &'a str,
+    mode: Mode,
     started: &'a str,
     finished: Option<&'a str>,
     entries: usize,
@@ -192,7 +236,7 @@ fn write_index(dir: &Path) -> Result<()> {
         .iter()
         .map(|c| IndexRow {
             id: &c.id,
-            mode: &c.mode,
+            mode: c.mode,
             started: &c.started,
             finished: c.finished.as_deref(),
             entries: c.entries.len(),
@@ -206,7 +250,7 @@ fn write_index(dir: &Path) -> Result<()> {
 
 /// The newest entry of each experiment across campaigns of `mode` (or any
 /// mode when `None`), by experiment id.
-pub fn latest_entries(campaigns: &[Campaign], mode: Option<&str>) -> Vec<(Entry, Campaign)> {
+pub fn latest_entries(campaigns: &[Campaign], mode: Option<Mode>) -> Vec<(Entry, Campaign)> {
     let mut out: Vec<(Entry, Campaign)> = Vec::new();
     for c in campaigns.iter().filter(|c| mode.is_none_or(|m| c.mode == m)) {
         for e in &c.entries {
@@ -224,44 +268,4 @@ pub fn latest_entries(campaigns: &[Campaign], mode: Option<&str>) -> Vec<(Entry,
     out
 }
 
-/// UTC now as `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    format_utc(secs)
-}
-
-/// Formats seconds since the epoch (civil-from-days, proleptic Gregorian).
-pub fn format_utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_utc(1_795_478_400), "2026-11-24T00:00:00Z");
-        assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
-    }
-}
+pub use crate::time::utc_now;

@@ -14,13 +14,16 @@
 pub mod env;
 pub mod error;
 pub mod experiment;
+pub mod fingerprint;
 pub mod gate;
+pub mod human;
 pub mod ledger;
 pub mod measure;
 pub mod platform;
 pub mod report;
 pub mod runner;
 pub mod stats;
+pub mod time;
 
 pub use error::HarnessError;
 pub use experiment::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Variant};

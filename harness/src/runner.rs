@@ -335,7 +335,7 @@ pub fn run_experiment(
         fixtures,
         cases: records,
         verdict,
-        recorded: crate::ledger::utc_now(),
+        recorded: crate::time::utc_now(),
         evidence: Vec::new(),
     })
 }

@@ -27,7 +27,7 @@ fn campaign(n: usize) -> Campaign {
     Campaign {
         schema: ledger::SCHEMA,
         id: "kill-test".into(),
-        mode: "full".into(),
+        mode: harness::ledger::Mode::Full,
         started: String::new(),
         finished: None,
         environment: harness::env::capture(),

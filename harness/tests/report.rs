@@ -74,7 +74,7 @@ fn write(dir: &std::path::Path, e: Entry) {
     let c = Campaign {
         schema: ledger::SCHEMA,
         id: "2026-01-01T00-00-00Z".into(),
-        mode: "full".into(),
+        mode: harness::ledger::Mode::Full,
         started: "2026-01-01T00:00:00Z".into(),
         finished: Some("2026-01-01T00:10:00Z".into()),
         environment: harness::env::capture(),

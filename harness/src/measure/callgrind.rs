@@ -16,8 +16,15 @@ pub fn available() -> bool {
 
 /// Total instructions (`Ir`) executed by `exe args…` under callgrind.
 pub fn count(exe: &Path, args: &[String]) -> Result<u64> {
+    count_in(exe, args, Path::new("."), &[])
+}
+
+/// As [`count`], run in `dir` with extra environment variables.
+pub fn count_in(exe: &Path, args: &[String], dir: &Path, env: &[(String, String)]) -> Result<u64> {
     let out_file = std::env::temp_dir().join(format!("loadlab-callgrind-{}-{}.out", std::process::id(), unique()));
     let out = Command::new("valgrind")
+        .current_dir(dir)
+        .envs(env.iter().cloned())
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out_file.display()))
         .arg("--dump-instr=no")

@@ -3,6 +3,7 @@
 //! child process).
 
 pub mod callgrind;
+pub mod strace;
 
 use crate::experiment::{Metric, Outcome};
 use crate::platform::{self, Usage};

@@ -1,32 +1,13 @@
 //! Markdown pages and the `EXPERIMENTS.md` index. Numbers are formatted
 //! with fixed precision so re-rendering the same ledger is byte-identical.
 
-use super::svg::{human, Chart};
-use crate::experiment::Metric;
+use super::svg::Chart;
+use crate::human::bytes as human;
 use crate::ledger::{Campaign, CaseRecord, Comparison, Entry};
 use crate::stats::verdict::Expect;
 use std::fmt::Write;
 
-fn pct(r: f64) -> String {
-    if !r.is_finite() {
-        return "n/a".into();
-    }
-    let d = (r - 1.0) * 100.0;
-    format!("{d:+.1} %")
-}
-
-/// A ratio with enough digits to be read: 0.670, 0.0123, 3.1e-4.
-pub fn ratio_text(r: f64) -> String {
-    if !r.is_finite() {
-        "n/a".into()
-    } else if r >= 0.1 {
-        format!("{r:.3}")
-    } else if r >= 0.001 {
-        format!("{r:.4}")
-    } else {
-        format!("{r:.2e}")
-    }
-}
+use crate::human::{pct, ratio as ratio_text, value};
 
 /// "0.670× (−33.0 %) [0.650, 0.690]"; large speed-ups also as "(12.3× faster)".
 pub fn effect_text(k: &Comparison) -> String {
@@ -61,25 +42,6 @@ fn claimed_text(k: &Comparison) -> String {
         ),
         Expect::NoEffect => "no effect".into(),
         Expect::Unclaimed => "—".into(),
-    }
-}
-
-fn value(metric: Metric, v: f64) -> String {
-    if !v.is_finite() {
-        return "n/a".into();
-    }
-    match metric {
-        Metric::WallTime => {
-            if v >= 1.0 {
-                format!("{v:.3} s")
-            } else if v >= 1e-3 {
-                format!("{:.3} ms", v * 1e3)
-            } else {
-                format!("{:.2} µs", v * 1e6)
-            }
-        }
-        Metric::PeakMemory => human(v),
-        Metric::Instructions => format!("{:.3} M", v / 1e6),
     }
 }
 

@@ -6,14 +6,14 @@ pub mod markdown;
 pub mod svg;
 
 use crate::error::Result;
-use crate::ledger::{self, Campaign, Entry};
+use crate::ledger::{self, Campaign, Entry, Mode};
 use std::path::{Path, PathBuf};
 
 /// Which campaigns a report is drawn from: full runs when there are any,
 /// else quick ones.
 pub fn select(campaigns: &[Campaign]) -> Vec<(Entry, Campaign)> {
-    let any_full = campaigns.iter().any(|c| c.mode == "full");
-    ledger::latest_entries(campaigns, Some(if any_full { "full" } else { "quick" }))
+    let any_full = campaigns.iter().any(|c| c.mode == Mode::Full);
+    ledger::latest_entries(campaigns, Some(if any_full { Mode::Full } else { Mode::Quick }))
 }
 
 /// Renders every page, chart and the index. `reports` is the folder of

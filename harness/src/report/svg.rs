@@ -3,6 +3,7 @@
 //! effect against size on log axes for sweeps.
 
 use crate::error::{HarnessError, Result};
+pub use crate::human::bytes as human;
 use crate::ledger::{CaseRecord, Entry};
 use plotters::prelude::*;
 use std::path::Path;
@@ -312,20 +313,4 @@ fn sweep_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
     })();
     r.map_err(|x| err(path, x))?;
     root.present().map_err(|x| err(path, x))
-}
-
-/// 65536 → "64 KiB".
-pub fn human(b: f64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b;
-    let mut i = 0;
-    while v >= 1024.0 && i < units.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    if (v - v.round()).abs() < 0.05 {
-        format!("{:.0} {}", v, units[i])
-    } else {
-        format!("{:.1} {}", v, units[i])
-    }
 }

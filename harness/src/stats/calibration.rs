@@ -288,7 +288,7 @@ pub fn calibrate(plan: &Plan, mut on_step: impl FnMut(usize, usize, &str)) -> cr
         .map(|s| s.slowdown)
         .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))));
     Ok(Calibration {
-        date: crate::ledger::utc_now(),
+        date: crate::time::utc_now(),
         environment: crate::env::capture(),
         workload_ms,
         aa_runs: plan.aa_runs + plan.aa_test_runs,

@@ -1,0 +1,351 @@
+//! The campaign lifecycle: `lab run` (choose experiments, build their
+//! cases, run them through the harness, record each entry in the ledger as
+//! it completes, render the reports), `lab report`, `lab explain`, `lab
+//! evidence` and `lab merge`.
+
+use super::{bar, say, this_exe, Outcome, TrialArgs, EXIT_FAILED, EXIT_USAGE};
+use crate::registry::{self, Experiment};
+use crate::workspace::Workspace;
+use crate::Ctx;
+use harness::ledger::{self, Campaign, Evidence, FixtureRef, Mode};
+use harness::measure::strace;
+use harness::runner::{self, Config};
+use harness::stats::calibration::{self, Calibration};
+use std::process::ExitCode;
+
+/// Which experiments a run covers.
+pub struct Selection {
+    /// Ids given with `--only` (empty: all).
+    pub only: Vec<String>,
+    /// `(k, n)`: the k-th (1-based) of n deterministic slices of the catalog.
+    pub shard: Option<(usize, usize)>,
+}
+
+impl Selection {
+    /// The chosen experiments in catalog order; an unknown id is an error.
+    pub fn choose(&self) -> Result<Vec<&'static Experiment>, String> {
+        for o in &self.only {
+            if registry::find(o).is_none() {
+                let ids: Vec<&str> = registry::ALL.iter().map(|e| e.id).collect();
+                return Err(format!("no experiment {o:?} (known: {})", ids.join(", ")));
+            }
+        }
+        Ok(registry::ALL
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| self.only.is_empty() || self.only.iter().any(|o| o.eq_ignore_ascii_case(e.id)))
+            .filter(|(i, _)| self.shard.is_none_or(|(k, n)| i % n == k - 1))
+            .map(|(_, e)| e)
+            .collect())
+    }
+}
+
+/// Parses `K/N` (1 ≤ K ≤ N).
+pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--shard {s:?}: expected K/N with 1 ≤ K ≤ N");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+fn calibration_in_force(ws: &Workspace) -> ledger::CalibrationInForce {
+    match std::fs::read_to_string(ws.calibration_path())
+        .ok()
+        .and_then(|t| serde_json::from_str::<Calibration>(&t).ok())
+    {
+        Some(c) => c.in_force("reports/calibration.json"),
+        None => calibration::default_in_force(),
+    }
+}
+
+/// The harness configuration of a mode, with this binary as the child for
+/// instruction counts.
+pub fn config(ws: &Workspace, quick: bool) -> Config {
+    let cal = calibration_in_force(ws);
+    let mut cfg = if quick { Config::quick(cal) } else { Config::full(cal) };
+    cfg.child = Some((
+        this_exe(),
+        Box::new(move |exp: &str, case: &str, variant: &str, reps: u32| {
+            TrialArgs {
+                experiment: exp.into(),
+                case: case.into(),
+                variant: variant.into(),
+                reps,
+                quick,
+            }
+            .to_args()
+        }),
+    ));
+    cfg
+}
+
+/// `lab run`. Exit 0 when every chosen experiment was recorded, 1 when any
+/// failed or could build no case, 2 for an unknown id.
+pub fn run(ws: &Workspace, quick: bool, sel: &Selection, resume: bool, offline: bool) -> Outcome {
+    let chosen = match sel.choose() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let started = std::time::Instant::now();
+    if !offline {
+        super::fixtures::ensure_all(ws, quick.then_some("default"), true)?;
+    }
+    let ctx = Ctx::new(ws.store()?, quick);
+    let mode = if quick { Mode::Quick } else { Mode::Full };
+    let dir = ws.ledger_dir();
+    let resumed = if resume {
+        ledger::load_all(&dir)?
+            .into_iter()
+            .rev()
+            .find(|c| c.mode == mode && c.finished.is_none())
+    } else {
+        None
+    };
+    let mut campaign = match resumed {
+        Some(c) => {
+            println!("resuming campaign {} ({} entries done)", c.id, c.entries.len());
+            c
+        }
+        None => Campaign {
+            schema: ledger::SCHEMA,
+            id: ledger::utc_now().replace(':', "-"),
+            mode,
+            started: ledger::utc_now(),
+            finished: None,
+            environment: harness::env::capture(),
+            calibration: calibration_in_force(ws),
+            entries: Vec::new(),
+        },
+    };
+    let cfg = config(ws, quick);
+    let todo: Vec<&Experiment> = chosen
+        .into_iter()
+        .filter(|e| !campaign.entries.iter().any(|x| x.spec.id == e.id))
+        .collect();
+    let bar = bar(
+        todo.len() as u64,
+        "{spinner} [{elapsed_precise}] [{bar:25}] {pos}/{len} experiments (ETA {eta}) {msg}",
+    )?;
+    let mut skipped_all = Vec::new();
+    let mut failed = Vec::new();
+    for exp in todo {
+        let spec = (exp.spec)();
+        bar.set_message(format!("{} — building cases", exp.id));
+        say(&bar, format!("{}  running: {}", exp.id, spec.title));
+        let mut built = (exp.build)(&ctx);
+        skipped_all.extend(built.skipped.iter().map(|s| format!("{}: {s}", exp.id)));
+        if built.cases.is_empty() {
+            say(
+                &bar,
+                format!(
+                    "{}  FAILED: no case could be built ({})",
+                    exp.id,
+                    built.skipped.join("; ")
+                ),
+            );
+            failed.push(exp.id);
+            bar.inc(1);
+            continue;
+        }
+        let fixtures = spec
+            .fixtures
+            .iter()
+            .filter_map(|n| {
+                ctx.store
+                    .manifest
+                    .get(n)
+                    .filter(|_| ctx.fixture(n).is_some())
+                    .map(|f| FixtureRef {
+                        name: n.clone(),
+                        sha256: f.sha256.clone(),
+                    })
+            })
+            .collect();
+        match runner::run_experiment(&spec, &mut built.cases, fixtures, &cfg, Some(&bar)) {
+            Ok(mut entry) => {
+                entry.evidence.append(&mut built.evidence);
+                if exp.strace {
+                    entry.evidence.extend(strace_evidence(&entry, quick));
+                }
+                let (case, k) = entry
+                    .headline()
+                    .map(|(c, k)| (c.label.clone(), harness::report::markdown::effect_text(k)))
+                    .unwrap_or_default();
+                say(
+                    &bar,
+                    format!("{}  {:<24} {} — {}", exp.id, entry.verdict.label(), case, k),
+                );
+                campaign.entries.push(entry);
+                ledger::save(&dir, &campaign)?;
+            }
+            Err(e) => {
+                say(&bar, format!("{}  FAILED: {e}", exp.id));
+                failed.push(exp.id);
+            }
+        }
+        drop(built);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    campaign.finished = Some(ledger::utc_now());
+    campaign.environment.load_average_end = Some(harness::env::load_average());
+    ledger::save(&dir, &campaign)?;
+    report(ws)?;
+    println!(
+        "campaign {} ({mode}): {} experiments recorded in {:.0} s; ledger {}",
+        campaign.id,
+        campaign.entries.len(),
+        started.elapsed().as_secs_f64(),
+        ledger::campaign_path(&dir, &campaign.id).display()
+    );
+    for s in &skipped_all {
+        println!("  skipped {s}");
+    }
+    if !failed.is_empty() {
+        eprintln!("error: {} experiments failed: {}", failed.len(), failed.join(", "));
+        return Ok(ExitCode::from(EXIT_FAILED));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Syscall counts of each variant of the headline case: `strace -c` of one
+/// repetition minus zero repetitions (so opening fixtures is not counted).
+fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
+    let Some((case, _)) = entry.headline() else {
+        return Vec::new();
+    };
+    if !strace::available() {
+        return vec![Evidence {
+            what: "strace -c".into(),
+            text: "strace is not installed; no syscall counts recorded".into(),
+        }];
+    }
+    let exe = this_exe();
+    let count = |variant: &str, reps: u32| {
+        let args = TrialArgs {
+            experiment: entry.spec.id.clone(),
+            case: case.label.clone(),
+            variant: variant.into(),
+            reps,
+            quick,
+        };
+        strace::count(&exe, &args.to_args()).ok()
+    };
+    let mut text = format!(
+        "syscalls of one trial (strace -c of 1 repetition minus 0) in case “{}”:\n",
+        case.label
+    );
+    for v in &case.variants {
+        match (count(&v.name, 0), count(&v.name, 1)) {
+            (Some(a), Some(b)) => {
+                let d = strace::delta(&a, &b);
+                let total: i64 = d.iter().map(|x| x.1).sum();
+                let top: Vec<String> = d.iter().take(6).map(|(k, n)| format!("{k} {n}")).collect();
+                text.push_str(&format!("  {:<34} total {:>8}: {}\n", v.name, total, top.join(", ")));
+            }
+            _ => text.push_str(&format!("  {:<34} (strace failed)\n", v.name)),
+        }
+    }
+    vec![Evidence {
+        what: "strace -c".into(),
+        text,
+    }]
+}
+
+/// `lab report`: renders pages, charts and the index from the ledger alone.
+pub fn report(ws: &Workspace) -> Outcome {
+    let files = harness::report::render(&ws.ledger_dir(), &ws.reports(), &ws.index_path())?;
+    println!("rendered {} files (reports/, EXPERIMENTS.md)", files.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lab explain`: copies the experiments' current explanations into their
+/// newest ledger entries.
+pub fn explain(ws: &Workspace) -> Outcome {
+    let dir = ws.ledger_dir();
+    let mut all = ledger::load_all(&dir)?;
+    let mut n = 0;
+    for exp in registry::ALL {
+        let spec = (exp.spec)();
+        if let Some(e) = all
+            .iter_mut()
+            .rev()
+            .flat_map(|c| c.entries.iter_mut())
+            .find(|e| e.spec.id == exp.id)
+        {
+            if e.spec.explanation != spec.explanation {
+                e.spec.explanation = spec.explanation.clone();
+                n += 1;
+            }
+        }
+    }
+    for c in &all {
+        ledger::save(&dir, c)?;
+    }
+    println!("updated the explanation of {n} ledger entries");
+    report(ws)
+}
+
+/// `lab evidence`: re-records the strace evidence of the newest entries.
+pub fn evidence(ws: &Workspace) -> Outcome {
+    let dir = ws.ledger_dir();
+    let mut all = ledger::load_all(&dir)?;
+    let mut n = 0;
+    for exp in registry::ALL.iter().filter(|e| e.strace) {
+        if let Some(c) = all
+            .iter_mut()
+            .rev()
+            .find(|c| c.entries.iter().any(|e| e.spec.id == exp.id))
+        {
+            let quick = c.mode == Mode::Quick;
+            if let Some(e) = c.entries.iter_mut().find(|e| e.spec.id == exp.id) {
+                let fresh = strace_evidence(e, quick);
+                e.evidence.retain(|x| x.what != "strace -c");
+                e.evidence.extend(fresh);
+                n += 1;
+            }
+        }
+    }
+    for c in &all {
+        ledger::save(&dir, c)?;
+    }
+    println!("re-recorded strace evidence of {n} entries");
+    report(ws)
+}
+
+/// `lab merge LEDGER…`: copies campaigns from other runners' ledgers
+/// (campaign files or ledger folders) into this workspace's ledger, then
+/// renders. A campaign id already present is kept, not overwritten.
+pub fn merge(ws: &Workspace, sources: &[std::path::PathBuf]) -> Outcome {
+    let dir = ws.ledger_dir();
+    let have: Vec<String> = ledger::load_all(&dir)?.into_iter().map(|c| c.id).collect();
+    let mut added = 0;
+    let mut kept = 0;
+    for src in sources {
+        let campaigns = if src.is_dir() {
+            ledger::load_all(src)?
+        } else {
+            vec![ledger::load(src)?]
+        };
+        for c in campaigns {
+            if have.contains(&c.id) {
+                kept += 1;
+                continue;
+            }
+            ledger::save(&dir, &c)?;
+            added += 1;
+        }
+    }
+    if added + kept == 0 {
+        eprintln!("error: no campaign found in {} sources", sources.len());
+        return Ok(ExitCode::from(EXIT_FAILED));
+    }
+    println!("merged {added} campaigns ({kept} already present)");
+    report(ws)
+}

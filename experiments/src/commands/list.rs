@@ -1,0 +1,37 @@
+//! `lab list`: the experiments (and, with `--cases`, their cases).
+
+use super::Outcome;
+use crate::workspace::Workspace;
+use crate::{registry, Ctx};
+use std::process::ExitCode;
+
+/// Lists every experiment from its declaration alone; building the cases
+/// (which opens fixtures) only with `cases`.
+pub fn run(ws: &Workspace, quick: bool, cases: bool) -> Outcome {
+    let ctx = if cases {
+        Some(Ctx::new(ws.store()?, quick))
+    } else {
+        None
+    };
+    for exp in registry::ALL {
+        let spec = (exp.spec)();
+        println!(
+            "{} — {} [{}]: {}",
+            exp.id,
+            spec.title,
+            spec.metric.name(),
+            spec.claim.text
+        );
+        if let Some(ctx) = &ctx {
+            let built = (exp.build)(ctx);
+            for c in &built.cases {
+                let names: Vec<&str> = c.variants.iter().map(|v| v.name.as_str()).collect();
+                println!("    {}  ({})", c.label, names.join(" | "));
+            }
+            for s in &built.skipped {
+                println!("    skipped: {s}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,116 @@
+//! Numbers for people: one place that decides how a byte count, a time, an
+//! instruction count or a ratio is written, so every table, page and chart
+//! agrees. Fixed precision keeps re-rendered reports byte-identical.
+
+use crate::experiment::Metric;
+
+/// 65536 → "64 KiB".
+pub fn bytes(b: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1024.0 && i < units.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if (v - v.round()).abs() < 0.05 {
+        format!("{:.0} {}", v, units[i])
+    } else {
+        format!("{:.1} {}", v, units[i])
+    }
+}
+
+/// Seconds with a unit that keeps three or four significant digits: "12.3 ms".
+pub fn seconds(v: f64) -> String {
+    if !v.is_finite() {
+        "n/a".into()
+    } else if v >= 1.0 {
+        format!("{v:.3} s")
+    } else if v >= 1e-3 {
+        format!("{:.3} ms", v * 1e3)
+    } else {
+        format!("{:.2} µs", v * 1e6)
+    }
+}
+
+/// A count with an SI prefix: 90_417_000 → "90.4 M".
+pub fn count(v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    let (d, p) = match v.abs() {
+        a if a >= 1e9 => (1e9, " G"),
+        a if a >= 1e6 => (1e6, " M"),
+        a if a >= 1e3 => (1e3, " k"),
+        _ => (1.0, ""),
+    };
+    let x = v / d;
+    if x.abs() >= 100.0 {
+        format!("{x:.0}{p}")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}{p}")
+    } else {
+        format!("{x:.2}{p}")
+    }
+}
+
+/// A value of a metric as the reports print it ("1.234 ms", "64 KiB", "5.000 M").
+pub fn value(metric: Metric, v: f64) -> String {
+    if !v.is_finite() {
+        return "n/a".into();
+    }
+    match metric {
+        Metric::WallTime => seconds(v),
+        Metric::PeakMemory => bytes(v),
+        Metric::Instructions => format!("{:.3} M", v / 1e6),
+    }
+}
+
+/// A value of a metric, short, with its unit ("90.4 M instr", "12.3 ms").
+pub fn short(metric: Metric, v: f64) -> String {
+    match metric {
+        Metric::WallTime => seconds(v),
+        Metric::PeakMemory => bytes(v),
+        Metric::Instructions => format!("{} instr", count(v)),
+    }
+}
+
+/// A ratio as a signed change: 1.123 → "+12.3 %".
+pub fn pct(r: f64) -> String {
+    if !r.is_finite() {
+        return "n/a".into();
+    }
+    format!("{:+.1} %", (r - 1.0) * 100.0)
+}
+
+/// A ratio with enough digits to be read: 0.670, 0.0123, 3.1e-4.
+pub fn ratio(r: f64) -> String {
+    if !r.is_finite() {
+        "n/a".into()
+    } else if r >= 0.1 {
+        format!("{r:.3}")
+    } else if r >= 0.001 {
+        format!("{r:.4}")
+    } else {
+        format!("{r:.2e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(bytes(65536.0), "64 KiB");
+        assert_eq!(bytes(1.5 * 1024.0 * 1024.0), "1.5 MiB");
+        assert_eq!(seconds(0.0123), "12.300 ms");
+        assert_eq!(count(90_417_000.0), "90.4 M");
+        assert_eq!(count(5_000_000.0), "5.00 M");
+        assert_eq!(count(123_456.0), "123 k");
+        assert_eq!(short(Metric::Instructions, 9.0417e7), "90.4 M instr");
+        assert_eq!(pct(1.123), "+12.3 %");
+        assert_eq!(pct(0.9), "-10.0 %");
+        assert_eq!(ratio(0.0123), "0.0123");
+    }
+}
