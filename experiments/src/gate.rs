@@ -4,6 +4,7 @@
 //! one case never holds another's files or allocations.
 
 use crate::context::{digest, inventory_digest, Ctx};
+use harness::experiment::VariantResult;
 use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
 use loader::{Backend, Limits, Model};
 
@@ -26,7 +27,7 @@ pub fn spec() -> Spec {
     }
 }
 
-type Run = Box<dyn FnMut() -> Result<Outcome, String>>;
+type Run = Box<dyn FnMut() -> VariantResult>;
 
 /// One gated case: its label, its fixture, and how to build its workload.
 struct GateCase {
@@ -38,7 +39,7 @@ struct GateCase {
 fn inspect(p: &std::path::Path) -> Result<Run, String> {
     let p = p.to_owned();
     Ok(Box::new(move || {
-        let inv = loader::inspect_path(&p, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+        let inv = loader::inspect_path(&p, Backend::Mmap, &Limits::default())?;
         Ok(Outcome::checksum(inventory_digest(&inv)))
     }))
 }
@@ -51,7 +52,7 @@ fn dequant(p: &std::path::Path, name: &'static str) -> Result<Run, String> {
     let m = open(p)?;
     m.info(name).map_err(|e| e.to_string())?;
     Ok(Box::new(move || {
-        let f = m.tensor_f32(name).map_err(|e| e.to_string())?;
+        let f = m.tensor_f32(name)?;
         Ok(Outcome::checksum(f.len() as u64 ^ u64::from(f[f.len() / 2].to_bits())))
     }))
 }
@@ -90,9 +91,7 @@ const CASES: &[GateCase] = &[
             let name = "encoder.layer.0.intermediate.dense.weight";
             m.info(name).map_err(|e| e.to_string())?;
             Ok(Box::new(move || {
-                let b = m
-                    .tensor_as(name, loader::convert::Target::F16)
-                    .map_err(|e| e.to_string())?;
+                let b = m.tensor_as(name, loader::convert::Target::F16)?;
                 Ok(Outcome::checksum(digest(&b)))
             }))
         },
@@ -103,7 +102,7 @@ const CASES: &[GateCase] = &[
         build: |p| {
             let m = open(p)?;
             Ok(Box::new(move || {
-                let b = m.tensor_bytes("mel_128").map_err(|e| e.to_string())?;
+                let b = m.tensor_bytes("mel_128")?;
                 Ok(Outcome::checksum(digest(&b)))
             }))
         },

@@ -3,6 +3,7 @@
 
 use crate::context::{digest, mix, Ctx};
 use crate::registry::Built;
+use harness::experiment::VariantResult;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, Limits, Model, ReadStrategy};
 
@@ -32,10 +33,10 @@ fn case(ctx: &Ctx, cache: CacheMode) -> Result<Case<'static>, String> {
     let a = open(ReadStrategy::ZeroedReadExact).map_err(|e| e.to_string())?;
     let b = open(ReadStrategy::CapacityReadToEnd).map_err(|e| e.to_string())?;
     let bytes = a.inventory().data_bytes();
-    let run = |m: &Model| -> Result<Outcome, String> {
+    let run = |m: &Model| -> VariantResult {
         let mut h = 0;
         for t in &m.inventory().tensors {
-            h = mix(h, digest(&m.raw_bytes_of(t).map_err(|e| e.to_string())?));
+            h = mix(h, digest(&m.raw_bytes_of(t)?));
         }
         Ok(Outcome::checksum(h))
     };

@@ -55,11 +55,11 @@ fn case(ctx: &Ctx, file: &str, tensor: &str, label: String, headline: bool) -> R
     .x(out_bytes as f64)
     .bytes(out_bytes)
     .variant("A preallocated + copy_from_slice", move || {
-        let o = dequantize_bf16(ty, &data, OutputPattern::Preallocated).map_err(|e| e.to_string())?;
+        let o = dequantize_bf16(ty, &data, OutputPattern::Preallocated)?;
         Ok(Outcome::checksum(digest(&o)))
     })
     .variant("B with_capacity + extend", move || {
-        let o = dequantize_bf16(ty, &data_b, OutputPattern::Extend).map_err(|e| e.to_string())?;
+        let o = dequantize_bf16(ty, &data_b, OutputPattern::Extend)?;
         Ok(Outcome::checksum(digest(&o)))
     });
     if !headline {

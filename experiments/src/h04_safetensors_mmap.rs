@@ -3,6 +3,7 @@
 
 use crate::context::{inventory_digest, Ctx};
 use crate::registry::Built;
+use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, Limits, Model};
@@ -29,8 +30,8 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode, inspect: bool, headline: bool) 
     let path = ctx.need(name)?;
     let size = Ctx::size(&path);
     let (pa, pb) = (path.clone(), path.clone());
-    let run = move |p: &std::path::Path, b: Backend| -> Result<Outcome, String> {
-        let m = Model::open(p, b, &Limits::default()).map_err(|e| e.to_string())?;
+    let run = move |p: &std::path::Path, b: Backend| -> VariantResult {
+        let m = Model::open(p, b, &Limits::default())?;
         let mut h = m.inventory().tensors.len() as u64;
         if inspect {
             h = inventory_digest(m.inventory());

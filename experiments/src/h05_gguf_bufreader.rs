@@ -3,6 +3,7 @@
 
 use crate::context::{inventory_digest, Ctx};
 use crate::registry::Built;
+use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, Limits};
@@ -33,9 +34,9 @@ pub fn spec() -> Spec {
 fn case(ctx: &Ctx, name: &'static str, cache: CacheMode) -> Result<Case<'static>, String> {
     let path = ctx.need(name)?;
     let label = format!("{name} ({} tokens)", crate::context::vocab_size(&path));
-    let reader = move |p: &std::path::Path, buffered: bool| -> Result<Outcome, String> {
-        let f = std::fs::File::open(p).map_err(|e| e.to_string())?;
-        let inv = loader::inspect_reader(f, name, &Limits::default(), buffered).map_err(|e| e.to_string())?;
+    let reader = move |p: &std::path::Path, buffered: bool| -> VariantResult {
+        let f = std::fs::File::open(p)?;
+        let inv = loader::inspect_reader(f, name, &Limits::default(), buffered)?;
         Ok(Outcome::checksum(inventory_digest(&inv)))
     };
     let l2 = Limits::default();
@@ -49,7 +50,7 @@ fn case(ctx: &Ctx, name: &'static str, cache: CacheMode) -> Result<Case<'static>
     .variant("A raw File", move || reader(&pa, false))
     .variant("B BufReader 64 KiB", move || reader(&pb, true))
     .variant("C mmap", move || {
-        let inv = loader::inspect_path(&pc, Backend::Mmap, &l2).map_err(|e| e.to_string())?;
+        let inv = loader::inspect_path(&pc, Backend::Mmap, &l2)?;
         Ok(Outcome::checksum(inventory_digest(&inv)))
     })
     .compare("A raw File", "B BufReader 64 KiB", Expect::Ratio(1.0 / 52.0))

@@ -97,19 +97,21 @@ fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, Stri
     .files([path])
     .x(size as f64)
     .variant("A mmap", move || {
-        Ok(count(
-            loader::inspect_path(&pa, Backend::Mmap, &la).map_err(|e| e.to_string())?,
-        ))
+        Ok(count(loader::inspect_path(&pa, Backend::Mmap, &la)?))
     })
     .variant("B reader (BufReader)", move || {
-        Ok(count(
-            loader::inspect_path(&pb, Backend::Reader { buffered: true }, &lb).map_err(|e| e.to_string())?,
-        ))
+        Ok(count(loader::inspect_path(
+            &pb,
+            Backend::Reader { buffered: true },
+            &lb,
+        )?))
     })
     .variant("C reader (unbuffered)", move || {
-        Ok(count(
-            loader::inspect_path(&pc, Backend::Reader { buffered: false }, &lc).map_err(|e| e.to_string())?,
-        ))
+        Ok(count(loader::inspect_path(
+            &pc,
+            Backend::Reader { buffered: false },
+            &lc,
+        )?))
     })
     .variant("D Python reference", move || {
         let (secs, n) = python_reference(ctx, &pd)?;

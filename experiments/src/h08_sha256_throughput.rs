@@ -47,8 +47,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
         Ok(Outcome::checksum(as_u64(&Sha256::digest(&mem))))
     })
     .variant("B streaming verify (file)", move || {
-        let (hex, _) = loader::verify::sha256_reader(std::fs::File::open(&p1).map_err(|e| e.to_string())?, "f")
-            .map_err(|e| e.to_string())?;
+        let (hex, _) = loader::verify::sha256_reader(std::fs::File::open(&p1)?, "f")?;
         let bytes: Vec<u8> = (0..32)
             .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap_or(0))
             .collect();
@@ -75,11 +74,11 @@ fn io_case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Str
     .files([path])
     .bytes(size)
     .variant("A read only", move || {
-        let mut f = std::fs::File::open(&p1).map_err(|e| e.to_string())?;
+        let mut f = std::fs::File::open(&p1)?;
         let mut buf = vec![0u8; loader::verify::HASH_CHUNK_BYTES];
         let mut n = 0u64;
         loop {
-            let k = f.read(&mut buf).map_err(|e| e.to_string())?;
+            let k = f.read(&mut buf)?;
             if k == 0 {
                 break;
             }
@@ -88,8 +87,7 @@ fn io_case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Str
         Ok(Outcome::checksum(n))
     })
     .variant("B streaming verify (file)", move || {
-        let (_, n) = loader::verify::sha256_reader(std::fs::File::open(&p2).map_err(|e| e.to_string())?, "f")
-            .map_err(|e| e.to_string())?;
+        let (_, n) = loader::verify::sha256_reader(std::fs::File::open(&p2)?, "f")?;
         Ok(Outcome::checksum(n))
     })
     .compare("A read only", "B streaming verify (file)", Expect::Unclaimed))

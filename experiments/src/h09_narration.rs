@@ -3,6 +3,7 @@
 
 use crate::context::{digest, mix, Ctx};
 use crate::registry::Built;
+use harness::experiment::VariantResult;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::load::{load_all, LoadOptions, Progress};
 use loader::{Backend, Limits, Model};
@@ -31,7 +32,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
     let m2 = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
     let n = m.inventory().tensors.len();
-    let run = |m: &Model, narrate: bool| -> Result<Outcome, String> {
+    let run = |m: &Model, narrate: bool| -> VariantResult {
         let log = Mutex::new(Vec::new());
         let cb = |p: Progress| {
             let line = format!(
@@ -49,7 +50,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
             parallel: false,
             progress: if narrate { Some(&cb) } else { None },
         };
-        let t = load_all(m, &opts).map_err(|e| e.to_string())?;
+        let t = load_all(m, &opts)?;
         let events = log.lock().map(|l| l.len()).unwrap_or(0) as u64;
         Ok(Outcome::checksum(t.iter().fold(0, |h, x| mix(h, digest(&x.data)))).with("narration events", events))
     };

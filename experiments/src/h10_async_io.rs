@@ -65,9 +65,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
     .bytes(len)
     .variant("A synchronous read", move || {
         let mut v = Vec::with_capacity(len as usize);
-        std::fs::File::open(&p1)
-            .and_then(|mut f| f.read_to_end(&mut v))
-            .map_err(|e| e.to_string())?;
+        std::fs::File::open(&p1).and_then(|mut f| f.read_to_end(&mut v))?;
         Ok(Outcome::checksum(digest(&v)))
     })
     .variant("B async-style (I/O thread + channel)", move || {

@@ -2,6 +2,7 @@
 
 use crate::context::{digest, mix, Ctx};
 use crate::registry::Built;
+use harness::experiment::VariantResult;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::convert::Target;
 use loader::load::{load_all, LoadOptions};
@@ -30,7 +31,7 @@ fn case(ctx: &Ctx, name: &str, target: Option<Target>, backend: Backend, what: &
     let m = Model::open(&path, backend, &Limits::default()).map_err(|e| e.to_string())?;
     let m2 = Model::open(&path, backend, &Limits::default()).map_err(|e| e.to_string())?;
     let n = m.inventory().tensors.len();
-    let run = move |m: &Model, parallel: bool| -> Result<Outcome, String> {
+    let run = move |m: &Model, parallel: bool| -> VariantResult {
         let t = load_all(
             m,
             &LoadOptions {
@@ -38,8 +39,7 @@ fn case(ctx: &Ctx, name: &str, target: Option<Target>, backend: Backend, what: &
                 parallel,
                 progress: None,
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         Ok(Outcome::checksum(t.iter().fold(0, |h, x| mix(h, digest(&x.data)))))
     };
     Ok(Case::new(

@@ -3,6 +3,7 @@
 
 use crate::context::{digest, mix, Ctx};
 use crate::registry::Built;
+use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::convert::Target;
@@ -45,15 +46,15 @@ fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, St
     let dst: Vec<Vec<u8>> = names.iter().map(|(_, n)| vec![1u8; *n]).collect();
     let shared = std::rc::Rc::new((m, names, RefCell::new(dst)));
     let (s1, s2) = (shared.clone(), shared);
-    let run = |s: &Shared, streaming: bool| -> Result<Outcome, String> {
+    let run = |s: &Shared, streaming: bool| -> VariantResult {
         let (m, names, dst) = s;
         let mut dst = dst.borrow_mut();
         let mut h = 0;
         for ((name, _), d) in names.iter().zip(dst.iter_mut()) {
             if streaming {
-                convert_streaming(m, name, Target::F16, d, DEFAULT_CHUNK_ELEMENTS).map_err(|e| e.to_string())?;
+                convert_streaming(m, name, Target::F16, d, DEFAULT_CHUNK_ELEMENTS)?;
             } else {
-                convert_whole(m, name, Target::F16, d).map_err(|e| e.to_string())?;
+                convert_whole(m, name, Target::F16, d)?;
             }
             h = mix(h, digest(d));
         }

@@ -4,6 +4,7 @@
 use crate::context::{mix, Ctx};
 use crate::registry::Built;
 use half::f16;
+use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::convert::{self, scalar};
@@ -61,28 +62,28 @@ fn convert_only(ctx: &Ctx) -> Result<Case<'static>, String> {
     )
     .bytes((n * 4) as u64)
     .variant("A scalar per element", move || {
-        scalar::f32_to_f16(&s1, &mut d1).map_err(|e| e.to_string())?;
+        scalar::f32_to_f16(&s1, &mut d1)?;
         Ok(Outcome::checksum(sum(&d1)))
     })
     .variant("B half slice (F16C)", move || {
-        convert::f32_to_f16(&s2, &mut d2).map_err(|e| e.to_string())?;
+        convert::f32_to_f16(&s2, &mut d2)?;
         Ok(Outcome::checksum(sum(&d2)))
     }))
 }
 
 fn whole_load(ctx: &Ctx) -> Result<Case<'static>, String> {
     let path = ctx.need("model.safetensors")?;
-    let open = || Model::open(&path, Backend::Reader { buffered: true }, &Limits::default()).map_err(|e| e.to_string());
-    let (m1, m2) = (open()?, open()?);
-    let run = |m: &Model, simd: bool| -> Result<Outcome, String> {
+    let open = || Model::open(&path, Backend::Reader { buffered: true }, &Limits::default());
+    let (m1, m2) = (open().map_err(|e| e.to_string())?, open().map_err(|e| e.to_string())?);
+    let run = |m: &Model, simd: bool| -> VariantResult {
         let mut h = 0;
         for t in m.inventory().tensors.iter().filter(|t| t.dtype == DType::F32) {
-            let src = f32s(&m.tensor_bytes_of(t).map_err(|e| e.to_string())?);
+            let src = f32s(&m.tensor_bytes_of(t)?);
             let mut d = vec![f16::ZERO; src.len()];
             if simd {
-                convert::f32_to_f16(&src, &mut d).map_err(|e| e.to_string())?;
+                convert::f32_to_f16(&src, &mut d)?;
             } else {
-                scalar::f32_to_f16(&src, &mut d).map_err(|e| e.to_string())?;
+                scalar::f32_to_f16(&src, &mut d)?;
             }
             h = mix(h, bits_digest(&d));
         }

@@ -36,7 +36,7 @@ fn case(ctx: &Ctx, name: &str, first: &'static str, target: Target) -> Result<Ca
         CacheMode::Warm,
     )
     .variant("A eager", move || {
-        let m = Model::open(&p1, Backend::Mmap, &l).map_err(|e| e.to_string())?;
+        let m = Model::open(&p1, Backend::Mmap, &l)?;
         let all = load_all(
             &m,
             &LoadOptions {
@@ -44,17 +44,13 @@ fn case(ctx: &Ctx, name: &str, first: &'static str, target: Target) -> Result<Ca
                 parallel: false,
                 progress: None,
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let t = all.iter().find(|t| t.name == first).ok_or("first tensor missing")?;
         Ok(Outcome::checksum(digest(&t.data)))
     })
     .variant("B lazy", move || {
-        let lazy = LazyModel::new(
-            Model::open(&p2, Backend::Mmap, &l2).map_err(|e| e.to_string())?,
-            Some(target),
-        );
-        let t = lazy.get(first).map_err(|e| e.to_string())?;
+        let lazy = LazyModel::new(Model::open(&p2, Backend::Mmap, &l2)?, Some(target));
+        let t = lazy.get(first)?;
         Ok(Outcome::checksum(digest(&t.data)).with("tensors materialized", lazy.loaded() as u64))
     }))
 }

@@ -44,13 +44,13 @@ fn case(ctx: &Ctx) -> Result<Case<'static>, String> {
     Ok(
         Case::new("MiniLM F32 → Q8_0, cache warm (hit)", Metric::WallTime, CacheMode::Warm)
             .variant("A quantize every load", move || {
-                let m = Model::open(&s1, Backend::Mmap, &l1).map_err(|e| e.to_string())?;
-                let bytes = quantize_model_q8_0(&m, &digest_memo).map_err(|e| e.to_string())?;
-                let q = Model::from_bytes(bytes, "q8_0", &l1).map_err(|e| e.to_string())?;
+                let m = Model::open(&s1, Backend::Mmap, &l1)?;
+                let bytes = quantize_model_q8_0(&m, &digest_memo)?;
+                let q = Model::from_bytes(bytes, "q8_0", &l1)?;
                 Ok(Outcome::checksum(checksum(&q)?))
             })
             .variant("B prequantized cache", move || {
-                let (q, hit) = cache.load(&s2, &l2).map_err(|e| e.to_string())?;
+                let (q, hit) = cache.load(&s2, &l2)?;
                 Ok(Outcome::checksum(checksum(&q)?).with("cache hit", u64::from(hit == Hit::Hit)))
             }),
     )

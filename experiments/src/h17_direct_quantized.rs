@@ -53,8 +53,8 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     .variant("A dequant → requant", move || {
         let mut h = 0;
         for n in &names {
-            let f = m.tensor_f32(n).map_err(|e| e.to_string())?;
-            let q = loader::quant::quantize_q8_0(&f).map_err(|e| e.to_string())?;
+            let f = m.tensor_f32(n)?;
+            let q = loader::quant::quantize_q8_0(&f)?;
             h = mix(h, q.len() as u64);
         }
         Ok(Outcome::checksum(h))
@@ -62,7 +62,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     .variant("B direct blocks", move || {
         let mut h = 0;
         for n in &n2 {
-            let q = m2.quantized(n).map_err(|e| e.to_string())?;
+            let q = m2.quantized(n)?;
             // Touch every block, as a consumer would.
             let mut acc = 0u8;
             for b in q.blocks.chunks(34) {

@@ -31,8 +31,12 @@ pub fn spec() -> Spec {
 
 fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> {
     let path = ctx.need(name)?;
-    let open = || Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string());
-    let (m1, m2, m3) = (open()?, open()?, open()?);
+    let open = || Model::open(&path, Backend::Mmap, &Limits::default());
+    let (m1, m2, m3) = (
+        open().map_err(|e| e.to_string())?,
+        open().map_err(|e| e.to_string())?,
+        open().map_err(|e| e.to_string())?,
+    );
     let sum = |t: &[loader::load::LoadedTensor]| t.iter().fold(0, |h, x| mix(h, digest(&x.data)));
     Ok(
         Case::new(format!("{name} → {target:?}"), Metric::WallTime, CacheMode::Warm)
@@ -44,8 +48,7 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
                         parallel: false,
                         progress: None,
                     },
-                )
-                .map_err(|e| e.to_string())?;
+                )?;
                 Ok(Outcome::checksum(sum(&t)))
             })
             .variant("B sync callback", move || {
@@ -64,8 +67,7 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
                         parallel: false,
                         progress: Some(&cb),
                     },
-                )
-                .map_err(|e| e.to_string())?;
+                )?;
                 Ok(Outcome::checksum(sum(&t)))
             })
             .variant("C channel callback", move || {
@@ -84,8 +86,7 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
                         parallel: false,
                         progress: Some(&cb),
                     },
-                )
-                .map_err(|e| e.to_string())?;
+                )?;
                 drop(tx);
                 consumer.join().map_err(|_| "consumer panicked")?;
                 Ok(Outcome::checksum(sum(&t)))

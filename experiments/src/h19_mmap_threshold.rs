@@ -3,6 +3,7 @@
 
 use crate::context::{digest, mix, Ctx};
 use crate::registry::Built;
+use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::load::threshold::PROPOSED_THRESHOLD_BYTES;
@@ -39,11 +40,11 @@ pub fn spec() -> Spec {
 fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String> {
     let path = ctx.need(name)?;
     let size = Ctx::size(&path);
-    let run = move |p: &std::path::Path, b: Backend| -> Result<Outcome, String> {
-        let m = Model::open(p, b, &Limits::default()).map_err(|e| e.to_string())?;
+    let run = move |p: &std::path::Path, b: Backend| -> VariantResult {
+        let m = Model::open(p, b, &Limits::default())?;
         let mut h = 0;
         for t in &m.inventory().tensors {
-            h = mix(h, digest(&m.tensor_bytes_of(t).map_err(|e| e.to_string())?));
+            h = mix(h, digest(&m.tensor_bytes_of(t)?));
         }
         Ok(Outcome::checksum(h))
     };

@@ -78,7 +78,7 @@ fn case(ctx: &Ctx, metric: Metric) -> Result<Case<'static>, String> {
             h = mix(h, sum(&t));
             let s = cache.stats();
             if s.bytes > budget {
-                return Err(format!("cache holds {} bytes over its budget of {budget}", s.bytes));
+                return Err(format!("cache holds {} bytes over its budget of {budget}", s.bytes).into());
             }
         }
         let s = cache.stats();

@@ -134,7 +134,13 @@ impl Outcome {
     }
 }
 
-type RunFn<'a> = Box<dyn FnMut() -> Result<Outcome, String> + 'a>;
+/// The error a variant may return: any error type (the harness only prints it).
+pub type VariantError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What a variant returns.
+pub type VariantResult = Result<Outcome, VariantError>;
+
+type RunFn<'a> = Box<dyn FnMut() -> VariantResult + 'a>;
 
 /// One alternative of a case. The closure is the timed region.
 pub struct Variant<'a> {
@@ -143,7 +149,7 @@ pub struct Variant<'a> {
 }
 
 impl<'a> Variant<'a> {
-    pub fn new(name: impl Into<String>, run: impl FnMut() -> Result<Outcome, String> + 'a) -> Variant<'a> {
+    pub fn new(name: impl Into<String>, run: impl FnMut() -> VariantResult + 'a) -> Variant<'a> {
         Variant {
             name: name.into(),
             run: Box::new(run),
@@ -202,7 +208,7 @@ impl<'a> Case<'a> {
         self
     }
 
-    pub fn variant(mut self, name: impl Into<String>, run: impl FnMut() -> Result<Outcome, String> + 'a) -> Self {
+    pub fn variant(mut self, name: impl Into<String>, run: impl FnMut() -> VariantResult + 'a) -> Self {
         self.variants.push(Variant::new(name, run));
         self
     }

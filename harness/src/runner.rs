@@ -105,7 +105,7 @@ pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&Pro
         if let Some(f) = case.before_each.as_mut() {
             f();
         }
-        let out = (v.run)().map_err(|r| fail(&v.name, r))?;
+        let out = (v.run)().map_err(|r| fail(&v.name, r.to_string()))?;
         match &reference {
             None => reference = Some((v.name.clone(), out.checksum)),
             Some((a, ca)) if *ca != out.checksum => {

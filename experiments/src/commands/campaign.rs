@@ -114,7 +114,12 @@ pub fn run(ws: &Workspace, quick: bool, sel: &Selection, resume: bool, offline: 
         }
         None => Campaign {
             schema: ledger::SCHEMA,
-            id: ledger::utc_now().replace(':', "-"),
+            // Shards of one campaign start at the same second on several
+            // runners: the shard keeps their ids apart for `lab merge`.
+            id: match sel.shard {
+                Some((k, n)) => format!("{}-shard{k}of{n}", ledger::utc_now().replace(':', "-")),
+                None => ledger::utc_now().replace(':', "-"),
+            },
             mode,
             started: ledger::utc_now(),
             finished: None,

@@ -28,7 +28,7 @@ pub struct Trial {
 /// The allocator keeps its default tuning: pinning glibc's mmap threshold
 /// would make every mid-sized buffer a fresh mapping, which changes the
 /// wall time of allocation-heavy variants (H10 flipped under it).
-pub fn trial(run: &mut dyn FnMut() -> Result<Outcome, String>, metric: Metric) -> Result<Trial, String> {
+pub fn trial(run: &mut dyn FnMut() -> crate::experiment::VariantResult, metric: Metric) -> Result<Trial, String> {
     let memory = metric == Metric::PeakMemory;
     let rss0 = if memory {
         platform::release_free_memory();
@@ -41,7 +41,7 @@ pub fn trial(run: &mut dyn FnMut() -> Result<Outcome, String>, metric: Metric) -
     };
     let u0 = Usage::now();
     let t0 = Instant::now();
-    let outcome = run()?;
+    let outcome = run().map_err(|e| e.to_string())?;
     let wall_s = t0.elapsed().as_secs_f64();
     let usage = Usage::now().since(&u0);
     let peak_extra_bytes = match (rss0, memory.then(platform::peak_rss_bytes).flatten()) {
