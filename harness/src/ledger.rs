@@ -91,10 +91,59 @@ pub struct Entry {
     pub evidence: Vec<Evidence>,
 }
 
+/// Evidence gathered beside the trials, and what kind it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
-    pub what: String,
+    /// What produced it.
+    pub what: EvidenceKind,
+    /// The evidence as text.
     pub text: String,
+}
+
+/// The kinds of evidence. Stored in the ledger as their names
+/// (`"strace -c"`, or the free text of [`EvidenceKind::Other`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum EvidenceKind {
+    /// Syscall counts from `strace -c`, re-recorded by `lab evidence`.
+    Syscalls,
+    /// Anything an experiment records itself (`openssl speed`, a replay).
+    Other(String),
+}
+
+impl EvidenceKind {
+    const SYSCALLS: &'static str = "strace -c";
+}
+
+impl From<String> for EvidenceKind {
+    fn from(s: String) -> Self {
+        if s == Self::SYSCALLS {
+            EvidenceKind::Syscalls
+        } else {
+            EvidenceKind::Other(s)
+        }
+    }
+}
+
+impl From<&str> for EvidenceKind {
+    fn from(s: &str) -> Self {
+        EvidenceKind::from(s.to_owned())
+    }
+}
+
+impl From<EvidenceKind> for String {
+    fn from(k: EvidenceKind) -> String {
+        k.to_string()
+    }
+}
+
+impl std::fmt::Display for EvidenceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EvidenceKind::Syscalls => f.write_str(Self::SYSCALLS),
+            EvidenceKind::Other(s) => f.write_str(s),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -63,6 +63,32 @@ impl Config {
     }
 }
 
+/// Why measuring a case stopped. Recorded in the ledger as its sentence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StopReason {
+    /// Every interval reached the target half-width (a fraction).
+    Precision { half_width: f64, rounds: usize },
+    /// The case's time budget was spent.
+    Budget { seconds: f64, rounds: usize },
+    /// The round cap was reached.
+    RoundCap { rounds: usize },
+    /// Instruction counts: one deterministic count per variant.
+    Deterministic { reps: u32 },
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            StopReason::Precision { half_width, rounds } => {
+                write!(f, "precision reached (±{:.1} %) after {rounds} rounds", half_width * 100.0)
+            }
+            StopReason::Budget { seconds, rounds } => write!(f, "time budget ({seconds:.0} s) after {rounds} rounds"),
+            StopReason::RoundCap { rounds } => write!(f, "round cap ({rounds})"),
+            StopReason::Deterministic { reps } => write!(f, "deterministic: callgrind, {reps} repetitions minus 0"),
+        }
+    }
+}
+
 fn comparisons(spec: &Spec, case: &Case<'_>) -> Vec<(usize, usize, Expect)> {
     let idx = |n: &str| case.variants.iter().position(|v| v.name == n);
     if !case.comparisons.is_empty() {
@@ -136,9 +162,12 @@ pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&Pro
     let mut rng = Rng::new(cfg.seed ^ hash(&spec.id) ^ hash(&case.label));
     let mut order: Vec<usize> = (0..n).collect();
     let measure_start = Instant::now();
-    let mut stop = String::new();
+    let mut stop: Option<StopReason> = None;
     let mut rounds = 0;
-    while stop.is_empty() {
+    let stop = loop {
+        if let Some(reason) = stop {
+            break reason;
+        }
         rng.shuffle(&mut order);
         for &i in &order {
             if case.cache == CacheMode::Cold {
@@ -176,15 +205,21 @@ pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&Pro
                 .map(|&(a, b, _)| bootstrap::paired_ratio(&samples[a], &samples[b], cfg.seed).relative_half_width())
                 .fold(0.0, f64::max);
             if worst <= cfg.target_half_width {
-                stop = format!("precision reached (±{:.1} %) after {rounds} rounds", worst * 100.0);
+                stop = Some(StopReason::Precision {
+                    half_width: worst,
+                    rounds,
+                });
             }
         }
-        if stop.is_empty() && elapsed >= cfg.budget && rounds >= cfg.min_rounds.min(3) {
-            stop = format!("time budget ({:.0} s) after {rounds} rounds", cfg.budget.as_secs_f64());
-        } else if stop.is_empty() && rounds >= cfg.max_rounds {
-            stop = format!("round cap ({rounds})");
+        if stop.is_none() && elapsed >= cfg.budget && rounds >= cfg.min_rounds.min(3) {
+            stop = Some(StopReason::Budget {
+                seconds: cfg.budget.as_secs_f64(),
+                rounds,
+            });
+        } else if stop.is_none() && rounds >= cfg.max_rounds {
+            stop = Some(StopReason::RoundCap { rounds });
         }
-    }
+    };
     let variants = (0..n)
         .map(|i| {
             let wall = median(&walls[i]);
@@ -251,7 +286,7 @@ fn run_callgrind(
             rounds: 1,
         }
     };
-    let stop = format!("deterministic: callgrind, {reps} repetitions minus 0");
+    let stop = StopReason::Deterministic { reps };
     Ok(record(case, variants, pairs, floor, effect, 1, start, stop))
 }
 
@@ -266,7 +301,7 @@ fn record(
     effect: impl Fn(usize, usize) -> Effect,
     rounds: usize,
     start: Instant,
-    stop: String,
+    stop: StopReason,
 ) -> CaseRecord {
     let comparisons = pairs
         .iter()
@@ -291,7 +326,7 @@ fn record(
         comparisons,
         rounds,
         elapsed_s: start.elapsed().as_secs_f64(),
-        stop,
+        stop: stop.to_string(),
     }
 }
 

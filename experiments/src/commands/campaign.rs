@@ -7,7 +7,7 @@ use super::{bar, say, this_exe, Outcome, TrialArgs, EXIT_FAILED, EXIT_USAGE};
 use crate::registry::{self, Experiment};
 use crate::workspace::Workspace;
 use crate::Ctx;
-use harness::ledger::{self, Campaign, Evidence, FixtureRef, Mode};
+use harness::ledger::{self, Campaign, Evidence, EvidenceKind, FixtureRef, Mode};
 use harness::measure::strace;
 use harness::runner::{self, Config};
 use harness::stats::calibration::{self, Calibration};
@@ -227,7 +227,7 @@ fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
     };
     if !strace::available() {
         return vec![Evidence {
-            what: "strace -c".into(),
+            what: EvidenceKind::Syscalls,
             text: "strace is not installed; no syscall counts recorded".into(),
         }];
     }
@@ -258,7 +258,7 @@ fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
         }
     }
     vec![Evidence {
-        what: "strace -c".into(),
+        what: EvidenceKind::Syscalls,
         text,
     }]
 }
@@ -311,7 +311,7 @@ pub fn evidence(ws: &Workspace) -> Outcome {
             let quick = c.mode == Mode::Quick;
             if let Some(e) = c.entries.iter_mut().find(|e| e.spec.id == exp.id) {
                 let fresh = strace_evidence(e, quick);
-                e.evidence.retain(|x| x.what != "strace -c");
+                e.evidence.retain(|x| x.what != EvidenceKind::Syscalls);
                 e.evidence.extend(fresh);
                 n += 1;
             }
