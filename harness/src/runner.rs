@@ -80,7 +80,11 @@ impl std::fmt::Display for StopReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match *self {
             StopReason::Precision { half_width, rounds } => {
-                write!(f, "precision reached (±{:.1} %) after {rounds} rounds", half_width * 100.0)
+                write!(
+                    f,
+                    "precision reached (±{:.1} %) after {rounds} rounds",
+                    half_width * 100.0
+                )
             }
             StopReason::Budget { seconds, rounds } => write!(f, "time budget ({seconds:.0} s) after {rounds} rounds"),
             StopReason::RoundCap { rounds } => write!(f, "round cap ({rounds})"),

@@ -135,7 +135,7 @@ pub(crate) fn slice_range<'a>(s: &'a [u8], name: &str, offset: u64, len: u64) ->
         Some(end) if end <= s.len() as u64 => Ok(&s[offset as usize..end as usize]),
         _ => Err(LoadError::Truncated {
             file: name.to_owned(),
-            offset,
+            offset: Some(offset),
             field: "tensor data",
             needed: len,
             available: (s.len() as u64).saturating_sub(offset),
@@ -152,7 +152,7 @@ fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) ->
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             LoadError::Truncated {
                 file: name.to_owned(),
-                offset,
+                offset: Some(offset),
                 field: "tensor data",
                 needed: len,
                 available: 0,

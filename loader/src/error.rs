@@ -20,30 +20,30 @@ pub enum LoadError {
     },
 
     /// The file ends before a structure it announces.
-    #[error("{file}: truncated at offset {offset}: {field} needs {needed} bytes, {available} left")]
+    #[error("{file}: truncated{}: {field} needs {needed} bytes, {available} left", at(offset))]
     Truncated {
         file: String,
-        offset: u64,
+        offset: Option<u64>,
         field: &'static str,
         needed: u64,
         available: u64,
     },
 
     /// A count or size read from the file is larger than the configured limit.
-    #[error("{file}: {field} = {found} at offset {offset} exceeds the limit of {limit}")]
+    #[error("{file}: {field} = {found}{} exceeds the limit of {limit}", at(offset))]
     LimitExceeded {
         file: String,
-        offset: u64,
+        offset: Option<u64>,
         field: &'static str,
         found: u64,
         limit: u64,
     },
 
     /// A value read from the file breaks a rule of its format.
-    #[error("{file}: invalid {field} at offset {offset}: {reason}")]
+    #[error("{file}: invalid {field}{}: {reason}", at(offset))]
     Invalid {
         file: String,
-        offset: u64,
+        offset: Option<u64>,
         field: &'static str,
         reason: String,
     },
@@ -61,8 +61,12 @@ pub enum LoadError {
     },
 
     /// The restricted pickle interpreter refused an opcode or a global.
-    #[error("{file}: pickle refused at offset {offset}: {reason}")]
-    PickleRefused { file: String, offset: u64, reason: String },
+    #[error("{file}: pickle refused{}: {reason}", at(offset))]
+    PickleRefused {
+        file: String,
+        offset: Option<u64>,
+        reason: String,
+    },
 
     /// The file is none of the supported formats.
     #[error("{file}: not a safetensors, GGUF, NPZ or PyTorch file (first bytes {magic})")]
@@ -102,7 +106,50 @@ pub enum LoadError {
     },
 }
 
+/// " at offset N" when the position is known, else nothing.
+fn at(offset: &Option<u64>) -> String {
+    offset.map_or(String::new(), |o| format!(" at offset {o}"))
+}
+
 impl LoadError {
+    /// Names the file in an error raised where it was not known (the
+    /// conversions and dequantizers work on bytes): fills an empty `file`,
+    /// leaves a named one alone. Called once, at the boundary that knows
+    /// the file ([`crate::Model`]).
+    pub fn in_file(mut self, name: &str) -> Self {
+        let slot = match &mut self {
+            LoadError::Io { file, .. }
+            | LoadError::Truncated { file, .. }
+            | LoadError::LimitExceeded { file, .. }
+            | LoadError::Invalid { file, .. }
+            | LoadError::Overflow { file, .. }
+            | LoadError::Unsupported { file, .. }
+            | LoadError::PickleRefused { file, .. }
+            | LoadError::UnknownFormat { file, .. }
+            | LoadError::HashMismatch { file, .. }
+            | LoadError::TensorNotFound { file, .. }
+            | LoadError::Conversion { file, .. } => Some(file),
+            LoadError::PathRefused { .. } | LoadError::SizeMismatch { .. } => None,
+        };
+        if let Some(f) = slot.filter(|f| f.is_empty()) {
+            name.clone_into(f);
+        }
+        self
+    }
+
+    /// As [`LoadError::in_file`], and names the tensor of a conversion error.
+    pub fn in_tensor(self, file: &str, tensor: &str) -> Self {
+        match self.in_file(file) {
+            LoadError::Conversion { file, name, from, to } if name.is_empty() => LoadError::Conversion {
+                file,
+                name: tensor.to_owned(),
+                from,
+                to,
+            },
+            other => other,
+        }
+    }
+
     /// Wraps an I/O error with the file it concerns.
     pub fn io(file: impl Into<String>, source: std::io::Error) -> Self {
         LoadError::Io {

@@ -50,7 +50,7 @@ impl<'f, R: Read + Seek> Input<'f, R> {
             }
             None => Err(LoadError::LimitExceeded {
                 file: self.file.to_owned(),
-                offset: self.pos,
+                offset: Some(self.pos),
                 field: what,
                 found: (self.budget - self.budget_left).saturating_add(bytes),
                 limit: self.budget,
@@ -88,7 +88,7 @@ impl<'f, R: Read + Seek> Input<'f, R> {
         if n > self.remaining() {
             return Err(LoadError::Truncated {
                 file: self.file.to_owned(),
-                offset: self.pos,
+                offset: Some(self.pos),
                 field,
                 needed: n,
                 available: self.remaining(),
@@ -111,7 +111,7 @@ impl<'f, R: Read + Seek> Input<'f, R> {
             // The stream is shorter than its announced length (file shrank).
             LoadError::Truncated {
                 file: self.file.to_owned(),
-                offset: self.pos,
+                offset: Some(self.pos),
                 field,
                 needed,
                 available: 0,
@@ -166,7 +166,7 @@ impl<'f, R: Read + Seek> Input<'f, R> {
         if pos > self.len {
             return Err(LoadError::Truncated {
                 file: self.file.to_owned(),
-                offset: self.pos,
+                offset: Some(self.pos),
                 field,
                 needed: pos,
                 available: self.len,
@@ -185,7 +185,7 @@ impl<'f, R: Read + Seek> Input<'f, R> {
     pub fn limit(&self, field: &'static str, found: u64, limit: u64) -> LoadError {
         LoadError::LimitExceeded {
             file: self.file.to_owned(),
-            offset: self.pos,
+            offset: Some(self.pos),
             field,
             found,
             limit,
@@ -199,7 +199,7 @@ impl<'f, R: Read + Seek> Input<'f, R> {
     pub fn invalid_at(&self, offset: u64, field: &'static str, reason: impl Into<String>) -> LoadError {
         LoadError::Invalid {
             file: self.file.to_owned(),
-            offset,
+            offset: Some(offset),
             field,
             reason: reason.into(),
         }

@@ -214,7 +214,7 @@ impl Model {
                     .filter(|&e| e <= full.len() as u64)
                     .ok_or_else(|| LoadError::Truncated {
                         file: self.name.clone(),
-                        offset,
+                        offset: Some(offset),
                         field: "inflated tensor data",
                         needed: skip.saturating_add(len),
                         available: full.len() as u64,
@@ -239,7 +239,7 @@ impl Model {
         if crc.sum() != m.crc32 {
             return Err(LoadError::Invalid {
                 file: self.name.clone(),
-                offset: m.offset,
+                offset: Some(m.offset),
                 field: "zip member CRC-32",
                 reason: format!(
                     "member data has CRC {:08x}, the directory says {:08x}",
@@ -253,7 +253,7 @@ impl Model {
             .filter(|s| s.checked_add(len).is_some_and(|e| e <= m.len))
             .ok_or_else(|| LoadError::Invalid {
                 file: self.name.clone(),
-                offset,
+                offset: Some(offset),
                 field: "tensor data",
                 reason: "outside its zip member".into(),
             })? as usize;
@@ -289,15 +289,7 @@ impl Model {
     pub fn tensor_as(&self, name: &str, to: crate::convert::Target) -> Result<Vec<u8>> {
         let t = self.info(name)?;
         let bytes = self.tensor_bytes_of(t)?;
-        crate::dequant::to_target(t.dtype, &bytes, to).map_err(|e| match e {
-            LoadError::Conversion { from, to, .. } => LoadError::Conversion {
-                file: self.name.clone(),
-                name: name.to_owned(),
-                from,
-                to,
-            },
-            other => other,
-        })
+        crate::dequant::to_target(t.dtype, &bytes, to).map_err(|e| e.in_tensor(&self.name, name))
     }
 
     /// The tensor as F32 values.

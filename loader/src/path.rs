@@ -32,7 +32,7 @@ pub fn open_regular(path: &Path, max_bytes: u64) -> Result<(File, u64)> {
     if meta.len() > max_bytes {
         return Err(LoadError::LimitExceeded {
             file: name,
-            offset: 0,
+            offset: None,
             field: "file size",
             found: meta.len(),
             limit: max_bytes,
@@ -55,7 +55,7 @@ pub fn read_small_text(path: &Path, max_bytes: u64) -> Result<String> {
     if buf.len() as u64 > max_bytes {
         return Err(LoadError::LimitExceeded {
             file: name,
-            offset: 0,
+            offset: None,
             field: "file size",
             found: buf.len() as u64,
             limit: max_bytes,
@@ -63,7 +63,7 @@ pub fn read_small_text(path: &Path, max_bytes: u64) -> Result<String> {
     }
     String::from_utf8(buf).map_err(|e| LoadError::Invalid {
         file: name,
-        offset: e.utf8_error().valid_up_to() as u64,
+        offset: Some(e.utf8_error().valid_up_to() as u64),
         field: "text",
         reason: "not UTF-8".into(),
     })
@@ -134,7 +134,7 @@ pub fn resolve_in_root(root: &Path, rel: &Path, max_file_bytes: u64) -> Result<P
     if meta.len() > max_file_bytes {
         return Err(LoadError::LimitExceeded {
             file: real.display().to_string(),
-            offset: 0,
+            offset: None,
             field: "file size",
             found: meta.len(),
             limit: max_file_bytes,

@@ -66,7 +66,7 @@ pub fn parse_digest(hex: &str) -> Result<String> {
     if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(LoadError::Invalid {
             file: "--sha256".into(),
-            offset: 0,
+            offset: None,
             field: "expected digest",
             reason: format!("{h:?} is not 64 hexadecimal digits"),
         });
@@ -119,7 +119,7 @@ pub fn parse_manifest(text: &str, manifest_name: &str) -> Result<Vec<ManifestEnt
         }
         let bad = || LoadError::Invalid {
             file: manifest_name.to_owned(),
-            offset: i as u64 + 1,
+            offset: Some(i as u64 + 1),
             field: "manifest line",
             reason: format!("expected '<sha256>  <file>', got {line:?}"),
         };
@@ -139,7 +139,7 @@ pub fn parse_manifest(text: &str, manifest_name: &str) -> Result<Vec<ManifestEnt
     if out.is_empty() {
         return Err(LoadError::Invalid {
             file: manifest_name.to_owned(),
-            offset: 0,
+            offset: None,
             field: "manifest",
             reason: "lists no files".into(),
         });

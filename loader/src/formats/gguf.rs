@@ -188,7 +188,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     let version = input.u32("GGUF version")?;
     if !(2..=3).contains(&version) {
         return Err(LoadError::Unsupported {
-            file: input.file().to_owned(),
+            file: String::new(),
             what: "GGUF version",
             found: version.to_string(),
         });
@@ -329,8 +329,8 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     }
     if !rel.is_empty() && data_start.saturating_add(prev_end) > file_len {
         return Err(LoadError::Truncated {
-            file: input.file().to_owned(),
-            offset: data_start,
+            file: String::new(),
+            offset: Some(data_start),
             field: "tensor data",
             needed: prev_end,
             available: file_len.saturating_sub(data_start),

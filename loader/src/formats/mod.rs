@@ -41,8 +41,14 @@ pub fn sniff(head: &[u8]) -> Option<Sniffed> {
 }
 
 /// Inspects any supported format from a stream of `input.len()` bytes
-/// positioned at 0.
+/// positioned at 0. Errors name the input's file: the parsers leave it
+/// empty and it is attached here, once.
 pub(crate) fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<Inventory> {
+    let file = input.file();
+    inspect_any(input, limits).map_err(|e| e.in_file(file))
+}
+
+fn inspect_any<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<Inventory> {
     if input.len() > limits.max_file_bytes {
         return Err(input.limit("file size", input.len(), limits.max_file_bytes));
     }
@@ -62,14 +68,14 @@ pub(crate) fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
                 npz::inspect(input, &entries, limits)
             } else {
                 Err(LoadError::Unsupported {
-                    file: input.file().to_owned(),
+                    file: String::new(),
                     what: "zip archive",
                     found: "neither .npy members nor a PyTorch data.pkl".into(),
                 })
             }
         }
         None => Err(LoadError::UnknownFormat {
-            file: input.file().to_owned(),
+            file: String::new(),
             magic: head.iter().take(8).map(|b| format!("{b:02x}")).collect(),
         }),
     }

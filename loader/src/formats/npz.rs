@@ -43,8 +43,8 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: &[zip::Entry], lim
                 Err(NpyError::Short(n)) if n > want && n <= e.uncompressed => want = n,
                 Err(NpyError::Short(n)) => {
                     return Err(LoadError::Truncated {
-                        file: input.file().to_owned(),
-                        offset: start,
+                        file: String::new(),
+                        offset: Some(start),
                         field: "npy header",
                         needed: n,
                         available: e.uncompressed,
@@ -55,7 +55,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: &[zip::Entry], lim
                 }
                 Err(NpyError::Unsupported(m)) => {
                     return Err(LoadError::Unsupported {
-                        file: input.file().to_owned(),
+                        file: String::new(),
                         what: "npy array",
                         found: format!("{}: {m}", e.name),
                     })

@@ -88,7 +88,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
                 },
             ) => {
                 let dt = DType::from_safetensors(&dtype).ok_or_else(|| LoadError::Unsupported {
-                    file: input.file().to_owned(),
+                    file: String::new(),
                     what: "safetensors dtype",
                     found: format!("{dtype} (tensor {name:?})"),
                 })?;
@@ -154,8 +154,8 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     let data_len = input.len().saturating_sub(data_start);
     if expected != data_len {
         return Err(LoadError::Invalid {
-            file: input.file().to_owned(),
-            offset: data_start,
+            file: String::new(),
+            offset: Some(data_start),
             field: "data section",
             reason: format!("tensors cover {expected} bytes, file has {data_len} after the header"),
         });
@@ -184,7 +184,7 @@ impl ShardIndex {
     pub fn parse(file: &str, text: &str) -> Result<ShardIndex> {
         serde_json::from_str(text).map_err(|e| LoadError::Invalid {
             file: file.to_owned(),
-            offset: 0,
+            offset: None,
             field: "safetensors index",
             reason: e.to_string(),
         })

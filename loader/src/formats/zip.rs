@@ -90,8 +90,8 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
         .ok_or_else(|| input.overflow("zip central directory end"))?;
     if cd_end > len {
         return Err(LoadError::Truncated {
-            file: input.file().to_owned(),
-            offset: cd_offset,
+            file: String::new(),
+            offset: Some(cd_offset),
             field: "zip central directory",
             needed: cd_size,
             available: len.saturating_sub(cd_offset),
@@ -122,7 +122,7 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
             8 => Method::Deflated,
             m => {
                 return Err(LoadError::Unsupported {
-                    file: input.file().to_owned(),
+                    file: String::new(),
                     what: "zip compression method",
                     found: m.to_string(),
                 })
@@ -130,7 +130,7 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
         };
         if flags & 1 != 0 {
             return Err(LoadError::Unsupported {
-                file: input.file().to_owned(),
+                file: String::new(),
                 what: "zip encryption",
                 found: "encrypted member".into(),
             });
@@ -182,8 +182,8 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
         }
         if uncompressed > limits.max_member_bytes {
             return Err(LoadError::LimitExceeded {
-                file: input.file().to_owned(),
-                offset: at,
+                file: String::new(),
+                offset: Some(at),
                 field: "zip member uncompressed size",
                 found: uncompressed,
                 limit: limits.max_member_bytes,
@@ -194,8 +194,8 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
             && uncompressed > compressed.saturating_mul(limits.max_inflate_ratio)
         {
             return Err(LoadError::LimitExceeded {
-                file: input.file().to_owned(),
-                offset: at,
+                file: String::new(),
+                offset: Some(at),
                 field: "zip member inflate ratio",
                 found: uncompressed / compressed.max(1),
                 limit: limits.max_inflate_ratio,
@@ -249,8 +249,8 @@ pub fn data_offset<R: Read + Seek>(input: &mut Input<R>, e: &Entry) -> Result<u6
         .ok_or_else(|| input.overflow("zip member end"))?;
     if end > input.len() {
         return Err(LoadError::Truncated {
-            file: input.file().to_owned(),
-            offset: start,
+            file: String::new(),
+            offset: Some(start),
             field: "zip member data",
             needed: e.compressed,
             available: input.len().saturating_sub(start),
@@ -290,7 +290,7 @@ pub fn read_prefix<R: Read + Seek>(input: &mut Input<R>, e: &Entry, data_start: 
 pub fn inflate(file: &str, offset: u64, compressed: &[u8], uncompressed: u64, crc32: u32) -> Result<Vec<u8>> {
     let bad = |reason: String| LoadError::Invalid {
         file: file.to_owned(),
-        offset,
+        offset: Some(offset),
         field: "deflate stream",
         reason,
     };

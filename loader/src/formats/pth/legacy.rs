@@ -91,8 +91,8 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     let mut tensors = Vec::with_capacity(named.len());
     for (name, t) in named {
         let data = located.get(&t.storage.key).ok_or_else(|| LoadError::Invalid {
-            file: file.to_owned(),
-            offset: keys_at,
+            file: String::new(),
+            offset: Some(keys_at),
             field: "storage keys",
             reason: format!("storage {:?} of tensor {name:?} is not in the key list", t.storage.key),
         })?;

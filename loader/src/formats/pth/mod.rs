@@ -50,7 +50,7 @@ pub(crate) fn flatten(file: &str, v: &Value, limits: &Limits) -> Result<Vec<(Str
         Value::Tensor(t) => out.push((String::new(), t.clone())),
         _ => {
             return Err(LoadError::Unsupported {
-                file: file.to_owned(),
+                file: String::new(),
                 what: "pickle content",
                 found: "top-level object is not a state dict".into(),
             })
@@ -69,8 +69,8 @@ fn walk(
 ) -> Result<()> {
     if depth > limits.max_nesting {
         return Err(LoadError::LimitExceeded {
-            file: file.to_owned(),
-            offset: 0,
+            file: String::new(),
+            offset: None,
             field: "state dict nesting",
             found: u64::from(depth),
             limit: u64::from(limits.max_nesting),
@@ -92,8 +92,8 @@ fn walk(
             Value::Tensor(t) => {
                 if out.len() as u64 >= limits.max_tensors {
                     return Err(LoadError::LimitExceeded {
-                        file: file.to_owned(),
-                        offset: 0,
+                        file: String::new(),
+                        offset: None,
                         field: "tensor count",
                         found: out.len() as u64 + 1,
                         limit: limits.max_tensors,
@@ -154,7 +154,7 @@ pub(crate) fn tensor_info(
     if end > t.storage.numel || storage_bytes > storage.bytes() {
         return Err(LoadError::Invalid {
             file: file.to_owned(),
-            offset: 0,
+            offset: None,
             field: "tensor extent",
             reason: format!(
                 "tensor {name:?} reaches element {end} of storage {:?} ({} elements, {} bytes stored)",

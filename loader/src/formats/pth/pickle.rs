@@ -366,8 +366,8 @@ where
 impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Machine<'_, '_, R, P> {
     fn refuse(&self, at: u64, reason: impl Into<String>) -> LoadError {
         LoadError::PickleRefused {
-            file: self.input.file().to_owned(),
-            offset: at,
+            file: String::new(),
+            offset: Some(at),
             reason: reason.into(),
         }
     }
@@ -389,8 +389,8 @@ impl<R: Read + Seek, P: FnMut(&Value) -> std::result::Result<Value, String>> Mac
     fn check_depth(&self, d: u32, at: u64) -> Result<()> {
         if d > self.limits.max_nesting {
             return Err(LoadError::LimitExceeded {
-                file: self.input.file().to_owned(),
-                offset: at,
+                file: String::new(),
+                offset: Some(at),
                 field: "pickle nesting",
                 found: u64::from(d),
                 limit: u64::from(self.limits.max_nesting),

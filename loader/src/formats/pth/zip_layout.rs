@@ -25,8 +25,8 @@ fn member(input: &mut Input<'_, impl Read + Seek>, e: &Entry, limit: u64) -> Res
     let start = zip::data_offset(input, e)?;
     if e.uncompressed > limit {
         return Err(LoadError::LimitExceeded {
-            file: input.file().to_owned(),
-            offset: e.header_offset,
+            file: String::new(),
+            offset: Some(e.header_offset),
             field: "pickle member size",
             found: e.uncompressed,
             limit,
@@ -60,7 +60,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: Vec<Entry>, limits
         || entries.iter().any(|e| e.name.starts_with(&format!("{root}code/")))
     {
         return Err(LoadError::Unsupported {
-            file: file.to_owned(),
+            file: String::new(),
             what: "PyTorch archive",
             found: "TorchScript module (has code/ and constants.pkl), not a state dict".into(),
         });
@@ -98,8 +98,8 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: Vec<Entry>, limits
     for s in &storages {
         let name = format!("{root}data/{}", s.key);
         let e = by_name.get(name.as_str()).ok_or_else(|| LoadError::Invalid {
-            file: file.to_owned(),
-            offset: 0,
+            file: String::new(),
+            offset: None,
             field: "storage",
             reason: format!("member {name:?} is missing"),
         })?;
