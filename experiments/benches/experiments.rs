@@ -5,6 +5,9 @@
 //! `cargo bench -p experiments` runs them all (quick cases);
 //! `cargo bench -p experiments -- H05` runs one group.
 
+// criterion's macros define public items that cannot carry docs.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use experiments::{registry::ALL, Ctx};
 use std::time::Duration;

@@ -4,7 +4,9 @@
 use fixtures::Store;
 use std::path::{Path, PathBuf};
 
+/// What every experiment is given.
 pub struct Ctx {
+    /// The fixture store.
     pub store: Store,
     /// CI's quick mode: fewer and smaller cases.
     pub quick: bool,
@@ -13,6 +15,7 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A context over `store`, with a scratch folder in its cache.
     pub fn new(store: Store, quick: bool) -> Ctx {
         let scratch = store.cache.join("scratch");
         let _ = std::fs::create_dir_all(&scratch);
@@ -30,6 +33,7 @@ impl Ctx {
             .ok_or_else(|| format!("fixture {name} is not available (run `lab fixtures`)"))
     }
 
+    /// A file's size (0 when it cannot be read).
     pub fn size(path: &Path) -> u64 {
         std::fs::metadata(path).map_or(0, |m| m.len())
     }

@@ -7,6 +7,7 @@ use harness::experiment::VariantResult;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, Limits, Model, ReadStrategy};
 
+/// H01's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H01".into(),
@@ -51,6 +52,7 @@ fn case(ctx: &Ctx, cache: CacheMode) -> Result<Case<'static>, String> {
     .variant("B with_capacity + read_to_end", move || run(&b)))
 }
 
+/// H01's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, CacheMode::Warm));

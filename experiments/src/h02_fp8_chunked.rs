@@ -7,6 +7,7 @@ use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdic
 use loader::convert::fp8::{fp8_to_bf16_scaled, Fp8Kind, Fp8Pattern};
 use loader::{Backend, Limits, Model};
 
+/// H02's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H02".into(),
@@ -50,6 +51,7 @@ fn case(ctx: &Ctx, name: &str, tensor: &str) -> Result<Case<'static>, String> {
     }))
 }
 
+/// H02's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "fp8-e4m3-4096x11008.safetensors", "ffn.weight"));

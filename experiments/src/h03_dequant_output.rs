@@ -10,6 +10,7 @@ use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdic
 use loader::dequant::{dequantize_bf16, OutputPattern};
 use loader::{Backend, DType, Limits, Model};
 
+/// H03's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H03".into(),
@@ -83,6 +84,7 @@ fn largest_of(ctx: &Ctx, file: &str, ty: &str) -> Option<String> {
         .map(|t| t.name.clone())
 }
 
+/// H03's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     let sizes: &[&str] = if ctx.quick {

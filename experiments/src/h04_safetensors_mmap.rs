@@ -8,6 +8,7 @@ use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, Limits, Model};
 
+/// H04's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H04".into(),
@@ -58,6 +59,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode, inspect: bool, headline: bool) 
     Ok(c)
 }
 
+/// H04's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "sweep-1g.safetensors", CacheMode::Warm, false, true));

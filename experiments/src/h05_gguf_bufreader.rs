@@ -8,6 +8,7 @@ use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, Limits};
 
+/// H05's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H05".into(),
@@ -57,6 +58,7 @@ fn case(ctx: &Ctx, name: &'static str, cache: CacheMode) -> Result<Case<'static>
     .compare("B BufReader 64 KiB", "C mmap", Expect::NoEffect))
 }
 
+/// H05's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", CacheMode::Warm));

@@ -8,6 +8,7 @@ use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdic
 use loader::{Backend, Limits};
 use std::process::Command;
 
+/// H06's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H06".into(),
@@ -126,6 +127,7 @@ fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, Stri
     .compare("A mmap", "D Python reference", Expect::Ratio(4.07)))
 }
 
+/// H06's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     let files: &[&str] = if ctx.quick { &FILES[..2] } else { FILES };

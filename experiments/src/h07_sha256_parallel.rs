@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// H07's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H07".into(),
@@ -209,6 +210,7 @@ pub fn hashing_capability() -> Vec<Evidence> {
     ev
 }
 
+/// H07's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     let big = if ctx.quick {

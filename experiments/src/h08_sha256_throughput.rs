@@ -8,6 +8,7 @@ use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdic
 use sha2::{Digest, Sha256};
 use std::io::Read;
 
+/// H08's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H08".into(),
@@ -93,6 +94,7 @@ fn io_case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Str
     .compare("A read only", "B streaming verify (file)", Expect::Unclaimed))
 }
 
+/// H08's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     let big = if ctx.quick {

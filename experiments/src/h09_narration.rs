@@ -9,6 +9,7 @@ use loader::load::{load_all, LoadOptions, Progress};
 use loader::{Backend, Limits, Model};
 use std::sync::Mutex;
 
+/// H09's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H09".into(),
@@ -61,6 +62,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     )
 }
 
+/// H09's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "model.safetensors"));

@@ -5,6 +5,7 @@ use crate::registry::Built;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use std::io::Read;
 
+/// H10's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H10".into(),
@@ -73,6 +74,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
     }))
 }
 
+/// H10's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "model.safetensors", CacheMode::Warm));

@@ -8,6 +8,7 @@ use loader::convert::Target;
 use loader::load::{load_all, LoadOptions};
 use loader::{Backend, Limits, Model};
 
+/// H11's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H11".into(),
@@ -52,6 +53,7 @@ fn case(ctx: &Ctx, name: &str, target: Option<Target>, backend: Backend, what: &
     .variant("B rayon (2 cores)", move || run(&m2, true)))
 }
 
+/// H11's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(

@@ -11,6 +11,7 @@ use loader::load::stream::{convert_streaming, convert_whole, DEFAULT_CHUNK_ELEME
 use loader::{Backend, DType, Limits, Model};
 use std::cell::RefCell;
 
+/// H12's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H12".into(),
@@ -77,6 +78,7 @@ fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, St
     Ok(c)
 }
 
+/// H12's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, Backend::Reader { buffered: true }, Metric::PeakMemory));

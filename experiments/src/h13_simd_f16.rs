@@ -10,6 +10,7 @@ use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdic
 use loader::convert::{self, scalar};
 use loader::{Backend, DType, Limits, Model};
 
+/// H13's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H13".into(),
@@ -99,6 +100,7 @@ fn whole_load(ctx: &Ctx) -> Result<Case<'static>, String> {
     .compare("A scalar per element", "B half slice (F16C)", Expect::Ratio(0.75)))
 }
 
+/// H13's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(convert_only(ctx));

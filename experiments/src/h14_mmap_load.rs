@@ -7,6 +7,7 @@ use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, Limits, Model};
 
+/// H14's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H14".into(),
@@ -64,6 +65,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode, metric: Metric) -> Result<Case<
     Ok(c)
 }
 
+/// H14's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "model.safetensors", CacheMode::Warm, Metric::WallTime));

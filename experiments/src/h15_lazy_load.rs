@@ -8,6 +8,7 @@ use loader::load::lazy::LazyModel;
 use loader::load::{load_all, LoadOptions};
 use loader::{Backend, Limits, Model};
 
+/// H15's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H15".into(),
@@ -55,6 +56,7 @@ fn case(ctx: &Ctx, name: &str, first: &'static str, target: Target) -> Result<Ca
     }))
 }
 
+/// H15's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(

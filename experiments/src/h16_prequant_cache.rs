@@ -7,6 +7,7 @@ use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdic
 use loader::cache::prequant::{quantize_model_q8_0, Outcome as Hit, PrequantCache};
 use loader::{Backend, Limits, Model};
 
+/// H16's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H16".into(),
@@ -56,6 +57,7 @@ fn case(ctx: &Ctx) -> Result<Case<'static>, String> {
     )
 }
 
+/// H16's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx));

@@ -6,6 +6,7 @@ use crate::registry::Built;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, DType, GgmlType, Limits, Model};
 
+/// H17's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H17".into(),
@@ -75,6 +76,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     }))
 }
 
+/// H17's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "minilm-q8_0.gguf"));

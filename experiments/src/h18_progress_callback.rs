@@ -11,6 +11,7 @@ use loader::{Backend, Limits, Model};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+/// H18's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H18".into(),
@@ -96,6 +97,7 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
     )
 }
 
+/// H18's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "model.safetensors", Target::F16));

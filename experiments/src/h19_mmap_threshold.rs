@@ -19,6 +19,7 @@ pub const SWEEP: &[&str] = &[
     "sweep-1g.safetensors",
 ];
 
+/// H19's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H19".into(),
@@ -76,6 +77,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
     .compare("A read", "B mmap", expect))
 }
 
+/// H19's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     let sizes: &[&str] = if ctx.quick { &SWEEP[..3] } else { SWEEP };

@@ -10,6 +10,7 @@ use loader::load::{load_all, LoadOptions, LoadedTensor};
 use loader::{Backend, Limits, Model};
 use std::path::PathBuf;
 
+/// H20's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H20".into(),
@@ -91,6 +92,7 @@ fn case(ctx: &Ctx, metric: Metric) -> Result<Case<'static>, String> {
     }))
 }
 
+/// H20's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, Metric::WallTime));

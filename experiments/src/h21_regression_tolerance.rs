@@ -5,13 +5,14 @@
 
 use crate::context::Ctx;
 use crate::registry::Built;
+use harness::calibration::{iterations_for, synthetic_case};
 use harness::gate::{compare, Baseline, BaselineEntry, Status};
 use harness::ledger::Evidence;
-use harness::stats::calibration::{iterations_for, synthetic_case};
 use harness::stats::verdict::Expect;
 use harness::{Claim, Explanation, Metric, Spec, Verdict};
 use std::time::Duration;
 
+/// H21's declaration: claim, source, fixtures, metric and explanation.
 pub fn spec() -> Spec {
     Spec {
         id: "H21".into(),
@@ -40,7 +41,7 @@ fn gate_replay(iters: u64, pairs: usize, rounds: usize) -> Evidence {
         for k in 0..pairs {
             let samples = |slow: f64, seed: u64| -> Vec<f64> {
                 let mut c = synthetic_case(format!("replay {p} {k} {seed}"), iters, slow);
-                let mut cfg = harness::runner::Config::quick(harness::stats::calibration::default_in_force());
+                let mut cfg = harness::runner::Config::quick(harness::calibration::default_in_force());
                 cfg.min_rounds = rounds;
                 cfg.max_rounds = rounds;
                 cfg.budget = Duration::from_secs(60);
@@ -80,6 +81,7 @@ fn gate_replay(iters: u64, pairs: usize, rounds: usize) -> Evidence {
     }
 }
 
+/// H21's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     let iters = iterations_for(Duration::from_millis(if ctx.quick { 2 } else { 10 }));

@@ -8,12 +8,16 @@ use harness::{Case, Spec};
 /// evidence gathered while building (e.g. a CPU's hashing capability).
 #[derive(Default)]
 pub struct Built<'a> {
+    /// The cases that could be built.
     pub cases: Vec<Case<'a>>,
+    /// Why the others could not (a fixture missing, …).
     pub skipped: Vec<String>,
+    /// Evidence gathered while building.
     pub evidence: Vec<Evidence>,
 }
 
 impl<'a> Built<'a> {
+    /// Keeps a built case, or records why it could not be built.
     pub fn case(&mut self, c: Result<Case<'a>, String>) {
         match c {
             Ok(c) => self.cases.push(c),
@@ -22,9 +26,13 @@ impl<'a> Built<'a> {
     }
 }
 
+/// One recorded hypothesis, as the registry lists it.
 pub struct Experiment {
+    /// `H05`.
     pub id: &'static str,
+    /// Its declaration.
     pub spec: fn() -> Spec,
+    /// Builds its cases for a run.
     pub build: for<'a> fn(&'a Ctx) -> Built<'a>,
     /// Run the headline case's variants under `strace -c` for syscall evidence.
     pub strace: bool,
@@ -63,6 +71,7 @@ registry! {
     "H21" => h21_regression_tolerance, false;
 }
 
+/// The experiment with this id (case-insensitive).
 pub fn find(id: &str) -> Option<&'static Experiment> {
     ALL.iter().find(|e| e.id.eq_ignore_ascii_case(id))
 }

@@ -3,23 +3,36 @@
 use serde::{Deserialize, Serialize};
 use std::process::Command;
 
+/// The machine, toolchain and build a campaign or calibration ran on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
+    /// CPU model string.
     pub cpu: String,
     /// The CPU flags that matter to loading (SIMD for conversion, SHA-NI for hashing).
     pub cpu_flags: Vec<String>,
+    /// Logical cores.
     pub cores: usize,
+    /// Physical memory.
     pub memory_bytes: u64,
+    /// Operating system name and version.
     pub os: String,
+    /// Kernel version.
     pub kernel: String,
+    /// 1, 5 and 15-minute load averages when the run started.
     pub load_average_start: [f64; 3],
+    /// Load averages when it ended (`None` while running).
     pub load_average_end: Option<[f64; 3]>,
+    /// `rustc --version`.
     pub rustc: String,
     /// Target features the binary was compiled with.
     pub target_features: Vec<String>,
+    /// `release` or `debug`.
     pub profile: String,
+    /// Commit of the checkout (short hash).
     pub git_commit: String,
+    /// True when tracked files had uncommitted changes.
     pub git_dirty: bool,
+    /// When the environment was captured (UTC).
     pub date: String,
 }
 
@@ -32,6 +45,7 @@ fn cmd(c: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&o.stdout).trim().to_owned())
 }
 
+/// The machine's 1, 5 and 15-minute load averages now.
 pub fn load_average() -> [f64; 3] {
     let l = sysinfo::System::load_average();
     [l.one, l.five, l.fifteen]

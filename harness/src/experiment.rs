@@ -19,6 +19,7 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// The unit of the metric's values (`s`, `B`, `Ir`).
     pub fn unit(self) -> &'static str {
         match self {
             Metric::WallTime => "s",
@@ -27,6 +28,7 @@ impl Metric {
         }
     }
 
+    /// The metric's name in reports.
     pub fn name(self) -> &'static str {
         match self {
             Metric::WallTime => "wall time",
@@ -79,6 +81,7 @@ impl Claim {
 /// flag the explanation as stale instead of presenting it as current.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
+    /// The verdict this explanation was written for.
     pub written_for: Verdict,
     /// Why the result came out as it did: the mechanism and the lab's evidence.
     pub why: String,
@@ -93,15 +96,19 @@ pub struct Explanation {
 pub struct Spec {
     /// `H05`.
     pub id: String,
+    /// Short title.
     pub title: String,
     /// A = baseline, B = candidate, in words.
     pub hypothesis: String,
     /// Where the claim comes from.
     pub source: String,
+    /// The claim under test.
     pub claim: Claim,
     /// Manifest names of the fixtures it runs on.
     pub fixtures: Vec<String>,
+    /// What the verdict of each case is judged on.
     pub metric: Metric,
+    /// Why the result came out as it did (written after reading it).
     pub explanation: Option<Explanation>,
 }
 
@@ -120,6 +127,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// An outcome with only a checksum.
     pub fn checksum(checksum: u64) -> Outcome {
         Outcome {
             checksum,
@@ -128,6 +136,7 @@ impl Outcome {
         }
     }
 
+    /// Adds a mechanism counter.
     pub fn with(mut self, name: &'static str, value: u64) -> Outcome {
         self.counters.push((name, value));
         self
@@ -144,11 +153,14 @@ type RunFn<'a> = Box<dyn FnMut() -> VariantResult + 'a>;
 
 /// One alternative of a case. The closure is the timed region.
 pub struct Variant<'a> {
+    /// Variant name (`A`, `mmap`, …).
     pub name: String,
+    /// The timed region.
     pub run: RunFn<'a>,
 }
 
 impl<'a> Variant<'a> {
+    /// A variant named `name` that runs `run`.
     pub fn new(name: impl Into<String>, run: impl FnMut() -> VariantResult + 'a) -> Variant<'a> {
         Variant {
             name: name.into(),
@@ -161,6 +173,7 @@ impl<'a> Variant<'a> {
 pub struct Case<'a> {
     /// Human label, unique within the experiment ("gemma-3-270m, cold").
     pub label: String,
+    /// Page-cache state before each trial.
     pub cache: CacheMode,
     /// Files to evict before every trial in [`CacheMode::Cold`].
     pub files: Vec<PathBuf>,
@@ -168,6 +181,7 @@ pub struct Case<'a> {
     pub bytes: Option<u64>,
     /// Position on a sweep axis (e.g. file size), for effect-vs-size plots.
     pub x: Option<f64>,
+    /// What the case's verdict is judged on.
     pub metric: Metric,
     /// Variants; the first is the baseline A.
     pub variants: Vec<Variant<'a>>,
@@ -179,6 +193,7 @@ pub struct Case<'a> {
 }
 
 impl<'a> Case<'a> {
+    /// An empty case; add variants with [`Case::variant`].
     pub fn new(label: impl Into<String>, metric: Metric, cache: CacheMode) -> Case<'a> {
         Case {
             label: label.into(),
@@ -193,21 +208,25 @@ impl<'a> Case<'a> {
         }
     }
 
+    /// Files to evict before every cold trial.
     pub fn files(mut self, files: impl IntoIterator<Item = PathBuf>) -> Self {
         self.files.extend(files);
         self
     }
 
+    /// Bytes processed per trial (for throughput).
     pub fn bytes(mut self, bytes: u64) -> Self {
         self.bytes = Some(bytes);
         self
     }
 
+    /// Position on a sweep axis.
     pub fn x(mut self, x: f64) -> Self {
         self.x = Some(x);
         self
     }
 
+    /// Adds a variant (the first is the baseline A).
     pub fn variant(mut self, name: impl Into<String>, run: impl FnMut() -> VariantResult + 'a) -> Self {
         self.variants.push(Variant::new(name, run));
         self
@@ -219,6 +238,7 @@ impl<'a> Case<'a> {
         self
     }
 
+    /// Untimed work before every trial.
     pub fn before_each(mut self, f: impl FnMut() + 'a) -> Self {
         self.before_each = Some(Box::new(f));
         self

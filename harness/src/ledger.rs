@@ -18,15 +18,24 @@ use std::path::{Path, PathBuf};
 /// Bumped on any incompatible change of the types below.
 pub const SCHEMA: u32 = 1;
 
+/// One run of `lab run`: the environment, the calibration in force, and one entry per experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Campaign {
+    /// Ledger schema ([`SCHEMA`]).
     pub schema: u32,
+    /// Campaign id (its start time, plus the shard when sharded).
     pub id: String,
+    /// How it was run.
     pub mode: Mode,
+    /// Start time (UTC).
     pub started: String,
+    /// End time (UTC); `None` while running or after a kill.
     pub finished: Option<String>,
+    /// Where it ran.
     pub environment: Environment,
+    /// Noise floor and MDE its verdicts used.
     pub calibration: CalibrationInForce,
+    /// One entry per experiment, in completion order.
     pub entries: Vec<Entry>,
 }
 
@@ -72,19 +81,27 @@ pub struct CalibrationInForce {
     pub source: String,
 }
 
+/// A fixture an entry ran on, by name and digest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FixtureRef {
+    /// Manifest name.
     pub name: String,
+    /// SHA-256 of the file.
     pub sha256: String,
 }
 
+/// One experiment's result in a campaign.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
+    /// The experiment's declaration at the time.
     pub spec: Spec,
+    /// The fixtures it ran on.
     pub fixtures: Vec<FixtureRef>,
+    /// One record per case.
     pub cases: Vec<CaseRecord>,
     /// The headline: the first case's first comparison.
     pub verdict: Verdict,
+    /// When it was recorded (UTC).
     pub recorded: String,
     /// Evidence gathered beside the trials (e.g. `openssl speed`, `strace -c`).
     #[serde(default)]
@@ -146,26 +163,39 @@ impl std::fmt::Display for EvidenceKind {
     }
 }
 
+/// One case's measurements and comparisons.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseRecord {
+    /// Case label.
     pub label: String,
+    /// Page-cache state.
     pub cache: CacheMode,
+    /// The metric measured.
     pub metric: Metric,
+    /// Bytes processed per trial.
     pub bytes: Option<u64>,
+    /// Position on a sweep axis.
     pub x: Option<f64>,
+    /// One record per variant.
     pub variants: Vec<VariantRecord>,
+    /// The declared comparisons and their verdicts.
     pub comparisons: Vec<Comparison>,
+    /// Rounds measured.
     pub rounds: usize,
+    /// Seconds spent on the case.
     pub elapsed_s: f64,
     /// Why measuring stopped: precision reached, time budget, round cap.
     pub stop: String,
 }
 
+/// One variant's samples and summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VariantRecord {
+    /// Variant name.
     pub name: String,
     /// One value of the metric per round, in round order.
     pub samples: Vec<f64>,
+    /// Summary of the samples.
     pub summary: Summary,
     /// Median wall time, also for memory and instruction cases.
     pub wall_median_s: f64,
@@ -177,20 +207,28 @@ pub struct VariantRecord {
     pub throughput_bps: Option<f64>,
 }
 
+/// One comparison of two variants of a case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
+    /// Baseline variant.
     pub a: String,
+    /// Candidate variant.
     pub b: String,
+    /// What the comparison expects.
     pub expect: crate::stats::verdict::Expect,
+    /// B/A with its interval.
     pub effect: Effect,
+    /// The verdict.
     pub verdict: Verdict,
 }
 
 impl Entry {
+    /// The experiment's id.
     pub fn id(&self) -> &str {
         &self.spec.id
     }
 
+    /// The headline: the first comparison of the first case.
     pub fn headline(&self) -> Option<(&CaseRecord, &Comparison)> {
         let c = self.cases.first()?;
         Some((c, c.comparisons.first()?))
@@ -217,6 +255,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| HarnessError::io(path, e))
 }
 
+/// Writes a campaign atomically and refreshes the index.
 pub fn save(dir: &Path, c: &Campaign) -> Result<()> {
     let path = campaign_path(dir, &c.id);
     let text = serde_json::to_string_pretty(c).map_err(|e| HarnessError::Json {
@@ -227,6 +266,7 @@ pub fn save(dir: &Path, c: &Campaign) -> Result<()> {
     write_index(dir)
 }
 
+/// Reads a campaign, checking its schema first.
 pub fn load(path: &Path) -> Result<Campaign> {
     let text = std::fs::read_to_string(path).map_err(|e| HarnessError::io(path, e))?;
     let json = |e| HarnessError::Json {

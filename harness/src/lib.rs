@@ -11,7 +11,9 @@
 //! `ledger` (schema and atomic writes), `report/` (markdown and SVG),
 //! `gate` (baseline comparison), `platform` (syscalls).
 
+pub mod calibration;
 pub mod env;
+/// The harness's error type.
 pub mod error;
 pub mod experiment;
 pub mod fingerprint;

@@ -6,6 +6,7 @@ use std::path::Path;
 /// Drops a file's pages from the page cache (`posix_fadvise(DONTNEED)`;
 /// `drop_caches` is not writable on shared machines). Clean pages only:
 /// the file must not be dirty. Returns false if the kernel refused.
+#[allow(unsafe_code)] // posix_fadvise; see the SAFETY comment
 pub fn evict(path: &Path) -> bool {
     use std::os::fd::AsRawFd;
     let Ok(f) = std::fs::File::open(path) else { return false };
@@ -19,16 +20,25 @@ pub fn evict(path: &Path) -> bool {
 /// Resource usage of this process (`getrusage(RUSAGE_SELF)`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
+    /// User CPU seconds.
     pub user_s: f64,
+    /// System CPU seconds.
     pub system_s: f64,
+    /// Minor page faults.
     pub minor_faults: i64,
+    /// Major page faults (reads from disk).
     pub major_faults: i64,
+    /// Voluntary context switches.
     pub voluntary_switches: i64,
+    /// Involuntary context switches.
     pub involuntary_switches: i64,
+    /// Blocks read from storage.
     pub blocks_in: i64,
 }
 
 impl Usage {
+    /// This process's usage so far.
+    #[allow(unsafe_code)] // getrusage; see the SAFETY comments
     pub fn now() -> Usage {
         // SAFETY: an all-zero rusage is a valid value to be overwritten.
         let mut r: libc::rusage = unsafe { std::mem::zeroed() };
@@ -89,6 +99,7 @@ pub fn reset_peak_rss() -> bool {
 /// to the kernel (`malloc_trim(0)`), so a trial cannot reuse pages an
 /// earlier trial left resident. Without it glibc keeps freed memory and a
 /// variant that runs after another looks as if it allocated nothing.
+#[allow(unsafe_code)] // malloc_trim; see the SAFETY comment
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns unused heap pages to the kernel; it

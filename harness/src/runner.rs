@@ -22,12 +22,15 @@ pub type ChildArgs = dyn Fn(&str, &str, &str, u32) -> Vec<String>;
 pub struct Config {
     /// Rounds before the stopping rule is consulted.
     pub min_rounds: usize,
+    /// Most rounds per case.
     pub max_rounds: usize,
     /// Time budget of one case (measurement only).
     pub budget: Duration,
     /// Stop when every effect's 95 % interval is within ± this fraction.
     pub target_half_width: f64,
+    /// Seeds the round order and the bootstrap.
     pub seed: u64,
+    /// Noise floor and MDE the verdicts use.
     pub calibration: CalibrationInForce,
     /// The binary and arguments for instruction counts; `None` disables them.
     pub child: Option<(PathBuf, Box<ChildArgs>)>,
@@ -67,13 +70,29 @@ impl Config {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StopReason {
     /// Every interval reached the target half-width (a fraction).
-    Precision { half_width: f64, rounds: usize },
+    Precision {
+        /// The widest interval's half-width, a fraction.
+        half_width: f64,
+        /// Rounds measured.
+        rounds: usize,
+    },
     /// The case's time budget was spent.
-    Budget { seconds: f64, rounds: usize },
+    Budget {
+        /// The budget.
+        seconds: f64,
+        /// Rounds measured.
+        rounds: usize,
+    },
     /// The round cap was reached.
-    RoundCap { rounds: usize },
+    RoundCap {
+        /// Rounds measured.
+        rounds: usize,
+    },
     /// Instruction counts: one deterministic count per variant.
-    Deterministic { reps: u32 },
+    Deterministic {
+        /// Repetitions counted (minus a count of none).
+        reps: u32,
+    },
 }
 
 impl std::fmt::Display for StopReason {

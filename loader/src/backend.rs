@@ -60,6 +60,7 @@ impl Backend {
         Backend::WholeRead,
     ];
 
+    /// The backend's name on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Mmap => "mmap",
@@ -69,6 +70,7 @@ impl Backend {
         }
     }
 
+    /// The backend of a name.
     pub fn parse(s: &str) -> Option<Backend> {
         Backend::ALL.into_iter().find(|b| b.name() == s)
     }
@@ -119,6 +121,7 @@ impl Storage {
 }
 
 /// Maps a file read-only.
+#[allow(unsafe_code)] // the one mapping of the crate; see the SAFETY comment
 pub(crate) fn map(file: &File, name: &str) -> Result<Mmap> {
     // SAFETY: the mapping is read-only and private to this process, and
     // every slice taken from it is bounds-checked against its length. If
@@ -182,7 +185,9 @@ fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) ->
 /// A `Read` over a shared `File` at its own position (`pread`), so several
 /// threads can read one file without seeking each other's cursor.
 pub struct PositionedReader<'a> {
+    /// The shared file.
     pub file: &'a File,
+    /// Next offset to read.
     pub pos: u64,
 }
 

@@ -7,24 +7,39 @@ use std::fmt;
 /// GGUF block-quantized types ([`GgmlType`]) have a size per block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DType {
+    /// Boolean, one byte.
     Bool,
+    /// Unsigned 8-bit.
     U8,
+    /// Signed 8-bit.
     I8,
+    /// Unsigned 16-bit.
     U16,
+    /// Signed 16-bit.
     I16,
+    /// Unsigned 32-bit.
     U32,
+    /// Signed 32-bit.
     I32,
+    /// Unsigned 64-bit.
     U64,
+    /// Signed 64-bit.
     I64,
+    /// IEEE half.
     F16,
+    /// bfloat16.
     BF16,
+    /// 32-bit float.
     F32,
+    /// 64-bit float.
     F64,
     /// FP8 E4M3FN (no infinities, one NaN pattern per sign).
     F8E4M3,
     /// FP8 E5M2 (IEEE-like, with infinities).
     F8E5M2,
+    /// Complex of two F32.
     C64,
+    /// Complex of two F64.
     C128,
     /// A GGUF block-quantized type (also used for GGUF's plain types that have
     /// no [`DType`] twin).
@@ -137,7 +152,7 @@ macro_rules! ggml_types {
         /// block size in elements and bytes (gguf-py `GGML_QUANT_SIZES`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[allow(non_camel_case_types)]
-        pub enum GgmlType { $( $variant ),* }
+        pub enum GgmlType { $( #[doc = concat!("ggml's `", $name, "` (type id ", $id, "; ", $block, " elements in ", $bytes, " bytes).")] $variant ),* }
 
         impl GgmlType {
             /// Maps the on-disk type id; `None` for ids ggml never assigned or retired (4, 5, 31–33, 36–38).

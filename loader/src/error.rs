@@ -14,7 +14,9 @@ pub enum LoadError {
     /// The operating system refused an operation.
     #[error("{file}: I/O error: {source}")]
     Io {
+        /// The file.
         file: String,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
@@ -22,86 +24,136 @@ pub enum LoadError {
     /// The file ends before a structure it announces.
     #[error("{file}: truncated{}: {field} needs {needed} bytes, {available} left", at(offset))]
     Truncated {
+        /// The file.
         file: String,
+        /// Where the structure starts, when known.
         offset: Option<u64>,
+        /// What was being read.
         field: &'static str,
+        /// Bytes the structure needs.
         needed: u64,
+        /// Bytes left in the file.
         available: u64,
     },
 
     /// A count or size read from the file is larger than the configured limit.
     #[error("{file}: {field} = {found}{} exceeds the limit of {limit}", at(offset))]
     LimitExceeded {
+        /// The file.
         file: String,
+        /// Where the value was read, when known.
         offset: Option<u64>,
+        /// What the value counts.
         field: &'static str,
+        /// The value read.
         found: u64,
+        /// The limit in force.
         limit: u64,
     },
 
     /// A value read from the file breaks a rule of its format.
     #[error("{file}: invalid {field}{}: {reason}", at(offset))]
     Invalid {
+        /// The file.
         file: String,
+        /// Where, when known.
         offset: Option<u64>,
+        /// What was read.
         field: &'static str,
+        /// Which rule it breaks.
         reason: String,
     },
 
     /// Arithmetic on sizes read from the file would overflow.
     #[error("{file}: {field} overflows 64-bit arithmetic")]
-    Overflow { file: String, field: String },
+    Overflow {
+        /// The file.
+        file: String,
+        /// What was being computed.
+        field: String,
+    },
 
     /// A well-formed file that uses something this crate does not support.
     #[error("{file}: unsupported {what}: {found}")]
     Unsupported {
+        /// The file.
         file: String,
+        /// What kind of thing.
         what: &'static str,
+        /// What was found.
         found: String,
     },
 
     /// The restricted pickle interpreter refused an opcode or a global.
     #[error("{file}: pickle refused{}: {reason}", at(offset))]
     PickleRefused {
+        /// The file.
         file: String,
+        /// Offset of the opcode, when known.
         offset: Option<u64>,
+        /// What was refused.
         reason: String,
     },
 
     /// The file is none of the supported formats.
     #[error("{file}: not a safetensors, GGUF, NPZ or PyTorch file (first bytes {magic})")]
-    UnknownFormat { file: String, magic: String },
+    UnknownFormat {
+        /// The file.
+        file: String,
+        /// Its first bytes, in hex.
+        magic: String,
+    },
 
     /// A digest did not match.
     #[error("{file}: sha256 mismatch: expected {expected}, got {actual}")]
     HashMismatch {
+        /// The file.
         file: String,
+        /// The digest expected.
         expected: String,
+        /// The digest computed.
         actual: String,
     },
 
     /// A path was refused by path validation.
     #[error("{path}: refused: {reason}")]
-    PathRefused { path: PathBuf, reason: String },
+    PathRefused {
+        /// The path as given.
+        path: PathBuf,
+        /// Why it was refused.
+        reason: String,
+    },
 
     /// The caller asked for a tensor that the file does not hold.
     #[error("{file}: no tensor named {name:?}")]
-    TensorNotFound { file: String, name: String },
+    TensorNotFound {
+        /// The file.
+        file: String,
+        /// The name asked for.
+        name: String,
+    },
 
     /// A buffer handed to a low-level conversion has the wrong size.
     #[error("{what}: expected {expected}, found {found}")]
     SizeMismatch {
+        /// What was passed.
         what: &'static str,
+        /// Its expected size.
         expected: u64,
+        /// Its size.
         found: u64,
     },
 
     /// The caller asked for a conversion that does not exist.
     #[error("{file}: cannot convert tensor {name:?} from {from} to {to}")]
     Conversion {
+        /// The file.
         file: String,
+        /// The tensor.
         name: String,
+        /// Its dtype.
         from: String,
+        /// The dtype asked for.
         to: String,
     },
 }

@@ -9,6 +9,7 @@
 use crate::error::{LoadError, Result};
 use std::io::{Read, Seek, SeekFrom};
 
+/// A bounds-checked reader over an untrusted stream of known length.
 pub struct Input<'f, R> {
     r: R,
     pos: u64,
@@ -63,22 +64,27 @@ impl<'f, R: Read + Seek> Input<'f, R> {
         self.budget - self.budget_left
     }
 
+    /// Current offset.
     pub fn pos(&self) -> u64 {
         self.pos
     }
 
+    /// Length of the stream.
     pub fn len(&self) -> u64 {
         self.len
     }
 
+    /// True for an empty stream.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Bytes left after the current offset.
     pub fn remaining(&self) -> u64 {
         self.len.saturating_sub(self.pos)
     }
 
+    /// The file name errors carry.
     pub fn file(&self) -> &'f str {
         self.file
     }
@@ -97,6 +103,7 @@ impl<'f, R: Read + Seek> Input<'f, R> {
         Ok(())
     }
 
+    /// Fills `buf`, failing with `Truncated` if the stream is shorter.
     pub fn read_exact(&mut self, buf: &mut [u8], field: &'static str) -> Result<()> {
         self.need(buf.len() as u64, field)?;
         self.r
@@ -121,21 +128,26 @@ impl<'f, R: Read + Seek> Input<'f, R> {
         }
     }
 
+    /// Reads `N` bytes.
     pub fn array<const N: usize>(&mut self, field: &'static str) -> Result<[u8; N]> {
         let mut b = [0u8; N];
         self.read_exact(&mut b, field)?;
         Ok(b)
     }
 
+    /// Reads a byte.
     pub fn u8(&mut self, field: &'static str) -> Result<u8> {
         Ok(self.array::<1>(field)?[0])
     }
+    /// Reads a little-endian u16.
     pub fn u16(&mut self, field: &'static str) -> Result<u16> {
         Ok(u16::from_le_bytes(self.array(field)?))
     }
+    /// Reads a little-endian u32.
     pub fn u32(&mut self, field: &'static str) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array(field)?))
     }
+    /// Reads a little-endian u64.
     pub fn u64(&mut self, field: &'static str) -> Result<u64> {
         Ok(u64::from_le_bytes(self.array(field)?))
     }
@@ -182,6 +194,7 @@ impl<'f, R: Read + Seek> Input<'f, R> {
         Ok(())
     }
 
+    /// A `LimitExceeded` error at the current offset.
     pub fn limit(&self, field: &'static str, found: u64, limit: u64) -> LoadError {
         LoadError::LimitExceeded {
             file: self.file.to_owned(),
@@ -192,10 +205,12 @@ impl<'f, R: Read + Seek> Input<'f, R> {
         }
     }
 
+    /// An `Invalid` error at the current offset.
     pub fn invalid(&self, field: &'static str, reason: impl Into<String>) -> LoadError {
         self.invalid_at(self.pos, field, reason)
     }
 
+    /// An `Invalid` error at `offset`.
     pub fn invalid_at(&self, offset: u64, field: &'static str, reason: impl Into<String>) -> LoadError {
         LoadError::Invalid {
             file: self.file.to_owned(),
@@ -205,6 +220,7 @@ impl<'f, R: Read + Seek> Input<'f, R> {
         }
     }
 
+    /// An `Overflow` error.
     pub fn overflow(&self, field: &str) -> LoadError {
         LoadError::Overflow {
             file: self.file.to_owned(),

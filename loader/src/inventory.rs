@@ -7,8 +7,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// safetensors.
     Safetensors,
+    /// GGUF v2/v3.
     Gguf,
+    /// A zip of `.npy` members.
     Npz,
     /// PyTorch zip layout (torch >= 1.6).
     PthZip,
@@ -17,6 +20,7 @@ pub enum Format {
 }
 
 impl Format {
+    /// The format's name.
     pub fn name(self) -> &'static str {
         match self {
             Format::Safetensors => "safetensors",
@@ -33,16 +37,27 @@ impl Format {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DataRef {
     /// Stored uncompressed at absolute file offsets `[offset, offset + len)`.
-    Range { offset: u64, len: u64 },
+    Range {
+        /// Absolute offset of the first byte.
+        offset: u64,
+        /// Bytes.
+        len: u64,
+    },
     /// Inside a deflated zip member whose compressed bytes sit at
     /// `[offset, offset + compressed)`: `skip` bytes into the inflated
     /// stream of `uncompressed` bytes (CRC-32 `crc32`), `len` bytes long.
     Deflated {
+        /// Offset of the member's compressed bytes.
         offset: u64,
+        /// Compressed length.
         compressed: u64,
+        /// Inflated length of the whole member.
         uncompressed: u64,
+        /// CRC-32 of the inflated member.
         crc32: u32,
+        /// Bytes of the inflated member before the tensor (the NPY header).
         skip: u64,
+        /// The tensor's length in bytes.
         len: u64,
     },
 }
@@ -55,6 +70,7 @@ impl DataRef {
         }
     }
 
+    /// True for a tensor of no bytes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -98,13 +114,17 @@ impl Layout {
 /// One tensor of an inventory.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TensorInfo {
+    /// Tensor name.
     pub name: String,
+    /// Element type.
     pub dtype: DType,
     /// Dimensions as the format's reference reader reports them: row-major
     /// (outermost first) for safetensors, NPZ and .pth; GGUF's own order
     /// (`ne[0]` = innermost first, as gguf-py's `ReaderTensor.shape`).
     pub shape: Vec<u64>,
+    /// Where its bytes are.
     pub data: DataRef,
+    /// How stored elements map to the logical tensor.
     #[serde(skip_serializing_if = "Layout::is_canonical")]
     pub layout: Layout,
 }
@@ -125,24 +145,33 @@ impl TensorInfo {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum MetaValue {
+    /// A boolean.
     Bool(bool),
+    /// A signed integer.
     Int(i64),
+    /// An unsigned integer.
     UInt(u64),
+    /// A float (F32 values widened).
     Float(f64),
+    /// A string.
     Str(String),
+    /// An array (GGUF arrays may nest).
     Array(Vec<MetaValue>),
 }
 
 /// The result of `inspect`: everything about a file except tensor data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Inventory {
+    /// The file's format.
     pub format: Format,
     /// Format version (GGUF 2/3, .pth protocol, NPY major version of the
     /// first member, 0 where the format has none).
     pub version: u32,
+    /// The file's size.
     pub file_bytes: u64,
     /// Bytes of header the format needed before tensor data.
     pub header_bytes: u64,
+    /// Tensors in file order.
     pub tensors: Vec<TensorInfo>,
     /// Key/values in file order.
     pub metadata: Vec<(String, MetaValue)>,

@@ -121,14 +121,17 @@ impl Model {
         self
     }
 
+    /// Everything about the file but tensor data.
     pub fn inventory(&self) -> &Inventory {
         &self.inventory
     }
 
+    /// The path it was opened from.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// The backend it was opened with.
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -158,6 +161,7 @@ impl Model {
         self.storage.as_slice()
     }
 
+    /// A tensor's inventory entry, or `TensorNotFound`.
     pub fn info(&self, name: &str) -> Result<&TensorInfo> {
         self.index
             .get(name)
@@ -321,7 +325,7 @@ impl Model {
 
     /// Writes the tensor as a standard `.npy` in `to` (what `np.save` of
     /// the reference's array in that dtype writes; BF16 as ml-dtypes' `<V2`).
-    /// To write a file safely, see [`crate::export::export_npy_file`].
+    /// To write a file safely, see `export::export_npy_file`.
     pub fn export_npy(&self, name: &str, to: crate::convert::Target, out: impl std::io::Write) -> Result<()> {
         self.npy_array(name, to)?.write(out, &self.name)
     }
@@ -366,9 +370,11 @@ impl NpyArray {
 /// A quantized tensor handed out without dequantizing.
 #[derive(Debug)]
 pub struct QuantizedTensor<'a> {
+    /// The GGML block type.
     pub ty: crate::GgmlType,
     /// GGUF order (innermost first).
     pub shape: Vec<u64>,
+    /// The blocks as stored.
     pub blocks: Cow<'a, [u8]>,
 }
 

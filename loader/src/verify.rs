@@ -103,7 +103,9 @@ pub fn read_manifest(path: &Path) -> Result<Vec<ManifestEntry>> {
 /// One line of a `SHA256SUMS` manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestEntry {
+    /// Expected digest, lower-case hex.
     pub sha256: String,
+    /// File name relative to the manifest's folder.
     pub file: String,
 }
 
@@ -150,8 +152,11 @@ pub fn parse_manifest(text: &str, manifest_name: &str) -> Result<Vec<ManifestEnt
 /// The outcome for one file of a directory verification.
 #[derive(Debug)]
 pub struct FileVerdict {
+    /// The file.
     pub file: PathBuf,
+    /// Bytes hashed.
     pub bytes: u64,
+    /// Ok, or why it failed.
     pub result: Result<()>,
 }
 

@@ -32,6 +32,7 @@ fn note(delta: isize) {
 
 // SAFETY: forwards every call unchanged to the system allocator; the only
 // addition is arithmetic on two thread-local counters that never allocate.
+#[allow(unsafe_code)] // a counting global allocator over System
 unsafe impl GlobalAlloc for PerThread {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note(layout.size() as isize);

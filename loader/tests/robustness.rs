@@ -29,6 +29,7 @@ fn note(size: usize) {
 // SAFETY: forwards every call unchanged to the system allocator; the only
 // addition is a max over the requested size in a thread-local that never
 // allocates.
+#[allow(unsafe_code)] // a counting global allocator over System
 unsafe impl GlobalAlloc for Tracking {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note(layout.size());

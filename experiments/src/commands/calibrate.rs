@@ -3,8 +3,8 @@
 
 use super::{bar, Outcome};
 use crate::workspace::Workspace;
+use harness::calibration;
 use harness::ledger;
-use harness::stats::calibration;
 use std::process::ExitCode;
 
 /// Runs the calibration plan (`quick`: a short one, not saved).

@@ -7,10 +7,10 @@ use super::{bar, say, this_exe, Outcome, TrialArgs, EXIT_FAILED, EXIT_USAGE};
 use crate::registry::{self, Experiment};
 use crate::workspace::Workspace;
 use crate::Ctx;
+use harness::calibration::{self, Calibration};
 use harness::ledger::{self, Campaign, Evidence, EvidenceKind, FixtureRef, Mode};
 use harness::measure::strace;
 use harness::runner::{self, Config};
-use harness::stats::calibration::{self, Calibration};
 use std::process::ExitCode;
 
 /// Which experiments a run covers.

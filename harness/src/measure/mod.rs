@@ -14,10 +14,13 @@ use std::time::Instant;
 pub struct Trial {
     /// The metric's value for this trial.
     pub value: f64,
+    /// Wall-clock seconds of the trial.
     pub wall_s: f64,
+    /// Resource usage during the trial.
     pub usage: Usage,
     /// Peak RSS above the RSS at the start of the trial, when measured.
     pub peak_extra_bytes: Option<u64>,
+    /// What the variant returned.
     pub outcome: Outcome,
 }
 

@@ -10,7 +10,9 @@ use std::path::Path;
 
 /// A chart written for a page.
 pub struct Chart {
+    /// File name inside `reports/svg/`.
     pub file: String,
+    /// Caption under the chart.
     pub caption: String,
 }
 
@@ -23,6 +25,7 @@ fn err(path: &Path, e: impl std::fmt::Display) -> HarnessError {
 
 const FONT: &str = "sans-serif";
 
+/// Draws every chart of an entry into `dir`; returns what was drawn.
 pub fn charts(e: &Entry, dir: &Path) -> Result<Vec<Chart>> {
     let mut out = Vec::new();
     let id = &e.spec.id;

@@ -12,13 +12,16 @@ use serde::{Deserialize, Serialize};
 /// Resamples drawn for an interval.
 pub const RESAMPLES: usize = 2000;
 
+/// The effect of B over A: a ratio with its 95 % interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Effect {
     /// Median of per-round B/A ratios.
     pub ratio: f64,
     /// 95 % bootstrap interval of that median.
     pub lo: f64,
+    /// Upper end of the interval.
     pub hi: f64,
+    /// Rounds it was computed from.
     pub rounds: usize,
 }
 

@@ -1,8 +1,8 @@
-//! Statistics: summaries, the bootstrap, verdicts, calibration. Nothing
-//! here measures or prints anything.
+//! Statistics: summaries, the bootstrap, verdicts and the RNG. Nothing
+//! here measures or prints anything, and nothing here imports from the
+//! rest of the harness (calibration, which measures, sits beside the runner).
 
 pub mod bootstrap;
-pub mod calibration;
 pub mod summary;
 pub mod verdict;
 
@@ -12,10 +12,12 @@ pub mod verdict;
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Rng {
         Rng(seed)
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

@@ -2,12 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Summary statistics of one variant's samples.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// Samples.
     pub n: usize,
+    /// Smallest.
     pub min: f64,
+    /// Median.
     pub median: f64,
+    /// Largest.
     pub max: f64,
+    /// Mean.
     pub mean: f64,
     /// Sample standard deviation.
     pub sd: f64,
@@ -39,6 +45,7 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 impl Summary {
+    /// Summarizes `v`.
     pub fn of(v: &[f64]) -> Summary {
         let n = v.len();
         let mean = v.iter().sum::<f64>() / n.max(1) as f64;

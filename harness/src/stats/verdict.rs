@@ -6,6 +6,7 @@
 use super::bootstrap::Effect;
 use serde::{Deserialize, Serialize};
 
+/// What a comparison concluded about the claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -26,6 +27,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict in words, as reports print it.
     pub fn label(self) -> &'static str {
         match self {
             Verdict::Confirmed => "confirmed",
@@ -59,6 +61,7 @@ pub enum Expect {
 }
 
 impl Expect {
+    /// The claimed ratio, if any.
     pub fn ratio(self) -> Option<f64> {
         match self {
             Expect::Ratio(r) => Some(r),

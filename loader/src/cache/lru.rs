@@ -13,13 +13,19 @@ use std::sync::{Arc, Mutex};
 /// Hit, miss and eviction counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Stats {
+    /// Lookups served from the cache.
     pub hits: u64,
+    /// Lookups that loaded.
     pub misses: u64,
+    /// Entries evicted to stay in budget.
     pub evictions: u64,
     /// Entries too large for the budget, returned uncached.
     pub oversize: u64,
+    /// Bytes held now.
     pub bytes: u64,
+    /// Most bytes ever held.
     pub peak_bytes: u64,
+    /// Entries held now.
     pub entries: usize,
 }
 
@@ -35,12 +41,14 @@ struct Inner<K, V> {
     stats: Stats,
 }
 
+/// A cache of loaded models that keeps at most a byte budget, evicting the least recently used.
 pub struct ModelCache<K, V> {
     budget: u64,
     inner: Mutex<Inner<K, V>>,
 }
 
 impl<K: Hash + Eq + Clone, V> ModelCache<K, V> {
+    /// An empty cache holding at most `budget_bytes`.
     pub fn new(budget_bytes: u64) -> Self {
         ModelCache {
             budget: budget_bytes,
@@ -52,6 +60,7 @@ impl<K: Hash + Eq + Clone, V> ModelCache<K, V> {
         }
     }
 
+    /// The byte budget.
     pub fn budget(&self) -> u64 {
         self.budget
     }
@@ -112,6 +121,7 @@ impl<K: Hash + Eq + Clone, V> ModelCache<K, V> {
         Ok(value)
     }
 
+    /// Counters so far.
     pub fn stats(&self) -> Stats {
         let g = self.lock();
         Stats {

@@ -24,12 +24,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// What a lookup did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
+    /// The cached file was valid and used.
     Hit,
+    /// The cache file was absent or invalid and was rebuilt.
     Miss,
     /// The entry existed but failed its check, and was rebuilt.
     Rebuilt(String),
 }
 
+/// A folder of Q8_0 GGUF files quantized once from F32/F16 models and reused (H16).
 pub struct PrequantCache {
     dir: PathBuf,
 }
@@ -92,10 +95,12 @@ pub fn quantize_model_q8_0(src: &Model, source_sha256: &str) -> Result<Vec<u8>> 
 }
 
 impl PrequantCache {
+    /// A cache in `dir` (created on first use).
     pub fn new(dir: impl Into<PathBuf>) -> PrequantCache {
         PrequantCache { dir: dir.into() }
     }
 
+    /// The cache's folder.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -107,6 +107,7 @@ fn check(expected: usize, found: usize) -> Result<()> {
     Ok(())
 }
 
+/// FP8 E4M3FN bytes to F32 (bit-exact with ml-dtypes).
 pub fn e4m3_to_f32(src: &[u8], dst: &mut [f32]) -> Result<()> {
     check(src.len(), dst.len())?;
     for (d, &c) in dst.iter_mut().zip(src) {
@@ -115,6 +116,7 @@ pub fn e4m3_to_f32(src: &[u8], dst: &mut [f32]) -> Result<()> {
     Ok(())
 }
 
+/// FP8 E5M2 bytes to F32 (bit-exact with ml-dtypes).
 pub fn e5m2_to_f32(src: &[u8], dst: &mut [f32]) -> Result<()> {
     check(src.len(), dst.len())?;
     for (d, &c) in dst.iter_mut().zip(src) {
@@ -128,6 +130,7 @@ pub fn e4m3_to_bf16_bytes(src: &[u8], dst: &mut [u8]) -> Result<()> {
     table_to_bf16(src, dst, &E4M3FN_BF16)
 }
 
+/// FP8 E5M2 bytes to BF16 bytes (exact: every E5M2 value is a BF16 value).
 pub fn e5m2_to_bf16_bytes(src: &[u8], dst: &mut [u8]) -> Result<()> {
     table_to_bf16(src, dst, &E5M2_BF16)
 }
@@ -143,7 +146,9 @@ fn table_to_bf16(src: &[u8], dst: &mut [u8], t: &[u16; 256]) -> Result<()> {
 /// Which FP8 variant a tensor uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fp8Kind {
+    /// `float8_e4m3fn`.
     E4M3FN,
+    /// `float8_e5m2`.
     E5M2,
 }
 

@@ -21,12 +21,16 @@ use half::{bf16, f16};
 /// Output element types of conversions and exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Target {
+    /// 32-bit float.
     F32,
+    /// IEEE half.
     F16,
+    /// bfloat16.
     BF16,
 }
 
 impl Target {
+    /// The dtype of the target.
     pub fn dtype(self) -> DType {
         match self {
             Target::F32 => DType::F32,
@@ -35,6 +39,7 @@ impl Target {
         }
     }
 
+    /// Bytes per element.
     pub fn size(self) -> usize {
         match self {
             Target::F32 => 4,
@@ -42,6 +47,7 @@ impl Target {
         }
     }
 
+    /// `f32`, `f16` or `bf16`.
     pub fn parse(s: &str) -> Option<Target> {
         match s.to_ascii_lowercase().as_str() {
             "f32" => Some(Target::F32),

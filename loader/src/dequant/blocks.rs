@@ -9,7 +9,9 @@ fn h(b: &[u8], at: usize) -> f32 {
     f16::from_bits(u16::from_le_bytes([b[at], b[at + 1]])).to_f32()
 }
 
+/// Elements per block of the legacy quants (`QK4_0` … `QK8_0`).
 pub const QK: usize = 32;
+/// Elements per K-quant super-block (`QK_K`).
 pub const QK_K: usize = 256;
 
 /// Q4_0: d (f16), 16 bytes of 4-bit values; y = (q - 8) · d.

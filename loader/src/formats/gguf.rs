@@ -354,9 +354,13 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
 /// A tensor to write with [`write`]: its GGUF dims (innermost first), type
 /// and encoded bytes.
 pub struct WriteTensor<'a> {
+    /// Tensor name.
     pub name: &'a str,
+    /// Dimensions, innermost first (GGUF order).
     pub dims: Vec<u64>,
+    /// Element type.
     pub ty: GgmlType,
+    /// The tensor's bytes as stored.
     pub data: &'a [u8],
 }
 

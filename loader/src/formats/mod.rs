@@ -18,10 +18,13 @@ use std::io::{Read, Seek};
 /// What the first bytes of a file say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniffed {
+    /// An 8-byte length then a JSON header.
     Safetensors,
+    /// `GGUF` magic.
     Gguf,
     /// NPZ or PyTorch zip: the directory decides.
     Zip,
+    /// A PyTorch checkpoint of the legacy layout.
     PthLegacy,
 }
 

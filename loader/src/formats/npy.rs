@@ -6,10 +6,15 @@ use crate::dtype::DType;
 /// What an `.npy` header says about its array.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NpyHeader {
+    /// Format major version (1–3).
     pub major: u8,
+    /// Element type.
     pub dtype: DType,
+    /// Elements stored big-endian.
     pub big_endian: bool,
+    /// Column-major storage.
     pub fortran_order: bool,
+    /// Dimensions, outermost first.
     pub shape: Vec<u64>,
     /// Bytes before the array data (magic + lengths + dict + padding).
     pub data_offset: u64,
@@ -20,11 +25,13 @@ pub struct NpyHeader {
 pub enum NpyError {
     /// Fewer bytes than the header needs.
     Short(u64),
+    /// A header that breaks the format.
     Invalid(String),
     /// A valid header of an array we refuse or do not support (object arrays, structured dtypes).
     Unsupported(String),
 }
 
+/// The magic string of every NPY file.
 pub const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
 /// Parses the header at the start of `b`. `max_header` caps the dict length.

@@ -174,8 +174,10 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
 /// A sharded model's `model.safetensors.index.json`: which shard holds which tensor.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ShardIndex {
+    /// The index's `metadata` object.
     #[serde(default)]
     pub metadata: BTreeMap<String, serde_json::Value>,
+    /// Tensor name → shard file name.
     pub weight_map: BTreeMap<String, String>,
 }
 

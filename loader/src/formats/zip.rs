@@ -28,17 +28,24 @@ const MAX_EOCD_SEARCH: u64 = EOCD_LEN + 0xFFFF;
 /// Compression of a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// Method 0: the data as is.
     Stored,
+    /// Method 8: raw deflate.
     Deflated,
 }
 
 /// One member of the central directory.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    /// Member name.
     pub name: String,
+    /// Compression method.
     pub method: Method,
+    /// Compressed size.
     pub compressed: u64,
+    /// Uncompressed size.
     pub uncompressed: u64,
+    /// CRC-32 of the uncompressed data.
     pub crc32: u32,
     /// Absolute offset of the member's local file header.
     pub header_offset: u64,

@@ -10,6 +10,7 @@ use crate::model::Model;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+/// A model whose tensors are read on first use and kept (H15).
 pub struct LazyModel {
     model: Model,
     target: Option<Target>,
@@ -31,6 +32,7 @@ impl LazyModel {
         }
     }
 
+    /// The open model.
     pub fn model(&self) -> &Model {
         &self.model
     }

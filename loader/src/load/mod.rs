@@ -16,8 +16,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// One materialized tensor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadedTensor {
+    /// Tensor name.
     pub name: String,
+    /// Element type.
     pub dtype: DType,
+    /// Dimensions as the file lists them.
     pub shape: Vec<u64>,
     /// Little-endian row-major bytes of `dtype`.
     pub data: Vec<u8>,
@@ -26,9 +29,13 @@ pub struct LoadedTensor {
 /// Progress of a load, reported after each tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
+    /// Bytes loaded so far.
     pub bytes_done: u64,
+    /// Bytes to load in all.
     pub bytes_total: u64,
+    /// Tensors loaded so far.
     pub tensors_done: u64,
+    /// Tensors to load in all.
     pub tensors_total: u64,
 }
 

@@ -23,6 +23,7 @@ pub fn sniff(head: &[u8]) -> bool {
     head.len() >= 14 && head[0] == 0x80 && head[2] == 0x8a && head[3] == 10 && head[4..14] == MAGIC_NUMBER
 }
 
+/// Inspects a legacy-layout checkpoint: its five pickles and the storages after them.
 pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<Inventory> {
     let file = input.file();
     let refuse_pid =
@@ -87,7 +88,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         located.insert(key, StorageData::Range { offset: pos + 8, bytes });
         pos = pos + 8 + bytes;
     }
-    let named = flatten(file, &state, limits)?;
+    let named = flatten(&state, limits)?;
     let mut tensors = Vec::with_capacity(named.len());
     for (name, t) in named {
         let data = located.get(&t.storage.key).ok_or_else(|| LoadError::Invalid {

@@ -43,10 +43,10 @@ impl StorageData {
 /// Nested dicts (`{"state_dict": {...}}`, optimizer states) give dotted
 /// names; entries that are not tensors (ints, strings) are skipped, as
 /// every state-dict consumer does.
-pub(crate) fn flatten(file: &str, v: &Value, limits: &Limits) -> Result<Vec<(String, Rc<TensorRef>)>> {
+pub(crate) fn flatten(v: &Value, limits: &Limits) -> Result<Vec<(String, Rc<TensorRef>)>> {
     let mut out = Vec::new();
     match v {
-        Value::Dict(_) => walk(file, v, "", 0, limits, &mut out)?,
+        Value::Dict(_) => walk(v, "", 0, limits, &mut out)?,
         Value::Tensor(t) => out.push((String::new(), t.clone())),
         _ => {
             return Err(LoadError::Unsupported {
@@ -59,14 +59,7 @@ pub(crate) fn flatten(file: &str, v: &Value, limits: &Limits) -> Result<Vec<(Str
     Ok(out)
 }
 
-fn walk(
-    file: &str,
-    v: &Value,
-    prefix: &str,
-    depth: u32,
-    limits: &Limits,
-    out: &mut Vec<(String, Rc<TensorRef>)>,
-) -> Result<()> {
+fn walk(v: &Value, prefix: &str, depth: u32, limits: &Limits, out: &mut Vec<(String, Rc<TensorRef>)>) -> Result<()> {
     if depth > limits.max_nesting {
         return Err(LoadError::LimitExceeded {
             file: String::new(),
@@ -101,7 +94,7 @@ fn walk(
                 }
                 out.push((name, t.clone()));
             }
-            Value::Dict(_) => walk(file, v, &name, depth + 1, limits, out)?,
+            Value::Dict(_) => walk(v, &name, depth + 1, limits, out)?,
             _ => {}
         }
     }

@@ -68,22 +68,33 @@ fn synthetic_spec(claim: Claim) -> Spec {
     }
 }
 
+/// Detection of one injected slow-down.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlowdownResult {
     /// Injected slow-down, as a fraction.
     pub slowdown: f64,
+    /// Runs made.
     pub runs: usize,
+    /// Runs whose verdict detected it.
     pub detected: usize,
+    /// Median seconds to a verdict.
     pub median_seconds: f64,
+    /// Longest time to a verdict.
     pub max_seconds: f64,
+    /// Measured effect of each run.
     pub effects: Vec<f64>,
 }
 
+/// What `lab calibrate` measured on this machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
+    /// When (UTC).
     pub date: String,
+    /// Where.
     pub environment: crate::env::Environment,
+    /// Duration of one run of the synthetic workload.
     pub workload_ms: f64,
+    /// A/A runs that set the noise floor.
     pub aa_runs: usize,
     /// Runs whose intervals set the floor.
     pub aa_floor_runs: usize,
@@ -93,16 +104,20 @@ pub struct Calibration {
     /// Held-out A/A runs judged with that floor, and how many of them the
     /// rule called significant.
     pub aa_test_runs: usize,
+    /// Held-out A/A runs judged significant.
     pub aa_false_positives: usize,
     /// 95 % upper bound on the false-positive rate (exact binomial).
     pub aa_fp_upper95: f64,
+    /// One result per injected slow-down.
     pub slowdowns: Vec<SlowdownResult>,
     /// The smallest injected slow-down every run detected.
     pub mde: Option<f64>,
+    /// Budget of each run, seconds.
     pub budget_per_run_s: f64,
 }
 
 impl Calibration {
+    /// The figures verdicts use, citing `path`.
     pub fn in_force(&self, path: &str) -> CalibrationInForce {
         CalibrationInForce {
             noise_floor: self.noise_floor,
@@ -115,8 +130,10 @@ impl Calibration {
 
 /// Before any calibration: ±2 % wall time, ±0.5 % instructions.
 pub const DEFAULT_NOISE_FLOOR: f64 = 0.02;
+/// Instruction counts' floor: callgrind counts move by well under this.
 pub const DEFAULT_INSTRUCTION_FLOOR: f64 = 0.005;
 
+/// What verdicts use when no calibration was run.
 pub fn default_in_force() -> CalibrationInForce {
     CalibrationInForce {
         noise_floor: DEFAULT_NOISE_FLOOR,
@@ -156,20 +173,27 @@ pub fn binomial_upper95(k: usize, n: usize) -> f64 {
 
 /// Options of a calibration run.
 pub struct Plan {
+    /// Length of one run of the synthetic workload.
     pub workload: Duration,
     /// A/A runs that set the floor, and their budget each.
     pub aa_runs: usize,
+    /// Budget of each floor-setting A/A run.
     pub aa_budget: Duration,
     /// Held-out A/A runs judged with that floor (300 bound a 0 % observed
     /// false-positive rate at 1 % with 95 % confidence), and their budget.
     pub aa_test_runs: usize,
+    /// Budget of each held-out A/A run.
     pub aa_test_budget: Duration,
+    /// Injected slow-downs (fractions).
     pub slowdowns: Vec<f64>,
+    /// Runs per slow-down.
     pub slowdown_runs: usize,
+    /// Budget of each slow-down run.
     pub slowdown_budget: Duration,
 }
 
 impl Plan {
+    /// The full plan (several minutes).
     pub fn full() -> Plan {
         Plan {
             workload: Duration::from_millis(10),
@@ -183,6 +207,7 @@ impl Plan {
         }
     }
 
+    /// A short plan for a smoke test.
     pub fn quick() -> Plan {
         Plan {
             workload: Duration::from_millis(2),
