@@ -34,6 +34,9 @@ pub struct Environment {
     pub git_dirty: bool,
     /// When the environment was captured (UTC).
     pub date: String,
+    /// The machine's fingerprint (absent in campaigns recorded before it was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<crate::fingerprint::Fingerprint>,
 }
 
 const FLAGS: &[&str] = &["sse4_2", "avx", "avx2", "fma", "f16c", "sha_ni", "avx512f", "bmi2"];
@@ -88,5 +91,6 @@ pub fn capture() -> Environment {
         git_commit: cmd("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into()),
         git_dirty: cmd("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()),
         date: crate::time::utc_now(),
+        fingerprint: Some(crate::fingerprint::Fingerprint::capture()),
     }
 }

@@ -337,23 +337,44 @@ fn write_index(dir: &Path) -> Result<()> {
     write_atomic(&path, serde_json::to_string_pretty(&v).unwrap_or_default().as_bytes())
 }
 
+/// The machine a campaign ran on, as a short id (`unrecorded` for
+/// campaigns from before fingerprints were kept).
+pub fn machine_of(c: &Campaign) -> String {
+    c.environment
+        .fingerprint
+        .as_ref()
+        .map_or_else(|| "unrecorded".to_owned(), crate::fingerprint::Fingerprint::id)
+}
+
 /// The newest entry of each experiment across campaigns of `mode` (or any
-/// mode when `None`), by experiment id.
+/// mode when `None`), by experiment id. Campaigns merged from several
+/// machines keep one entry per experiment *and machine*: numbers from two
+/// machines are never treated as the same measurement.
 pub fn latest_entries(campaigns: &[Campaign], mode: Option<Mode>) -> Vec<(Entry, Campaign)> {
     let mut out: Vec<(Entry, Campaign)> = Vec::new();
     for c in campaigns.iter().filter(|c| mode.is_none_or(|m| c.mode == m)) {
+        let machine = machine_of(c);
         for e in &c.entries {
             let shell = Campaign {
                 entries: Vec::new(),
                 ..c.clone()
             };
-            match out.iter_mut().find(|(x, _)| x.spec.id == e.spec.id) {
+            let same = |(x, xc): &&mut (Entry, Campaign)| {
+                x.spec.id == e.spec.id
+                    && (machine_of(xc) == machine || machine == "unrecorded" || machine_of(xc) == "unrecorded")
+            };
+            match out.iter_mut().find(same) {
                 Some(slot) => *slot = (e.clone(), shell),
                 None => out.push((e.clone(), shell)),
             }
         }
     }
-    out.sort_by(|a, b| a.0.spec.id.cmp(&b.0.spec.id));
+    out.sort_by(|a, b| {
+        a.0.spec
+            .id
+            .cmp(&b.0.spec.id)
+            .then_with(|| machine_of(&a.1).cmp(&machine_of(&b.1)))
+    });
     out
 }
 

@@ -127,3 +127,29 @@ fn an_explanation_for_another_verdict_is_flagged_stale() {
         "{page}"
     );
 }
+
+#[test]
+fn campaigns_from_two_machines_keep_a_row_each() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), entry(Verdict::Confirmed, Verdict::Confirmed));
+    // The same experiment measured later on another machine (another kernel).
+    let mut c = ledger::load_all(&d.path().join("ledger")).unwrap().remove(0);
+    c.id = "2026-01-02T00-00-00Z".into();
+    if let Some(f) = c.environment.fingerprint.as_mut() {
+        f.kernel.push_str("-elsewhere");
+    }
+    ledger::save(&d.path().join("ledger"), &c).unwrap();
+    let all = ledger::load_all(&d.path().join("ledger")).unwrap();
+    let chosen = harness::report::select(&all);
+    assert_eq!(chosen.len(), 2, "one entry per machine");
+    render(d.path());
+    let index = String::from_utf8(std::fs::read(d.path().join("EXPERIMENTS.md")).unwrap()).unwrap();
+    assert_eq!(index.matches("| H99 |").count(), 2, "{index}");
+    assert_eq!(index.matches("· machine ").count(), 2, "{index}");
+    // A second campaign on the same machine replaces the first.
+    let mut same = all[0].clone();
+    same.id = "2026-01-03T00-00-00Z".into();
+    ledger::save(&d.path().join("ledger"), &same).unwrap();
+    let all = ledger::load_all(&d.path().join("ledger")).unwrap();
+    assert_eq!(harness::report::select(&all).len(), 2);
+}

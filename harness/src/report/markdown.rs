@@ -240,6 +240,12 @@ pub fn index(entries: &[(Entry, Campaign)]) -> String {
         "| id | experiment | claim | measured (headline case) | verdict | cases | campaign | report |"
     );
     let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    // Campaigns merged from several machines: every row names its machine,
+    // and an experiment measured on two machines has a row for each.
+    let mut machines: Vec<String> = entries.iter().map(|(_, c)| crate::ledger::machine_of(c)).collect();
+    machines.sort();
+    machines.dedup();
+    let several = machines.len() > 1;
     for (e, c) in entries {
         let (case, measured) = e.headline().map_or(("—".to_owned(), "—".to_owned()), |(cs, k)| {
             (cs.label.clone(), effect_text(k))
@@ -267,7 +273,11 @@ pub fn index(entries: &[(Entry, Campaign)]) -> String {
             measured,
             e.verdict.label(),
             tally,
-            c.id,
+            if several {
+                format!("{} · machine {}", c.id, crate::ledger::machine_of(c))
+            } else {
+                c.id.clone()
+            },
             c.environment.git_commit,
             e.spec.id,
             e.spec.id
