@@ -50,16 +50,19 @@ fn cmd(c: &str, args: &[&str]) -> Option<String> {
 
 /// The machine's 1, 5 and 15-minute load averages now.
 pub fn load_average() -> [f64; 3] {
-    let l = sysinfo::System::load_average();
-    [l.one, l.five, l.fifteen]
+    sysinfo::System::load_average().map_or([f64::NAN; 3], |l| [l.one, l.five, l.fifteen])
 }
 
 /// Captures the environment now. Costs a few milliseconds (it runs `git`
 /// and `rustc --version`).
 pub fn capture() -> Environment {
-    let mut sys = sysinfo::System::new();
-    sys.refresh_cpu_all();
-    sys.refresh_memory();
+    // sysinfo cannot always read the machine (a sandbox without /proc): the
+    // environment is then recorded as unknown rather than failing a run.
+    let mut sys = sysinfo::System::new().ok();
+    if let Some(sys) = sys.as_mut() {
+        sys.refresh_cpu_all();
+        sys.refresh_memory();
+    }
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let flags_line = cpuinfo.lines().find(|l| l.starts_with("flags")).unwrap_or("");
     let have: std::collections::HashSet<&str> = flags_line.split_whitespace().collect();
@@ -70,17 +73,16 @@ pub fn capture() -> Environment {
     tf!("sse2", "sse4.2", "avx", "avx2", "fma", "f16c", "sha");
     Environment {
         cpu: sys
-            .cpus()
-            .first()
-            .map(|c| c.brand().trim().to_owned())
+            .as_ref()
+            .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_owned()))
             .unwrap_or_default(),
         cpu_flags: FLAGS
             .iter()
             .filter(|f| have.contains(*f))
             .map(|f| f.to_string())
             .collect(),
-        cores: sys.cpus().len(),
-        memory_bytes: sys.total_memory(),
+        cores: sys.as_ref().map_or(0, |s| s.cpus().len()),
+        memory_bytes: sys.as_ref().map_or(0, |s| s.total_memory()),
         os: sysinfo::System::long_os_version().unwrap_or_default(),
         kernel: sysinfo::System::kernel_version().unwrap_or_default(),
         load_average_start: load_average(),

@@ -351,7 +351,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     })
 }
 
-/// A tensor to write with [`write`]: its GGUF dims (innermost first), type
+/// A tensor to write with [`write()`]: its GGUF dims (innermost first), type
 /// and encoded bytes.
 pub struct WriteTensor<'a> {
     /// Tensor name.
