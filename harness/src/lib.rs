@@ -22,6 +22,7 @@ pub mod human;
 pub mod ledger;
 pub mod measure;
 pub mod platform;
+pub mod protocol;
 pub mod report;
 pub mod runner;
 pub mod stats;

@@ -208,8 +208,8 @@ fn main() -> ExitCode {
                 variant,
                 reps,
                 quick,
+                timed,
             },
-            timed,
         ),
         Cmd::List { quick, cases } => commands::list::run(&ws, quick, cases),
     };

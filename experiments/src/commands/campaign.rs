@@ -75,6 +75,7 @@ pub fn config(ws: &Workspace, quick: bool) -> Config {
                 variant: variant.into(),
                 reps,
                 quick,
+                timed: false,
             }
             .to_args()
         }),
@@ -239,6 +240,7 @@ fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
             variant: variant.into(),
             reps,
             quick,
+            timed: false,
         };
         strace::count(&exe, &args.to_args()).ok()
     };

@@ -25,42 +25,7 @@ pub const EXIT_FAILED: u8 = 1;
 /// unknown ids, no workspace).
 pub const EXIT_USAGE: u8 = 2;
 
-/// The arguments that make `lab` run one variant of one case `reps` times
-/// in a fresh process (under callgrind, strace, or the gate's timer).
-#[derive(Debug, Clone)]
-pub struct TrialArgs {
-    /// Experiment id.
-    pub experiment: String,
-    /// Case label.
-    pub case: String,
-    /// Variant name.
-    pub variant: String,
-    /// Repetitions.
-    pub reps: u32,
-    /// Build the experiment's quick-mode cases.
-    pub quick: bool,
-}
-
-impl TrialArgs {
-    /// `trial --experiment … --case … --variant … --reps N [--quick]`.
-    pub fn to_args(&self) -> Vec<String> {
-        let mut a = vec![
-            "trial".to_owned(),
-            "--experiment".into(),
-            self.experiment.clone(),
-            "--case".into(),
-            self.case.clone(),
-            "--variant".into(),
-            self.variant.clone(),
-            "--reps".into(),
-            self.reps.to_string(),
-        ];
-        if self.quick {
-            a.push("--quick".into());
-        }
-        a
-    }
-}
+pub use harness::protocol::TrialArgs;
 
 /// This binary, for child processes.
 pub fn this_exe() -> PathBuf {

@@ -9,12 +9,12 @@ use std::process::ExitCode;
 
 /// Runs the trial. With `timed`, prints `trial-seconds: S`: seconds per
 /// repetition of the variant alone (building the case is not timed).
-pub fn run(ws: &Workspace, t: &TrialArgs, timed: bool) -> Outcome {
+pub fn run(ws: &Workspace, t: &TrialArgs) -> Outcome {
     let ctx = Ctx::new(ws.store()?, t.quick);
     if t.experiment == gate::ID {
         // Only the requested case is built, so nothing else shares the process.
         let mut case = gate::build_one(&ctx, Metric::WallTime, &t.case)?;
-        return run_variant(&mut case, t, timed);
+        return run_variant(&mut case, t);
     }
     let exp = registry::find(&t.experiment).ok_or_else(|| format!("no experiment {}", t.experiment))?;
     let mut built = (exp.build)(&ctx).cases;
@@ -22,10 +22,10 @@ pub fn run(ws: &Workspace, t: &TrialArgs, timed: bool) -> Outcome {
         .iter_mut()
         .find(|c| c.label == t.case)
         .ok_or_else(|| format!("{}: no case {:?}", t.experiment, t.case))?;
-    run_variant(case, t, timed)
+    run_variant(case, t)
 }
 
-fn run_variant(case: &mut Case<'_>, t: &TrialArgs, timed: bool) -> Outcome {
+fn run_variant(case: &mut Case<'_>, t: &TrialArgs) -> Outcome {
     let v = case
         .variants
         .iter_mut()
@@ -35,9 +35,10 @@ fn run_variant(case: &mut Case<'_>, t: &TrialArgs, timed: bool) -> Outcome {
     for _ in 0..t.reps {
         (v.run)().map_err(|e| format!("{}: {e}", t.variant))?;
     }
-    if timed {
+    if t.timed {
         println!(
-            "trial-seconds: {:.9e}",
+            "{}{:.9e}",
+            harness::protocol::TRIAL_SECONDS,
             start.elapsed().as_secs_f64() / f64::from(t.reps.max(1))
         );
     }

@@ -1,13 +1,6 @@
 //! Measuring gated cases in fresh processes of built binaries.
 //!
-//! The binaries speak a two-command protocol (the `lab` binary implements
-//! it; so can any test binary):
-//! * `BIN gate-cases --metric M` prints one `experiment<TAB>case<TAB>variant`
-//!   line per gated case;
-//! * `BIN trial --experiment E --case C --variant V --reps N [--timed]` runs
-//!   that variant N times after building only that case, and with `--timed`
-//!   prints `trial-seconds: S`, the seconds per repetition of the timed
-//!   region (process start-up and fixture opening excluded).
+//! The binaries speak [`crate::protocol`].
 //!
 //! Every measurement is a fresh process, so nothing that ran before in the
 //! same process (allocator state, caches, other cases) shifts a count.
@@ -16,6 +9,7 @@ use super::{Report, Row, Side};
 use crate::experiment::Metric;
 use crate::fingerprint::Fingerprint;
 use crate::measure::callgrind;
+use crate::protocol::{parse_trial_seconds, TrialArgs};
 use crate::stats::Rng;
 use std::path::PathBuf;
 use std::process::Command;
@@ -116,21 +110,15 @@ pub fn list_cases(s: &Subject, plan: &Plan) -> Result<Vec<GateCase>, String> {
 }
 
 fn trial_args(c: &GateCase, reps: u32, timed: bool) -> Vec<String> {
-    let mut a = vec![
-        "trial".to_owned(),
-        "--experiment".into(),
-        c.experiment.clone(),
-        "--case".into(),
-        c.case.clone(),
-        "--variant".into(),
-        c.variant.clone(),
-        "--reps".into(),
-        reps.to_string(),
-    ];
-    if timed {
-        a.push("--timed".into());
+    TrialArgs {
+        experiment: c.experiment.clone(),
+        case: c.case.clone(),
+        variant: c.variant.clone(),
+        reps,
+        quick: false,
+        timed,
     }
-    a
+    .to_args()
 }
 
 /// Seconds per repetition of one timed trial in a fresh process.
@@ -149,10 +137,7 @@ fn timed_trial(s: &Subject, c: &GateCase, reps: u32, plan: &Plan) -> Result<f64,
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    text.lines()
-        .find_map(|l| l.strip_prefix("trial-seconds: "))
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| format!("{}: the trial printed no `trial-seconds:` line", s.side.rev))
+    parse_trial_seconds(&text).ok_or_else(|| format!("{}: the trial printed no `trial-seconds:` line", s.side.rev))
 }
 
 /// Instructions per repetition: callgrind of `reps` minus callgrind of 0.

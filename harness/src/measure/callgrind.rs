@@ -21,7 +21,7 @@ pub fn count(exe: &Path, args: &[String]) -> Result<u64> {
 
 /// As [`count`], run in `dir` with extra environment variables.
 pub fn count_in(exe: &Path, args: &[String], dir: &Path, env: &[(String, String)]) -> Result<u64> {
-    let out_file = std::env::temp_dir().join(format!("loadlab-callgrind-{}-{}.out", std::process::id(), unique()));
+    let out_file = super::scratch_file("callgrind");
     let out = Command::new("valgrind")
         .current_dir(dir)
         .envs(env.iter().cloned())
@@ -54,12 +54,6 @@ pub fn parse_total(text: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
 }
 
 #[cfg(test)]

@@ -5,6 +5,15 @@
 pub mod callgrind;
 pub mod strace;
 
+/// A fresh path in the temporary folder for a tool's output file
+/// (`loadlab-TOOL-PID-N.out`), unique within this process.
+pub(crate) fn scratch_file(tool: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("loadlab-{tool}-{}-{n}.out", std::process::id()))
+}
+
 use crate::experiment::{Metric, Outcome};
 use crate::platform::{self, Usage};
 use std::time::Instant;

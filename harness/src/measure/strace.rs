@@ -15,7 +15,7 @@ pub fn available() -> bool {
 
 /// Calls per syscall of `exe args…` (and its threads) under `strace -c -f`.
 pub fn count(exe: &Path, args: &[String]) -> Result<BTreeMap<String, u64>, String> {
-    let out = std::env::temp_dir().join(format!("loadlab-strace-{}-{}.txt", std::process::id(), unique()));
+    let out = super::scratch_file("strace");
     let st = Command::new("strace")
         .args(["-c", "-f", "-o"])
         .arg(&out)
@@ -56,12 +56,6 @@ pub fn delta(without: &BTreeMap<String, u64>, with: &BTreeMap<String, u64>) -> V
         .collect();
     d.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
     d
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
 }
 
 #[cfg(test)]

@@ -1,0 +1,86 @@
+//! The command line a binary under test speaks to the harness. The `lab`
+//! binary implements it; so can any test binary:
+//!
+//! * `BIN trial --experiment E --case C --variant V --reps N [--quick]
+//!   [--timed]` runs that variant N times after building only what it needs,
+//!   and with `--timed` prints [`TRIAL_SECONDS`] followed by the seconds per
+//!   repetition of the timed region (start-up and setup excluded);
+//! * `BIN gate-cases --metric M` prints one `experiment<TAB>case<TAB>variant`
+//!   line per gated case.
+//!
+//! callgrind and strace run `trial`; the gate runs both. A leaf module.
+
+/// The line prefix of a timed trial's result.
+pub const TRIAL_SECONDS: &str = "trial-seconds: ";
+
+/// One variant of one case, `reps` times, in a fresh process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialArgs {
+    /// Experiment id.
+    pub experiment: String,
+    /// Case label.
+    pub case: String,
+    /// Variant name.
+    pub variant: String,
+    /// Repetitions.
+    pub reps: u32,
+    /// Build the experiment's quick-mode cases.
+    pub quick: bool,
+    /// Print the seconds per repetition.
+    pub timed: bool,
+}
+
+impl TrialArgs {
+    /// The arguments after the binary's name.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut a = vec![
+            "trial".to_owned(),
+            "--experiment".into(),
+            self.experiment.clone(),
+            "--case".into(),
+            self.case.clone(),
+            "--variant".into(),
+            self.variant.clone(),
+            "--reps".into(),
+            self.reps.to_string(),
+        ];
+        if self.quick {
+            a.push("--quick".into());
+        }
+        if self.timed {
+            a.push("--timed".into());
+        }
+        a
+    }
+}
+
+/// The seconds a timed trial printed.
+pub fn parse_trial_seconds(stdout: &str) -> Option<f64> {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(TRIAL_SECONDS))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_and_results_round_trip() {
+        let t = TrialArgs {
+            experiment: "GATE".into(),
+            case: "a b".into(),
+            variant: "current".into(),
+            reps: 3,
+            quick: false,
+            timed: true,
+        };
+        assert_eq!(
+            t.to_args().join(" "),
+            "trial --experiment GATE --case a b --variant current --reps 3 --timed"
+        );
+        assert_eq!(parse_trial_seconds("x\ntrial-seconds: 1.5e-3\n"), Some(1.5e-3));
+        assert_eq!(parse_trial_seconds("nothing"), None);
+    }
+}
