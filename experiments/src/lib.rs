@@ -1,4 +1,4 @@
-//! One module per recorded hypothesis (catalog: `../shared/HYPOTHESES.md`),
+//! One module per recorded hypothesis (catalog: `HYPOTHESES.md` at the root),
 //! each declaring, in this order: the claim and its source, the fixtures,
 //! the variants (calling loader code), the metric, and the explanation of
 //! the result. `lab run` runs them through the harness; `cargo bench`
