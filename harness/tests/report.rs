@@ -113,7 +113,7 @@ fn rendering_the_same_ledger_twice_is_byte_identical() {
     let page = String::from_utf8(std::fs::read(d.path().join("reports/H99.md")).unwrap()).unwrap();
     assert!(page.contains("## Why\n\nBecause."), "{page}");
     let index = String::from_utf8(std::fs::read(d.path().join("EXPERIMENTS.md")).unwrap()).unwrap();
-    assert!(index.contains("| H99 |") && index.contains("regressed / opposite"));
+    assert!(index.contains("| H99 |") && index.contains("opposite to the claim"));
 }
 
 #[test]

@@ -33,7 +33,7 @@ impl Verdict {
             Verdict::Confirmed => "confirmed",
             Verdict::SmallerThanClaimed => "smaller than claimed",
             Verdict::NoEffect => "no effect",
-            Verdict::Opposite => "regressed / opposite",
+            Verdict::Opposite => "opposite to the claim",
             Verdict::Inconclusive => "inconclusive",
             Verdict::Significant => "significant (no claim)",
         }
