@@ -155,7 +155,7 @@ macro_rules! ggml_types {
         pub enum GgmlType { $( #[doc = concat!("ggml's `", $name, "` (type id ", $id, "; ", $block, " elements in ", $bytes, " bytes).")] $variant ),* }
 
         impl GgmlType {
-            /// Maps the on-disk type id; `None` for ids ggml never assigned or retired (4, 5, 31–33, 36–38).
+            /// Maps the on-disk type id; `None` for ids ggml never assigned or retired (4, 5, 31–33, 36–38) and ids newer than gguf-py 0.19 knows (> 41).
             pub fn from_id(id: u32) -> Option<GgmlType> {
                 match id { $( $id => Some(GgmlType::$variant), )* _ => None }
             }
@@ -204,6 +204,8 @@ ggml_types! {
     TQ1_0 = 34, "TQ1_0", 256, 54;
     TQ2_0 = 35, "TQ2_0", 256, 66;
     MXFP4 = 39, "MXFP4", 32, 17;
+    NVFP4 = 40, "NVFP4", 64, 36;
+    Q1_0 = 41, "Q1_0", 128, 18;
 }
 
 impl GgmlType {
@@ -247,6 +249,10 @@ mod tests {
             assert_eq!(GgmlType::from_id(t.id()), Some(*t));
         }
         assert_eq!(GgmlType::from_id(4), None);
+        // The newest of gguf-py 0.19's table.
+        assert_eq!((GgmlType::NVFP4.id(), GgmlType::NVFP4.block()), (40, (64, 36)));
+        assert_eq!((GgmlType::Q1_0.id(), GgmlType::Q1_0.block()), (41, (128, 18)));
+        assert_eq!(GgmlType::from_id(42), None);
         assert_eq!(GgmlType::from_id(31), None);
     }
 }

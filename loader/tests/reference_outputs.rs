@@ -39,25 +39,12 @@ fn same_f32(a: f32, b: f32) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan() && a.is_sign_negative() == b.is_sign_negative())
 }
 
-#[test]
-fn dequantization_of_random_blocks_matches_gguf_py() {
-    let Some(m) = reference() else { return };
-    let types = [
-        GgmlType::Q4_0,
-        GgmlType::Q4_1,
-        GgmlType::Q5_0,
-        GgmlType::Q5_1,
-        GgmlType::Q8_0,
-        GgmlType::Q2_K,
-        GgmlType::Q3_K,
-        GgmlType::Q4_K,
-        GgmlType::Q5_K,
-        GgmlType::Q6_K,
-        GgmlType::BF16,
-    ];
-    for t in types {
+/// Every type's random blocks dequantize to gguf-py's values, in F32 and
+/// (through both output patterns) BF16.
+fn random_blocks_match(m: &Model, types: &[GgmlType]) {
+    for &t in types {
         let blocks = m.tensor_bytes(&format!("{}.blocks", t.name())).unwrap();
-        let want = f32s(&m, &format!("{}.f32", t.name()));
+        let want = f32s(m, &format!("{}.f32", t.name()));
         let got = dequant::dequantize_f32(t, &blocks).unwrap();
         assert_eq!(got.len(), want.len(), "{}", t.name());
         let bad = got.iter().zip(&want).filter(|(a, b)| !same_f32(**a, **b)).count();
@@ -78,6 +65,63 @@ fn dequantization_of_random_blocks_matches_gguf_py() {
                 t.name()
             );
         }
+    }
+}
+
+#[test]
+fn dequantization_of_random_blocks_matches_gguf_py() {
+    let Some(m) = reference() else { return };
+    random_blocks_match(
+        &m,
+        &[
+            GgmlType::Q4_0,
+            GgmlType::Q4_1,
+            GgmlType::Q5_0,
+            GgmlType::Q5_1,
+            GgmlType::Q8_0,
+            GgmlType::Q2_K,
+            GgmlType::Q3_K,
+            GgmlType::Q4_K,
+            GgmlType::Q5_K,
+            GgmlType::Q6_K,
+            GgmlType::BF16,
+        ],
+    );
+}
+
+#[test]
+fn ternary_iq4_and_mxfp4_random_blocks_match_gguf_py() {
+    let store = common::store();
+    let r = common::ready(&store, "reference outputs (more types)", |f| {
+        f.name == "reference-outputs-more.npz"
+    });
+    let Some(r) = r.first() else { return };
+    let m = Model::open(&r.path, Backend::Mmap, &Limits::default()).unwrap();
+    random_blocks_match(
+        &m,
+        &[
+            GgmlType::TQ1_0,
+            GgmlType::TQ2_0,
+            GgmlType::IQ4_NL,
+            GgmlType::IQ4_XS,
+            GgmlType::MXFP4,
+        ],
+    );
+}
+
+#[test]
+fn types_without_a_dequantizer_are_refused_by_name() {
+    for t in [
+        GgmlType::IQ2_XXS,
+        GgmlType::IQ3_S,
+        GgmlType::IQ1_M,
+        GgmlType::NVFP4,
+        GgmlType::Q1_0,
+    ] {
+        let (_, bytes) = t.block();
+        let e = dequant::dequantize_f32(t, &vec![0u8; bytes as usize]).unwrap_err();
+        assert!(e.to_string().contains(t.name()), "{e}");
+        assert!(!dequant::supports(t));
     }
 }
 

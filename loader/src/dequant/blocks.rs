@@ -4,8 +4,9 @@
 
 use half::f16;
 
+/// The f16 at `b[at..at + 2]` as f32.
 #[inline(always)]
-fn h(b: &[u8], at: usize) -> f32 {
+pub(super) fn h(b: &[u8], at: usize) -> f32 {
     f16::from_bits(u16::from_le_bytes([b[at], b[at + 1]])).to_f32()
 }
 

@@ -1,5 +1,7 @@
 //! GGUF dequantization to F32 and to BF16: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-//! Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, plus the plain F32/F16/BF16/F64 types.
+//! Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, the ternary TQ1_0 and TQ2_0, IQ4_NL,
+//! IQ4_XS and MXFP4, plus the plain F32/F16/BF16/F64 types. Every other
+//! ggml type is refused with a `Conversion` error naming it.
 //! Bit-exact with gguf-py's `gguf.quants.dequantize` (tests compare every
 //! quantized tensor of every fixture, and random blocks of every type).
 //!
@@ -7,6 +9,8 @@
 //! patterns H03 compares.
 
 pub mod blocks;
+pub mod nonlinear;
+pub mod ternary;
 
 use crate::convert;
 use crate::dtype::{DType, GgmlType};
@@ -32,7 +36,24 @@ pub fn supports(t: GgmlType) -> bool {
     use GgmlType::*;
     matches!(
         t,
-        F32 | F16 | BF16 | F64 | Q4_0 | Q4_1 | Q5_0 | Q5_1 | Q8_0 | Q2_K | Q3_K | Q4_K | Q5_K | Q6_K
+        F32 | F16
+            | BF16
+            | F64
+            | Q4_0
+            | Q4_1
+            | Q5_0
+            | Q5_1
+            | Q8_0
+            | Q2_K
+            | Q3_K
+            | Q4_K
+            | Q5_K
+            | Q6_K
+            | TQ1_0
+            | TQ2_0
+            | IQ4_NL
+            | IQ4_XS
+            | MXFP4
     )
 }
 
@@ -86,6 +107,11 @@ fn dispatch(t: GgmlType, data: &[u8], mut sink: impl FnMut(&[f32])) -> Result<()
         Q4_K => each_block(data, blocks::q4_k, |y| sink(y)),
         Q5_K => each_block(data, blocks::q5_k, |y| sink(y)),
         Q6_K => each_block(data, blocks::q6_k, |y| sink(y)),
+        TQ1_0 => each_block(data, ternary::tq1_0, |y| sink(y)),
+        TQ2_0 => each_block(data, ternary::tq2_0, |y| sink(y)),
+        IQ4_NL => each_block(data, nonlinear::iq4_nl, |y| sink(y)),
+        IQ4_XS => each_block(data, nonlinear::iq4_xs, |y| sink(y)),
+        MXFP4 => each_block(data, nonlinear::mxfp4, |y| sink(y)),
         F32 | F16 | BF16 | F64 => {
             let dt = t.plain().expect("plain type");
             let size = dt.size().expect("plain") as usize;
