@@ -74,7 +74,7 @@ enum Cmd {
         #[arg(long)]
         baseline: Option<PathBuf>,
         #[command(flatten)]
-        opts: GateOpts,
+        opts: gate::GateOpts,
         /// Write the verdicts as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -88,7 +88,7 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
         #[command(flatten)]
-        opts: GateOpts,
+        opts: gate::GateOpts,
     },
     /// The gate's cases, one `experiment<TAB>case<TAB>variant` line each.
     #[command(hide = true)]
@@ -119,43 +119,6 @@ enum Cmd {
         #[arg(long)]
         cases: bool,
     },
-}
-
-#[derive(clap::Args)]
-struct GateOpts {
-    /// instructions (callgrind, deterministic) or time (interleaved fresh processes).
-    #[arg(long, default_value = "instructions", value_parser = gate::parse_metric)]
-    metric: harness::Metric,
-    /// Slow-down tolerated, in percent.
-    #[arg(long, default_value_t = 5.0)]
-    threshold: f64,
-    /// Only gated cases whose label contains one of these (comma-separated).
-    #[arg(long, value_delimiter = ',')]
-    only: Vec<String>,
-    /// Wall-time budget per case, in seconds (time metric).
-    #[arg(long, default_value_t = 30.0)]
-    budget: f64,
-}
-
-impl GateOpts {
-    fn into_args(
-        self,
-        base: Option<String>,
-        baseline: Option<PathBuf>,
-        json: Option<PathBuf>,
-        markdown: Option<PathBuf>,
-    ) -> gate::GateArgs {
-        gate::GateArgs {
-            base,
-            baseline,
-            metric: self.metric,
-            threshold_pct: self.threshold,
-            only: self.only,
-            budget_s: self.budget,
-            json,
-            markdown,
-        }
-    }
 }
 
 fn main() -> ExitCode {

@@ -38,6 +38,45 @@ pub struct GateArgs {
     pub markdown: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+/// The options `lab gate` and `lab baseline` share.
+pub struct GateOpts {
+    /// instructions (callgrind, deterministic) or time (interleaved fresh processes).
+    #[arg(long, default_value = "instructions", value_parser = parse_metric)]
+    pub metric: harness::Metric,
+    /// Slow-down tolerated, in percent.
+    #[arg(long, default_value_t = 5.0)]
+    pub threshold: f64,
+    /// Only gated cases whose label contains one of these (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Wall-time budget per case, in seconds (time metric).
+    #[arg(long, default_value_t = 30.0)]
+    pub budget: f64,
+}
+
+impl GateOpts {
+    /// The gate's arguments with these options.
+    pub fn into_args(
+        self,
+        base: Option<String>,
+        baseline: Option<PathBuf>,
+        json: Option<PathBuf>,
+        markdown: Option<PathBuf>,
+    ) -> GateArgs {
+        GateArgs {
+            base,
+            baseline,
+            metric: self.metric,
+            threshold_pct: self.threshold,
+            only: self.only,
+            budget_s: self.budget,
+            json,
+            markdown,
+        }
+    }
+}
+
 /// `lab gate-cases --metric M`: the gated cases whose fixtures are present,
 /// one `experiment<TAB>case<TAB>variant` line each (the gate's protocol).
 pub fn list_cases(ws: &Workspace, metric: Metric) -> Outcome {
