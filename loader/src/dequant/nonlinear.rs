@@ -14,7 +14,7 @@ const IQ4NL: [i8; 16] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38
 const E2M1_X2: [i8; 16] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12];
 
 /// IQ4_NL (18 bytes): d (f16), 16 bytes; byte j holds elements j (low
-/// nibble) and j + 16 (high); y = d · kvalues[q].
+/// nibble) and j + 16 (high); y = d · `kvalues[q]`.
 #[inline]
 pub fn iq4_nl(b: &[u8; 18], y: &mut [f32; QK]) {
     let d = h(b, 0);
@@ -28,7 +28,7 @@ pub fn iq4_nl(b: &[u8; 18], y: &mut [f32; QK]) {
 /// `scales_l` (4 bytes: 4 low bits per sub-block), 128 bytes of nibbles.
 /// Sub-block i (32 elements) has scale s = (l | h << 4) − 32 and
 /// dl = d · s; its 16 bytes hold elements 32i + j (low) and 32i + 16 + j
-/// (high); y = dl · kvalues[q].
+/// (high); y = dl · `kvalues[q]`.
 #[inline]
 pub fn iq4_xs(b: &[u8; 136], y: &mut [f32; QK_K]) {
     let d = h(b, 0);
