@@ -24,6 +24,10 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("gate-cases") => println!("GATE\tspin loop\tcurrent"),
         Some("trial") => {
+            if std::env::var_os("TOY_FIXTURE_MISSING").is_some() {
+                eprintln!("fixture toy.bin is not available (run `lab fixtures`)");
+                std::process::exit(2);
+            }
             if arg(&args, "--case").as_deref() != Some("spin loop") {
                 eprintln!("no such case");
                 std::process::exit(2);
@@ -86,7 +90,12 @@ fn toy_repo() -> tempfile::TempDir {
 }
 
 fn gate(root: &Path, args: &[&str]) -> (i32, String) {
+    gate_env(root, args, &[])
+}
+
+fn gate_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .envs(env.iter().copied())
         .arg("--root")
         .arg(root)
         .arg("gate")
@@ -145,6 +154,14 @@ fn the_gate_fails_a_regression_passes_a_a_and_fails_closed() {
             .contains("| spin loop / current |"));
         let (code, text) = gate(r, &["--base", "HEAD", "--metric", "instructions"]);
         assert_eq!(code, i32::from(EXIT_PASS), "A/A must pass: {text}");
+        // A case whose fixture is missing could not run: never silently ungated.
+        let (code, text) = gate_env(
+            r,
+            &["--base", "HEAD", "--metric", "instructions"],
+            &[("TOY_FIXTURE_MISSING", "1")],
+        );
+        assert_eq!(code, i32::from(EXIT_COULD_NOT_RUN), "{text}");
+        assert!(text.contains("toy.bin"), "{text}");
         // No gated case left by --only: an empty comparison cannot pass.
         let (code, text) = gate(r, &["--base", "HEAD", "--only", "no such case"]);
         assert_eq!(code, i32::from(EXIT_COULD_NOT_RUN), "{text}");
@@ -162,6 +179,39 @@ fn the_gate_fails_a_regression_passes_a_a_and_fails_closed() {
     let (code, text) = gate(r, &["--base", "no-such-rev"]);
     assert_eq!(code, i32::from(EXIT_COULD_NOT_RUN), "{text}");
     assert!(text.contains("no-such-rev"), "{text}");
+}
+
+#[test]
+fn every_gate_case_is_listed_and_a_missing_fixture_is_named() {
+    let lab = env!("CARGO_BIN_EXE_lab");
+    let ws = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let empty = tempfile::tempdir().unwrap();
+    let listed = Command::new(lab)
+        .args(["gate-cases", "--metric", "instructions"])
+        .current_dir(ws)
+        .env("LOADLAB_FIXTURES", empty.path())
+        .env("LOADLAB_FIXTURE_PATH", empty.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert_eq!(text.lines().count(), experiments::gate::labels().count(), "{text}");
+    let out = Command::new(lab)
+        .args([
+            "trial",
+            "--experiment",
+            "GATE",
+            "--case",
+            "npz inflate whisper mel filters",
+            "--variant",
+            "current",
+        ])
+        .current_dir(ws)
+        .env("LOADLAB_FIXTURES", empty.path())
+        .env("LOADLAB_FIXTURE_PATH", empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("whisper_mel_filters.npz"));
 }
 
 #[test]

@@ -35,7 +35,16 @@ pub fn count_in(exe: &Path, args: &[String], dir: &Path, env: &[(String, String)
     if !out.status.success() {
         let _ = std::fs::remove_file(&out_file);
         let err = String::from_utf8_lossy(&out.stderr);
-        let last: Vec<&str> = err.lines().rev().take(3).collect();
+        // The program's own lines say why it failed; valgrind's start with `==PID==`.
+        let own: Vec<&str> = err
+            .lines()
+            .filter(|l| !l.starts_with("==") && !l.trim().is_empty())
+            .collect();
+        let last: Vec<&str> = if own.is_empty() {
+            err.lines().rev().take(3).collect()
+        } else {
+            own[own.len().saturating_sub(3)..].to_vec()
+        };
         return Err(HarnessError::Callgrind(format!(
             "{} exited with {}: {}",
             exe.display(),
