@@ -1,6 +1,7 @@
 //! GGUF dequantization to F32 and to BF16: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
 //! Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, the ternary TQ1_0 and TQ2_0, IQ4_NL,
-//! IQ4_XS and MXFP4, plus the plain F32/F16/BF16/F64 types. Every other
+//! IQ4_XS, MXFP4, the grid i-quants IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and
+//! IQ3_S, plus the plain F32/F16/BF16/F64 types. Every other
 //! ggml type is refused with a `Conversion` error naming it.
 //! Bit-exact with gguf-py's `gguf.quants.dequantize` (tests compare every
 //! quantized tensor of every fixture, and random blocks of every type).
@@ -9,6 +10,8 @@
 //! patterns H03 compares.
 
 pub mod blocks;
+pub mod grids;
+pub mod iquants;
 pub mod nonlinear;
 pub mod ternary;
 
@@ -54,6 +57,11 @@ pub fn supports(t: GgmlType) -> bool {
             | IQ4_NL
             | IQ4_XS
             | MXFP4
+            | IQ2_XXS
+            | IQ2_XS
+            | IQ2_S
+            | IQ3_XXS
+            | IQ3_S
     )
 }
 
@@ -112,6 +120,11 @@ fn dispatch(t: GgmlType, data: &[u8], mut sink: impl FnMut(&[f32])) -> Result<()
         IQ4_NL => each_block(data, nonlinear::iq4_nl, |y| sink(y)),
         IQ4_XS => each_block(data, nonlinear::iq4_xs, |y| sink(y)),
         MXFP4 => each_block(data, nonlinear::mxfp4, |y| sink(y)),
+        IQ2_XXS => each_block(data, iquants::iq2_xxs, |y| sink(y)),
+        IQ2_XS => each_block(data, iquants::iq2_xs, |y| sink(y)),
+        IQ2_S => each_block(data, iquants::iq2_s, |y| sink(y)),
+        IQ3_XXS => each_block(data, iquants::iq3_xxs, |y| sink(y)),
+        IQ3_S => each_block(data, iquants::iq3_s, |y| sink(y)),
         F32 | F16 | BF16 | F64 => {
             let dt = t.plain().expect("plain type");
             let size = dt.size().expect("plain") as usize;
