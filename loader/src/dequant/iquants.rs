@@ -2,12 +2,12 @@
 //! into a fixed grid of magnitudes ([`super::grids`]), with one sign bit
 //! per value and a 4-bit scale per sub-block. Layouts from ggml-common.h
 //! (`block_iq2_xxs`, `block_iq2_xs`, `block_iq2_s`, `block_iq3_xxs`,
-//! `block_iq3_s`); arithmetic follows gguf-py's dequantizers (`db · grid ·
+//! `block_iq3_s`, `block_iq1_s`, `block_iq1_m`); arithmetic follows gguf-py's dequantizers (`db · grid ·
 //! sign`, with `db` computed first), which the tests compare against bit
 //! for bit.
 
 use super::blocks::{h, QK_K};
-use super::grids::{IQ2S, IQ2XS, IQ2XXS, IQ3S, IQ3XXS, KSIGNS};
+use super::grids::{IQ1S, IQ2S, IQ2XS, IQ2XXS, IQ3S, IQ3XXS, KSIGNS};
 
 #[inline(always)]
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -109,6 +109,53 @@ pub fn iq3_s(b: &[u8; 110], y: &mut [f32; QK_K]) {
             let idx = usize::from(b[2 + k]) | (usize::from((b[66 + k / 8] >> (k % 8)) & 1) << 8);
             let bits = b[74 + (32 * i + 4 * g) / 8];
             put(y, 32 * i + 4 * g, db, &IQ3S[idx], bits, (4 * g) % 8);
+        }
+    }
+}
+
+/// The offset IQ1_S and IQ1_M add to every grid value, signed per group.
+const IQ1_DELTA: f32 = 0.125;
+
+/// IQ1_S (50 bytes): d (f16), 32 low index bytes, then per 32-element
+/// sub-block a u16: four 3-bit high index parts, a 3-bit scale s and the
+/// delta's sign (bit 15); y = d · (2s + 1) · (grid ± ⅛).
+#[inline]
+pub fn iq1_s(b: &[u8; 50], y: &mut [f32; QK_K]) {
+    let d = h(b, 0);
+    for i in 0..8 {
+        let qh = u16::from_le_bytes([b[34 + 2 * i], b[35 + 2 * i]]);
+        let dl = d * f32::from(2 * ((qh >> 12) & 7) + 1);
+        let delta = if qh & 0x8000 == 0 { IQ1_DELTA } else { -IQ1_DELTA };
+        for g in 0..4 {
+            let idx = usize::from(b[2 + 4 * i + g]) | (usize::from((qh >> (3 * g)) & 7) << 8);
+            let grid = &IQ1S[idx];
+            for e in 0..8 {
+                y[32 * i + 8 * g + e] = dl * (f32::from(grid[e]) + delta);
+            }
+        }
+    }
+}
+
+/// IQ1_M (56 bytes): 32 low index bytes, 16 bytes of (3-bit high index
+/// part, delta sign) nibbles, and 4 u16 whose low 12 bits hold four 3-bit
+/// scales (one per 16 elements) and whose top nibbles together form d
+/// (f16); y = d · (2s + 1) · (grid ± ⅛).
+#[inline]
+pub fn iq1_m(b: &[u8; 56], y: &mut [f32; QK_K]) {
+    let sc: [u16; 4] = std::array::from_fn(|w| u16::from_le_bytes([b[48 + 2 * w], b[49 + 2 * w]]));
+    let d_bits = (sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) | (sc[3] & 0xF000);
+    let d = half::f16::from_bits(d_bits).to_f32();
+    for k in 0..32 {
+        let nib = (b[32 + k / 2] >> (4 * (k % 2))) & 0xF;
+        let idx = usize::from(b[k]) | (usize::from(nib & 7) << 8);
+        let delta = if nib & 8 == 0 { IQ1_DELTA } else { -IQ1_DELTA };
+        // Scale of the 16 elements k belongs to: index k / 2 of the 16 3-bit scales.
+        let t = k / 2;
+        let s = (sc[t / 4] >> (3 * (t % 4))) & 7;
+        let dl = d * f32::from(2 * s + 1);
+        let grid = &IQ1S[idx];
+        for e in 0..8 {
+            y[8 * k + e] = dl * (f32::from(grid[e]) + delta);
         }
     }
 }
