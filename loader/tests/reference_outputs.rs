@@ -112,13 +112,14 @@ fn ternary_i_quant_and_mxfp4_random_blocks_match_gguf_py() {
             GgmlType::IQ3_S,
             GgmlType::IQ1_S,
             GgmlType::IQ1_M,
+            GgmlType::NVFP4,
         ],
     );
 }
 
 #[test]
 fn types_without_a_dequantizer_are_refused_by_name() {
-    for t in [GgmlType::NVFP4, GgmlType::Q1_0] {
+    for t in [GgmlType::Q1_0, GgmlType::Q8_1, GgmlType::Q8_K] {
         let (_, bytes) = t.block();
         let e = dequant::dequantize_f32(t, &vec![0u8; bytes as usize]).unwrap_err();
         assert!(e.to_string().contains(t.name()), "{e}");

@@ -1,6 +1,6 @@
 //! GGUF dequantization to F32 and to BF16: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
 //! Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, the ternary TQ1_0 and TQ2_0, IQ4_NL,
-//! IQ4_XS, MXFP4, the grid i-quants IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and
+//! IQ4_XS, MXFP4, NVFP4, the grid i-quants IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and
 //! IQ3_S, IQ1_S and IQ1_M, plus the plain F32/F16/BF16/F64 types. Every other
 //! ggml type is refused with a `Conversion` error naming it.
 //! Bit-exact with gguf-py's `gguf.quants.dequantize` (tests compare every
@@ -64,6 +64,7 @@ pub fn supports(t: GgmlType) -> bool {
             | IQ3_S
             | IQ1_S
             | IQ1_M
+            | NVFP4
     )
 }
 
@@ -129,6 +130,7 @@ fn dispatch(t: GgmlType, data: &[u8], mut sink: impl FnMut(&[f32])) -> Result<()
         IQ3_S => each_block(data, iquants::iq3_s, |y| sink(y)),
         IQ1_S => each_block(data, iquants::iq1_s, |y| sink(y)),
         IQ1_M => each_block(data, iquants::iq1_m, |y| sink(y)),
+        NVFP4 => each_block(data, nonlinear::nvfp4, |y| sink(y)),
         F32 | F16 | BF16 | F64 => {
             let dt = t.plain().expect("plain type");
             let size = dt.size().expect("plain") as usize;

@@ -1,6 +1,7 @@
 //! Types whose 4-bit codes index a fixed non-linear table: IQ4_NL and
-//! IQ4_XS (ggml's `kvalues_iq4nl`) and MXFP4 (the E2M1 values of the OCP
-//! Microscaling spec v1.0, doubled, with an E8M0 block exponent). Tables
+//! IQ4_XS (ggml's `kvalues_iq4nl`), MXFP4 (the E2M1 values of the OCP
+//! Microscaling spec v1.0, doubled, with an E8M0 block exponent) and NVFP4
+//! (the same values with an unsigned E4M3 scale per 16 elements). Tables
 //! are the values published in ggml-common.h and the OCP spec; layouts from
 //! ggml-common.h; arithmetic follows gguf-py's dequantizers, which the tests
 //! compare against bit for bit.
@@ -65,5 +66,38 @@ pub fn mxfp4(b: &[u8; 17], y: &mut [f32; QK]) {
     for j in 0..16 {
         y[j] = d * f32::from(E2M1_X2[usize::from(b[1 + j] & 0xF)]);
         y[j + 16] = d * f32::from(E2M1_X2[usize::from(b[1 + j] >> 4)]);
+    }
+}
+
+/// An unsigned E4M3 scale (bias 7; 0 and 0x7F decode to 0), halved to undo
+/// the doubled E2M1 table — gguf-py's `ue4m3_to_fp32`. Bit 7 is not part
+/// of the format and is ignored, as there.
+#[inline(always)]
+fn ue4m3_half(x: u8) -> f32 {
+    if x == 0 || x == 0x7F {
+        return 0.0;
+    }
+    let exp = i32::from((x >> 3) & 0xF);
+    let man = f32::from(x & 7);
+    let raw = if exp == 0 {
+        man * (2f32).powi(-9)
+    } else {
+        (1.0 + man / 8.0) * (2f32).powi(exp - 7)
+    };
+    raw * 0.5
+}
+
+/// NVFP4 (36 bytes, 64 elements): four UE4M3 scales, one per 16 elements,
+/// then 32 bytes of E2M1 codes; sub-block s's 8 bytes hold elements 16s + j
+/// (low nibble) and 16s + 8 + j (high); y = scale · 2v.
+#[inline]
+pub fn nvfp4(b: &[u8; 36], y: &mut [f32; 64]) {
+    for s in 0..4 {
+        let d = ue4m3_half(b[s]);
+        for j in 0..8 {
+            let q = b[4 + 8 * s + j];
+            y[16 * s + j] = d * f32::from(E2M1_X2[usize::from(q & 0xF)]);
+            y[16 * s + 8 + j] = d * f32::from(E2M1_X2[usize::from(q >> 4)]);
+        }
     }
 }
