@@ -11,7 +11,7 @@ use loader::{DataRef, Limits, Model};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Tracks the largest single allocation request, per thread: the test
 /// binary runs its tests in parallel, and one test must not reset or see
@@ -50,6 +50,18 @@ unsafe impl GlobalAlloc for Tracking {
 #[global_allocator]
 static ALLOC: Tracking = Tracking;
 
+/// CPU time this thread has used. A hang in the parsers is a loop, which
+/// burns CPU; counting the thread's own CPU time, not the wall clock, keeps
+/// the check blind to other work on the machine and to parallel tests.
+#[allow(unsafe_code)] // clock_gettime; see the SAFETY comment
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec for the call to fill.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
 /// Tiny deterministic PRNG (xorshift64*), so failures replay.
 struct Rng(u64);
 impl Rng {
@@ -83,7 +95,7 @@ fn check(name: &str, bytes: Vec<u8>, tally: &mut Tally) {
     let len = bytes.len();
     let keep = bytes.clone();
     LARGEST.with(|l| l.set(0));
-    let start = Instant::now();
+    let start = thread_cpu_time();
     let r = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<(), loader::LoadError> {
         let m = Model::from_bytes(bytes, name, &Limits::default())?;
         for t in &m.inventory().tensors {
@@ -92,11 +104,11 @@ fn check(name: &str, bytes: Vec<u8>, tally: &mut Tally) {
         }
         Ok(())
     }));
-    let elapsed = start.elapsed();
+    let elapsed = thread_cpu_time() - start;
     let largest = LARGEST.with(Cell::get);
     let failed = match &r {
         Err(_) => Some("panicked".to_owned()),
-        Ok(_) if elapsed > Duration::from_secs(2) => Some(format!("took {elapsed:?}")),
+        Ok(_) if elapsed > Duration::from_secs(2) => Some(format!("took {elapsed:?} of CPU")),
         Ok(_) if largest > allocation_cap(len) => {
             Some(format!("allocated {largest} bytes at once for a {len}-byte input"))
         }

@@ -155,7 +155,7 @@ fn main() -> ExitCode {
             let out = ws.path_or(out.as_deref(), "reports/baseline-instructions.json");
             gate::baseline(&ws, &opts.into_args(None, None, None, None), &out)
         }
-        Cmd::GateCases { metric } => gate::list_cases(&ws, metric),
+        Cmd::GateCases { .. } => gate::list_cases(),
         Cmd::Trial {
             experiment,
             case,

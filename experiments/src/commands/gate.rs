@@ -81,7 +81,8 @@ impl GateOpts {
 /// `experiment<TAB>case<TAB>variant` line each (the gate's protocol) —
 /// including those whose fixture is missing here, so that a missing
 /// fixture makes its case "could not run" instead of silently ungated.
-pub fn list_cases(_ws: &Workspace, _metric: Metric) -> Outcome {
+/// The list does not depend on the metric: every case is gated by both.
+pub fn list_cases() -> Outcome {
     for label in gate::labels() {
         println!("{}\t{}\t{}", gate::ID, label, gate::VARIANT);
     }
@@ -105,15 +106,19 @@ fn plan(ws: &Workspace, a: &GateArgs) -> Plan {
     p
 }
 
-fn could_not_run(ws: &Workspace, a: &GateArgs, base: Side, why: String) -> Report {
-    let head = Side {
+/// The head side: the working tree at its HEAD commit, dirty or not.
+fn head_side(ws: &Workspace) -> Side {
+    Side {
         rev: "working tree".into(),
         commit: revision::git(&ws.root, &["rev-parse", "HEAD"]).unwrap_or_default(),
         dirty: revision::is_dirty(&ws.root),
-    };
+    }
+}
+
+fn could_not_run(ws: &Workspace, a: &GateArgs, base: Side, why: String) -> Report {
     Report::new(
         base,
-        head,
+        head_side(ws),
         Fingerprint::capture(),
         a.metric,
         a.threshold_pct,
@@ -177,11 +182,7 @@ fn against_revision(ws: &Workspace, a: &GateArgs) -> Report {
         dir: base_built.dir.clone(),
     };
     let head = Subject {
-        side: Side {
-            rev: "working tree".into(),
-            commit: revision::git(&ws.root, &["rev-parse", "HEAD"]).unwrap_or_default(),
-            dirty: revision::is_dirty(&ws.root),
-        },
+        side: head_side(ws),
         exe: head_built.exe.clone(),
         dir: head_built.dir.clone(),
     };
@@ -218,11 +219,7 @@ fn baseline_changes(ws: &Workspace, base_commit: &str) -> Option<String> {
 
 fn head_subject(ws: &Workspace) -> Subject {
     Subject {
-        side: Side {
-            rev: "working tree".into(),
-            commit: revision::git(&ws.root, &["rev-parse", "HEAD"]).unwrap_or_default(),
-            dirty: revision::is_dirty(&ws.root),
-        },
+        side: head_side(ws),
         exe: super::this_exe(),
         dir: ws.root.clone(),
     }
@@ -269,7 +266,7 @@ fn against_baseline(ws: &Workspace, a: &GateArgs, file: &Path) -> Report {
         return could_not_run(ws, a, side, format!("the baseline has no {} samples", a.metric.name()));
     }
     let now = match measure_head(ws, a) {
-        Ok(entries) => Baseline::new(head_subject(ws).side.commit, entries),
+        Ok(entries) => Baseline::new(head_side(ws).commit, entries),
         Err(e) => return could_not_run(ws, a, side, e),
     };
     let mut r = harness::gate::compare(&base, &now, a.threshold_pct, Some(a.metric), Vec::new());
@@ -287,7 +284,7 @@ pub fn baseline(ws: &Workspace, a: &GateArgs, out: &Path) -> Outcome {
             return Ok(ExitCode::from(EXIT_COULD_NOT_RUN));
         }
     };
-    let mut b = Baseline::new(head_subject(ws).side.commit, entries);
+    let mut b = Baseline::new(head_side(ws).commit, entries);
     if let Ok(old) = Baseline::load(out) {
         b.record_moves_from(&old, 1.0);
         for m in &b.moved {

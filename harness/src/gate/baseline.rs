@@ -4,7 +4,7 @@
 //! baseline records which cases moved and by how much, so a change that
 //! rewrites the baseline cannot silently absorb a regression.
 
-use super::{judge, Report, Row, Side, Status};
+use super::{Report, Row, Side};
 use crate::error::{HarnessError, Result};
 use crate::experiment::Metric;
 use crate::fingerprint::Fingerprint;
@@ -145,22 +145,20 @@ pub fn compare(
             ));
             continue;
         };
-        let mut row = Row::judged(
+        // Instruction counts compare exactly; the other metrics' runs were
+        // not interleaved, so their samples compare unpaired.
+        let e = match b.metric {
+            Metric::Instructions => super::effect(b.metric, &b.samples, &cur.samples),
+            _ => ratio_of_medians(&b.samples, &cur.samples, 0x6A7E),
+        };
+        let row = Row::from_effect(
             (&b.experiment, &b.case, &b.variant),
             b.metric,
             &b.samples,
             &cur.samples,
+            e,
             threshold_pct,
         );
-        if b.metric != Metric::Instructions {
-            let e = ratio_of_medians(&b.samples, &cur.samples, 0x6A7E);
-            row.status = judge(&e, threshold_pct);
-            row.delta_pct = e.ratio.is_finite().then_some((e.ratio - 1.0) * 100.0);
-            row.effect = Some(e);
-            if row.status != Status::Inconclusive {
-                row.note.clear();
-            }
-        }
         rows.push(row);
     }
     for c in now.entries.iter().filter(|c| wanted(c.metric)) {

@@ -205,15 +205,22 @@ impl Row {
         }
     }
 
-    /// A judged row from both sides' samples.
-    pub fn judged(
+    /// A judged row from both sides' samples, the effect computed by [`effect`].
+    pub fn judged(key: (&str, &str, &str), metric: Metric, base: &[f64], head: &[f64], threshold_pct: f64) -> Row {
+        Row::from_effect(key, metric, base, head, effect(metric, base, head), threshold_pct)
+    }
+
+    /// A row judging `e`, an effect of head over base computed by the caller
+    /// (a stored baseline compares unpaired samples), with both sides' medians.
+    pub fn from_effect(
         (experiment, case, variant): (&str, &str, &str),
         metric: Metric,
         base: &[f64],
         head: &[f64],
+        e: Effect,
         threshold_pct: f64,
     ) -> Row {
-        let (e, status) = decide(metric, base, head, threshold_pct);
+        let status = judge(&e, threshold_pct);
         let note = match status {
             Status::Inconclusive => rounds_to_decide(&e, threshold_pct)
                 .map(|n| format!("about {n} rounds (now {}) would decide it", e.rounds))
