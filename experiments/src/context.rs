@@ -39,38 +39,51 @@ impl Ctx {
     }
 }
 
-/// FNV-1a over the length and 64 bytes of every 4 KiB page: cheap beside
-/// any variant's work, yet different for any output that differs in size
-/// or in a sampled page.
+/// A digest of every byte of an output (see [`harness::digest`]). Inside
+/// a timed region only for small outputs; large ones are handed to the
+/// harness with `Outcome::output` and digested after the clock stops.
 pub fn digest(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
-    let mut at = 0;
-    while at < bytes.len() {
-        for &b in &bytes[at..(at + 64).min(bytes.len())] {
-            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-        at += 4096;
-    }
-    if let Some(&last) = bytes.last() {
-        h = (h ^ u64::from(last)).wrapping_mul(0x100_0000_01b3);
+    harness::digest::bytes(bytes)
+}
+
+pub use harness::digest::mix;
+
+/// 64 bytes of every 4 KiB page and the length: for the one experiment that
+/// declares it cannot defer its digest (H20).
+pub fn sampled_digest(bytes: &[u8]) -> u64 {
+    let mut h = bytes.len() as u64;
+    for page in bytes.chunks(4096) {
+        h = mix(h, digest(&page[..page.len().min(64)]));
     }
     h
 }
 
-/// Combines digests order-sensitively.
-pub fn mix(a: u64, b: u64) -> u64 {
-    (a ^ b
-        .wrapping_add(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(a << 6)
-        .wrapping_add(a >> 2))
-    .wrapping_mul(0x100_0000_01b3)
+/// A digest of loaded tensors: names, dtypes, shapes and every data byte.
+pub fn tensors_digest(t: &[loader::load::LoadedTensor]) -> u64 {
+    t.iter().fold(t.len() as u64, |h, x| {
+        let h = mix(h, digest(x.name.as_bytes()));
+        let h = mix(h, digest(x.dtype.name().as_bytes()));
+        let h = x.shape.iter().fold(h, |h, &d| mix(h, d));
+        mix(h, digest(&x.data))
+    })
 }
 
-/// A digest of an inventory (names, dtypes, shapes, ranges) for inspect variants.
+/// A digest of every byte of every tensor of an open model (names too).
+pub fn model_digest(m: &loader::Model) -> u64 {
+    m.inventory().tensors.iter().fold(0, |h, t| {
+        let h = mix(h, digest(t.name.as_bytes()));
+        mix(h, m.tensor_bytes_of(t).map_or(0, |b| digest(&b)))
+    })
+}
+
+/// A digest of an inventory (names, dtypes, shapes, where each tensor's
+/// bytes are) for inspect variants.
 pub fn inventory_digest(inv: &loader::Inventory) -> u64 {
     let mut h = inv.tensors.len() as u64 ^ (inv.metadata.len() as u64) << 32;
     for t in &inv.tensors {
         h = mix(h, digest(t.name.as_bytes()));
+        h = mix(h, digest(t.dtype.name().as_bytes()));
+        h = mix(h, digest(format!("{:?}", t.data).as_bytes()));
         h = mix(
             h,
             t.shape

@@ -57,11 +57,11 @@ fn case(ctx: &Ctx, file: &str, tensor: &str, label: String, headline: bool) -> R
     .bytes(out_bytes)
     .variant("A preallocated + copy_from_slice", move || {
         let o = dequantize_bf16(ty, &data, OutputPattern::Preallocated)?;
-        Ok(Outcome::checksum(digest(&o)))
+        Ok(Outcome::output(move || digest(&o)))
     })
     .variant("B with_capacity + extend", move || {
         let o = dequantize_bf16(ty, &data_b, OutputPattern::Extend)?;
-        Ok(Outcome::checksum(digest(&o)))
+        Ok(Outcome::output(move || digest(&o)))
     });
     if !headline {
         c = c.compare(

@@ -1,11 +1,12 @@
 //! H06 — PyTorch inspect: mmap path (A) against the reader path (B, C) and
 //! the Python reference (D), on every real `.pth` (legacy and zip).
 
-use crate::context::{inventory_digest, Ctx};
+use crate::context::Ctx;
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, Limits};
+use sha2::Digest;
 use std::process::Command;
 
 /// H06's declaration: claim, source, fixtures, metric and explanation.
@@ -45,7 +46,18 @@ fn ctx_fixtures() -> Vec<String> {
 }
 
 /// Runs the Python reference once and returns its in-process seconds.
-fn python_reference(ctx: &Ctx, path: &std::path::Path) -> Result<(f64, usize), String> {
+/// The digest both sides compute: SHA-256 of the sorted `name:dim,dim`
+/// lines, first 8 bytes.
+fn names_and_shapes(entries: impl Iterator<Item = (String, Vec<u64>)>) -> u64 {
+    let mut lines: Vec<String> = entries
+        .map(|(n, s)| format!("{n}:{}", s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(",")))
+        .collect();
+    lines.sort();
+    let d = sha2::Sha256::digest(lines.join("\n").as_bytes());
+    u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
+}
+
+fn python_reference(ctx: &Ctx, path: &std::path::Path) -> Result<(f64, u64), String> {
     let py = ctx.store.cache.join("venv/bin/python");
     let script = ctx.store.dir.join("python/pth_bench.py");
     let out = Command::new(&py)
@@ -63,11 +75,10 @@ fn python_reference(ctx: &Ctx, path: &std::path::Path) -> Result<(f64, usize), S
     let text = String::from_utf8_lossy(&out.stdout);
     let mut it = text.split_whitespace();
     let secs: f64 = it.next().and_then(|s| s.parse().ok()).ok_or("no timing printed")?;
-    let n: usize = it
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or("no tensor count printed")?;
-    Ok((secs, n))
+    let _count = it.next().ok_or("no tensor count printed")?;
+    let hex = it.next().ok_or("no digest printed (old pth_bench.py?)")?;
+    let d = u64::from_str_radix(hex.get(..16).ok_or("short digest")?, 16).map_err(|e| e.to_string())?;
+    Ok((secs, d))
 }
 
 fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, String> {
@@ -79,11 +90,10 @@ fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, Stri
         .len();
     let (pa, pb, pc, pd) = (path.clone(), path.clone(), path.clone(), path.clone());
     let (la, lb, lc) = (l.clone(), l.clone(), l);
-    // Variants must agree: the checksum is the tensor count, which the
-    // reference also reports (its inventory differs in form, not in content).
+    // Variants must agree: the checksum covers every tensor's name and
+    // shape, which the reference also reports (as the same digest).
     let count = move |inv: loader::Inventory| {
-        let _ = inventory_digest(&inv);
-        Outcome::checksum(inv.tensors.len() as u64)
+        Outcome::checksum(names_and_shapes(inv.tensors.into_iter().map(|t| (t.name, t.shape))))
     };
     let size = Ctx::size(&path);
     Ok(Case::new(
@@ -117,9 +127,9 @@ fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, Stri
     .variant("D Python reference", move || {
         let (secs, n) = python_reference(ctx, &pd)?;
         Ok(Outcome {
-            checksum: n as u64,
-            counters: Vec::new(),
+            checksum: n,
             measured_s: Some(secs),
+            ..Outcome::default()
         })
     })
     .compare("A mmap", "B reader (BufReader)", Expect::Ratio(1.36))

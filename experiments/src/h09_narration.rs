@@ -1,7 +1,7 @@
 //! H09 — narration (a formatted log event per tensor, as audit/narration
 //! layers emit) during a load is negligible.
 
-use crate::context::{digest, mix, Ctx};
+use crate::context::{tensors_digest, Ctx};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
@@ -53,7 +53,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
         };
         let t = load_all(m, &opts)?;
         let events = log.lock().map(|l| l.len()).unwrap_or(0) as u64;
-        Ok(Outcome::checksum(t.iter().fold(0, |h, x| mix(h, digest(&x.data)))).with("narration events", events))
+        Ok(Outcome::output(move || tensors_digest(&t)).with("narration events", events))
     };
     Ok(
         Case::new(format!("{name} ({n} tensors)"), Metric::WallTime, CacheMode::Warm)

@@ -67,10 +67,11 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
     .variant("A synchronous read", move || {
         let mut v = Vec::with_capacity(len as usize);
         std::fs::File::open(&p1).and_then(|mut f| f.read_to_end(&mut v))?;
-        Ok(Outcome::checksum(digest(&v)))
+        Ok(Outcome::output(move || digest(&v)))
     })
     .variant("B async-style (I/O thread + channel)", move || {
-        Ok(Outcome::checksum(digest(&read_async_style(&p2, len)?)))
+        let v = read_async_style(&p2, len)?;
+        Ok(Outcome::output(move || digest(&v)))
     }))
 }
 

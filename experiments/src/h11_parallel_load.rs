@@ -1,6 +1,6 @@
 //! H11 — parallel tensor loading (rayon over tensors) against sequential.
 
-use crate::context::{digest, mix, Ctx};
+use crate::context::{tensors_digest, Ctx};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
@@ -41,7 +41,7 @@ fn case(ctx: &Ctx, name: &str, target: Option<Target>, backend: Backend, what: &
                 progress: None,
             },
         )?;
-        Ok(Outcome::checksum(t.iter().fold(0, |h, x| mix(h, digest(&x.data)))))
+        Ok(Outcome::output(move || tensors_digest(&t)))
     };
     Ok(Case::new(
         format!("{name} ({n} tensors): {what} via {}", backend.name()),

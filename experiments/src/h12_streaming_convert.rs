@@ -35,31 +35,38 @@ type Shared = (Model, Vec<(String, usize)>, RefCell<Vec<Vec<u8>>>);
 
 fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, String> {
     let path = ctx.need("model.safetensors")?;
-    let m = Model::open(&path, backend, &Limits::default()).map_err(|e| e.to_string())?;
-    let names: Vec<(String, usize)> = m
-        .inventory()
-        .tensors
-        .iter()
-        .filter(|t| t.dtype == DType::F32)
-        .map(|t| (t.name.clone(), t.n_elements() as usize * 2))
-        .collect();
-    // One destination per tensor, allocated and touched outside the trials.
-    let dst: Vec<Vec<u8>> = names.iter().map(|(_, n)| vec![1u8; *n]).collect();
-    let shared = std::rc::Rc::new((m, names, RefCell::new(dst)));
-    let (s1, s2) = (shared.clone(), shared);
-    let run = |s: &Shared, streaming: bool| -> VariantResult {
-        let (m, names, dst) = s;
-        let mut dst = dst.borrow_mut();
-        let mut h = 0;
-        for ((name, _), d) in names.iter().zip(dst.iter_mut()) {
-            if streaming {
-                convert_streaming(m, name, Target::F16, d, DEFAULT_CHUNK_ELEMENTS)?;
-            } else {
-                convert_whole(m, name, Target::F16, d)?;
+    // Each variant owns its model and destinations, so a variant that wrote
+    // nothing could not pass on the other's output.
+    let own = || -> Result<std::rc::Rc<Shared>, String> {
+        let m = Model::open(&path, backend, &Limits::default()).map_err(|e| e.to_string())?;
+        let names: Vec<(String, usize)> = m
+            .inventory()
+            .tensors
+            .iter()
+            .filter(|t| t.dtype == DType::F32)
+            .map(|t| (t.name.clone(), t.n_elements() as usize * 2))
+            .collect();
+        // One destination per tensor, allocated and touched outside the trials.
+        let dst: Vec<Vec<u8>> = names.iter().map(|(_, n)| vec![1u8; *n]).collect();
+        Ok(std::rc::Rc::new((m, names, RefCell::new(dst))))
+    };
+    let (s1, s2) = (own()?, own()?);
+    let run = |s: &std::rc::Rc<Shared>, streaming: bool| -> VariantResult {
+        {
+            let (m, names, dst) = &**s;
+            let mut dst = dst.borrow_mut();
+            for ((name, _), d) in names.iter().zip(dst.iter_mut()) {
+                if streaming {
+                    convert_streaming(m, name, Target::F16, d, DEFAULT_CHUNK_ELEMENTS)?;
+                } else {
+                    convert_whole(m, name, Target::F16, d)?;
+                }
             }
-            h = mix(h, digest(d));
         }
-        Ok(Outcome::checksum(h))
+        let s = s.clone();
+        Ok(Outcome::output(move || {
+            s.2.borrow().iter().fold(0, |h, d| mix(h, digest(d)))
+        }))
     };
     let mut c = Case::new(
         format!(

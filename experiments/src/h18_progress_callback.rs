@@ -1,7 +1,7 @@
 //! H18 — progress-callback overhead during a load: none, a synchronous
 //! callback, or a callback that sends to a channel drained by another thread.
 
-use crate::context::{digest, mix, Ctx};
+use crate::context::{tensors_digest, Ctx};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
@@ -38,7 +38,6 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
         open().map_err(|e| e.to_string())?,
         open().map_err(|e| e.to_string())?,
     );
-    let sum = |t: &[loader::load::LoadedTensor]| t.iter().fold(0, |h, x| mix(h, digest(&x.data)));
     Ok(
         Case::new(format!("{name} → {target:?}"), Metric::WallTime, CacheMode::Warm)
             .variant("A no callback", move || {
@@ -50,7 +49,7 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
                         progress: None,
                     },
                 )?;
-                Ok(Outcome::checksum(sum(&t)))
+                Ok(Outcome::output(move || tensors_digest(&t)))
             })
             .variant("B sync callback", move || {
                 let last = AtomicU64::new(0);
@@ -69,7 +68,7 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
                         progress: Some(&cb),
                     },
                 )?;
-                Ok(Outcome::checksum(sum(&t)))
+                Ok(Outcome::output(move || tensors_digest(&t)))
             })
             .variant("C channel callback", move || {
                 let (tx, rx) = std::sync::mpsc::channel::<Progress>();
@@ -90,7 +89,7 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
                 )?;
                 drop(tx);
                 consumer.join().map_err(|_| "consumer panicked")?;
-                Ok(Outcome::checksum(sum(&t)))
+                Ok(Outcome::output(move || tensors_digest(&t)))
             })
             .compare("A no callback", "B sync callback", Expect::Ratio(1.026))
             .compare("A no callback", "C channel callback", Expect::Ratio(1.068)),

@@ -1,19 +1,30 @@
-//! Calibration: what this machine's noise does to the verdict rule.
+//! Calibration: what this machine's noise does to the experiments' own
+//! verdict rule, measured on real cases.
 //!
-//! * A/A runs (the same workload as A and B) give the **noise floor** — the
-//!   band around 1.0 that A/A intervals stay inside — measured on one half
-//!   of the runs, and the **false-positive rate** of the rule with that
-//!   floor, measured on the other half (so the floor is not fitted to the
-//!   runs it is judged on).
-//! * Runs with an injected slow-down (extra work worth 1, 2, 5, 10 % of the
-//!   workload in B) give the **minimum detectable effect**: the smallest
-//!   slow-down every run detected, and how long detection took.
+//! A *decision* is one run of the full rule — the campaign's [`Config`]:
+//! its processes, extension, stopping, margin and verdict code — on a real
+//! case from one workload family (warm I/O, cold I/O, CPU conversion,
+//! allocation-heavy), with the case's B replaced by a second, independently
+//! built instance of its A ([`Transform::AaNull`]: a true null) or by that
+//! instance plus busy work worth a known fraction of its own time
+//! ([`Transform::Inject`]: a known slow-down). From them:
+//!
+//! * the **false-positive rate** (A/A decisions called an effect) with its
+//!   exact 95 % upper bound, and how often a true null ends "no effect";
+//! * **power curves**: the share of runs that detect +1, 2, 5, 10 %, per
+//!   family, and each family's minimum detectable effect (the smallest
+//!   slow-down detected in ≥ 90 % of runs).
+//!
+//! No number measured here stands in for a case: every case carries its
+//! own A/A control and margin (see [`crate::runner::assemble`]).
 
-use crate::experiment::{CacheMode, Case, Claim, Metric, Outcome, Spec};
-use crate::ledger::CalibrationInForce;
-use crate::runner::{run_case, Config};
-use crate::stats::summary::quantile;
-use crate::stats::verdict::{judge, Expect, Verdict};
+use crate::experiment::{Case, Variant};
+use crate::ledger::{CalibrationInForce, CaseRecord};
+use crate::protocol::Transform;
+use crate::runner::Config;
+use crate::stats::summary::median;
+use crate::stats::verdict::Verdict;
+use crate::stats::Rng;
 use serde::{Deserialize, Serialize};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -43,46 +54,213 @@ pub fn iterations_for(target: Duration) -> u64 {
     }
 }
 
-/// A case whose B does `slowdown` (fraction) more work than A, with the
-/// same result. `slowdown = 0` is an A/A case.
+/// A synthetic case whose B does `slowdown` (fraction) more [`spin`]
+/// work than A, with the same result (`slowdown = 0`: A/A). H21 replays
+/// the gate's rule on it; calibration itself uses real cases.
 pub fn synthetic_case<'a>(label: String, iters: u64, slowdown: f64) -> Case<'a> {
     let extra = (iters as f64 * slowdown) as u64;
-    Case::new(label, Metric::WallTime, CacheMode::Warm)
-        .variant("A", move || Ok(Outcome::checksum(spin(iters, 7))))
-        .variant("B", move || {
-            black_box(spin(extra, 11));
-            Ok(Outcome::checksum(spin(iters, 7)))
-        })
+    Case::new(
+        label,
+        crate::experiment::Metric::WallTime,
+        crate::experiment::CacheMode::Warm,
+    )
+    // The checksum is constant: `iters` is calibrated per process, so
+    // the spin's value differs between processes; equal work holds by
+    // construction (B runs A's loop plus the extra).
+    .variant("A", move || {
+        black_box(spin(iters, 7));
+        Ok(crate::experiment::Outcome::checksum(SYNTHETIC))
+    })
+    .variant("B", move || {
+        black_box(spin(extra, 11));
+        black_box(spin(iters, 7));
+        Ok(crate::experiment::Outcome::checksum(SYNTHETIC))
+    })
 }
 
-fn synthetic_spec(claim: Claim) -> Spec {
-    Spec {
-        id: "CAL".into(),
-        title: "calibration".into(),
-        hypothesis: "synthetic workload".into(),
-        source: "harness".into(),
-        claim,
-        fixtures: Vec::new(),
-        metric: Metric::WallTime,
-        explanation: None,
+/// The checksum of synthetic cases.
+const SYNTHETIC: u64 = 0x5917_4A11;
+
+/// Busy work for `d` (extra work a slowed-down variant does).
+fn busy_for(d: Duration) {
+    let t = Instant::now();
+    while t.elapsed() < d {
+        black_box(spin(2000, 3));
     }
 }
 
-/// Detection of one injected slow-down.
+/// Replaces `case`'s variants by its A and, as B, the A of `second` (the
+/// same case built again, so nothing is shared) — with `Inject(f)`, B then
+/// works `f` × its own duration more in every trial. The case's declared
+/// comparisons are dropped: the calibration spec's claim applies.
+pub fn substitute<'a>(mut case: Case<'a>, mut second: Case<'a>, t: Transform) -> Option<Case<'a>> {
+    if t == Transform::AsDeclared {
+        return Some(case);
+    }
+    let a = case.variants.drain(..).next()?;
+    let mut b = second.variants.drain(..).next()?;
+    let extra = match t {
+        Transform::Inject(f) => f,
+        _ => 0.0,
+    };
+    let run_b = move || {
+        let t0 = Instant::now();
+        let out = (b.run)();
+        busy_for(t0.elapsed().mul_f64(extra));
+        out
+    };
+    case.variants = vec![
+        Variant {
+            name: "A".into(),
+            run: a.run,
+        },
+        Variant::new(
+            if extra > 0.0 {
+                format!("A again +{:.0} %", extra * 100.0)
+            } else {
+                "A again".into()
+            },
+            run_b,
+        ),
+    ];
+    case.comparisons.clear();
+    Some(case)
+}
+
+/// A workload family and the real case that stands for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SlowdownResult {
-    /// Injected slow-down, as a fraction.
+pub struct Family {
+    /// "warm I/O", "cold I/O", "CPU conversion", "allocation-heavy".
+    pub name: String,
+    /// Experiment id of the case.
+    pub experiment: String,
+    /// Case label.
+    pub case: String,
+}
+
+/// How many decisions to make.
+pub struct Plan {
+    /// A/A decisions per family.
+    pub aa_per_family: usize,
+    /// Injected slow-downs (fractions).
+    pub slowdowns: Vec<f64>,
+    /// Decisions per slow-down and family.
+    pub runs_per_slowdown: usize,
+}
+
+impl Plan {
+    /// ≥ 300 A/A decisions over 4 families, 20 runs per power point.
+    pub fn full() -> Plan {
+        Plan {
+            aa_per_family: 75,
+            slowdowns: vec![0.01, 0.02, 0.05, 0.10],
+            runs_per_slowdown: 20,
+        }
+    }
+
+    /// A smoke test of the machinery (figures meaningless).
+    pub fn quick() -> Plan {
+        Plan {
+            aa_per_family: 2,
+            slowdowns: vec![0.10],
+            runs_per_slowdown: 1,
+        }
+    }
+}
+
+/// One decision's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// What B was.
+    pub transform: Transform,
+    /// The rule's verdict.
+    pub verdict: Verdict,
+    /// B/A and its interval.
+    pub ratio: f64,
+    /// Lower end of the interval.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+    /// The case's margin.
+    pub margin: f64,
+    /// Processes used.
+    pub processes: usize,
+    /// Seconds the decision took.
+    pub seconds: f64,
+    /// A process saw a busy machine.
+    pub busy: bool,
+}
+
+impl Decision {
+    fn of(t: Transform, r: &CaseRecord) -> Option<Decision> {
+        let c = r.comparisons.first()?;
+        Some(Decision {
+            transform: t,
+            verdict: c.verdict,
+            ratio: c.effect.ratio,
+            lo: c.effect.lo,
+            hi: c.effect.hi,
+            margin: r.replication.as_ref().map_or(f64::NAN, |x| x.margin),
+            processes: r.processes(),
+            seconds: r.elapsed_s,
+            busy: r.busy(),
+        })
+    }
+}
+
+/// Detection of one injected slow-down in one family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PowerPoint {
+    /// Injected slow-down, a fraction.
     pub slowdown: f64,
-    /// Runs made.
+    /// Decisions made.
     pub runs: usize,
-    /// Runs whose verdict detected it.
+    /// Decisions that called B slower (confirmed, smaller or larger than claimed).
     pub detected: usize,
-    /// Median seconds to a verdict.
+    /// Median measured ratio.
+    pub median_ratio: f64,
+    /// Median seconds per decision.
     pub median_seconds: f64,
-    /// Longest time to a verdict.
-    pub max_seconds: f64,
-    /// Measured effect of each run.
-    pub effects: Vec<f64>,
+}
+
+/// One family's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyResult {
+    /// The family and its case.
+    pub family: Family,
+    /// A/A decisions.
+    pub aa_runs: usize,
+    /// A/A decisions that ended "no effect".
+    pub aa_no_effect: usize,
+    /// A/A decisions that called an effect.
+    pub aa_false_positives: usize,
+    /// Median seconds per A/A decision.
+    pub aa_median_seconds: f64,
+    /// Median margin of its decisions.
+    pub median_margin: f64,
+    /// Detection per injected slow-down.
+    pub power: Vec<PowerPoint>,
+    /// Smallest injected slow-down detected in ≥ 90 % of runs.
+    pub mde: Option<f64>,
+    /// Every decision, in the order made.
+    pub decisions: Vec<Decision>,
+}
+
+/// The rule's parameters the figures hold for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// Smallest margin (± fraction).
+    pub min_margin: f64,
+    /// Precision target (± fraction).
+    pub target_half_width: f64,
+    /// Processes per case, and the most after extension.
+    pub processes: (usize, usize),
+    /// Budget per case, seconds.
+    pub budget_s: f64,
+    /// Rounds before stopping is considered (per process).
+    pub min_rounds: usize,
+    /// The A/A control is run.
+    pub control: bool,
 }
 
 /// What `lab calibrate` measured on this machine.
@@ -92,38 +270,42 @@ pub struct Calibration {
     pub date: String,
     /// Where.
     pub environment: crate::env::Environment,
-    /// Duration of one run of the synthetic workload.
-    pub workload_ms: f64,
-    /// A/A runs that set the noise floor.
+    /// The rule calibrated.
+    pub rule: Rule,
+    /// Per family.
+    pub families: Vec<FamilyResult>,
+    /// A/A decisions over all families.
     pub aa_runs: usize,
-    /// Runs whose intervals set the floor.
-    pub aa_floor_runs: usize,
-    /// ± fraction: the largest deviation of an A/A interval bound from 1.0
-    /// in the floor runs.
-    pub noise_floor: f64,
-    /// Held-out A/A runs judged with that floor, and how many of them the
-    /// rule called significant.
-    pub aa_test_runs: usize,
-    /// Held-out A/A runs judged significant.
+    /// Of which called an effect.
     pub aa_false_positives: usize,
-    /// 95 % upper bound on the false-positive rate (exact binomial).
+    /// Exact one-sided 95 % upper bound on the false-positive rate.
     pub aa_fp_upper95: f64,
-    /// One result per injected slow-down.
-    pub slowdowns: Vec<SlowdownResult>,
-    /// The smallest injected slow-down every run detected.
-    pub mde: Option<f64>,
-    /// Budget of each run, seconds.
-    pub budget_per_run_s: f64,
+    /// Of which ended "no effect".
+    pub aa_no_effect: usize,
+    /// Decisions made while the machine was busy.
+    pub busy_decisions: usize,
+    /// Wall seconds the calibration took.
+    pub seconds: f64,
 }
 
 impl Calibration {
-    /// The figures verdicts use, citing `path`.
+    /// The figures verdicts use, citing `path`: the rule's margin, the
+    /// worst family's MDE, the false-positive rate.
     pub fn in_force(&self, path: &str) -> CalibrationInForce {
+        let mde = self
+            .families
+            .iter()
+            .map(|f| f.mde)
+            .try_fold(0.0f64, |m, x| x.map(|x| m.max(x)));
         CalibrationInForce {
-            noise_floor: self.noise_floor,
+            noise_floor: self.rule.min_margin,
             instruction_floor: DEFAULT_INSTRUCTION_FLOOR,
-            mde: self.mde,
+            mde,
             source: format!("{path} ({})", self.date),
+            false_positive_rate: Some((
+                self.aa_false_positives as f64 / self.aa_runs.max(1) as f64,
+                self.aa_fp_upper95,
+            )),
         }
     }
 }
@@ -140,6 +322,7 @@ pub fn default_in_force() -> CalibrationInForce {
         instruction_floor: DEFAULT_INSTRUCTION_FLOOR,
         mde: None,
         source: "default (no calibration run yet)".into(),
+        false_positive_rate: None,
     }
 }
 
@@ -171,166 +354,113 @@ pub fn binomial_upper95(k: usize, n: usize) -> f64 {
     hi
 }
 
-/// Options of a calibration run.
-pub struct Plan {
-    /// Length of one run of the synthetic workload.
-    pub workload: Duration,
-    /// A/A runs that set the floor, and their budget each.
-    pub aa_runs: usize,
-    /// Budget of each floor-setting A/A run.
-    pub aa_budget: Duration,
-    /// Held-out A/A runs judged with that floor (300 bound a 0 % observed
-    /// false-positive rate at 1 % with 95 % confidence), and their budget.
-    pub aa_test_runs: usize,
-    /// Budget of each held-out A/A run.
-    pub aa_test_budget: Duration,
-    /// Injected slow-downs (fractions).
-    pub slowdowns: Vec<f64>,
-    /// Runs per slow-down.
-    pub slowdown_runs: usize,
-    /// Budget of each slow-down run.
-    pub slowdown_budget: Duration,
+/// Detected: the rule called B slower, whatever it said about the size.
+fn detected(v: Verdict) -> bool {
+    matches!(
+        v,
+        Verdict::Confirmed | Verdict::SmallerThanClaimed | Verdict::LargerThanClaimed
+    )
 }
 
-impl Plan {
-    /// The full plan (several minutes).
-    pub fn full() -> Plan {
-        Plan {
-            workload: Duration::from_millis(10),
-            aa_runs: 20,
-            aa_budget: Duration::from_secs(3),
-            aa_test_runs: 300,
-            aa_test_budget: Duration::from_millis(500),
-            slowdowns: vec![0.01, 0.02, 0.05, 0.10],
-            slowdown_runs: 3,
-            slowdown_budget: Duration::from_secs(60),
+/// Runs the plan: every (family, transform) decision in a random order, so
+/// drift over the hours hits nulls and slow-downs alike. `decide` runs one
+/// decision with the full rule (seeded by its index); `on_step` reports
+/// progress.
+pub fn calibrate(
+    plan: &Plan,
+    cfg: &Config,
+    families: &[Family],
+    mut decide: impl FnMut(&Family, Transform, u64) -> crate::error::Result<CaseRecord>,
+    mut on_step: impl FnMut(usize, usize, &str),
+) -> crate::error::Result<Calibration> {
+    let started = Instant::now();
+    let mut tasks: Vec<(usize, Transform)> = Vec::new();
+    for f in 0..families.len() {
+        tasks.extend(std::iter::repeat_n((f, Transform::AaNull), plan.aa_per_family));
+        for &p in &plan.slowdowns {
+            tasks.extend(std::iter::repeat_n((f, Transform::Inject(p)), plan.runs_per_slowdown));
         }
     }
-
-    /// A short plan for a smoke test.
-    pub fn quick() -> Plan {
-        Plan {
-            workload: Duration::from_millis(2),
-            aa_runs: 5,
-            aa_budget: Duration::from_millis(400),
-            aa_test_runs: 10,
-            aa_test_budget: Duration::from_millis(200),
-            slowdowns: vec![0.05, 0.10],
-            slowdown_runs: 1,
-            slowdown_budget: Duration::from_secs(3),
-        }
-    }
-}
-
-/// Runs the plan. `on_step` reports progress (step, total, label).
-pub fn calibrate(plan: &Plan, mut on_step: impl FnMut(usize, usize, &str)) -> crate::error::Result<Calibration> {
-    let iters = iterations_for(plan.workload);
-    let t = Instant::now();
-    spin(iters, 7);
-    let workload_ms = t.elapsed().as_secs_f64() * 1e3;
-    let total = plan.aa_runs + plan.aa_test_runs + plan.slowdowns.len() * plan.slowdown_runs;
-    let mut step = 0;
-    let base = default_in_force();
-
-    // A/A: half set the floor, half test it.
-    let aa_spec = synthetic_spec(Claim::no_effect("A/A"));
-    let mut cfg = Config::full(base.clone());
-    cfg.budget = plan.aa_budget;
-    cfg.target_half_width = 0.0; // run the whole budget, like a real case would at worst
-    let mut intervals = Vec::new();
-    for i in 0..plan.aa_runs + plan.aa_test_runs {
-        step += 1;
-        on_step(
-            step,
-            total,
-            if i < plan.aa_runs {
-                "A/A (floor)"
-            } else {
-                "A/A (held out)"
-            },
-        );
-        cfg.seed = 1000 + i as u64;
-        cfg.budget = if i < plan.aa_runs {
-            plan.aa_budget
-        } else {
-            plan.aa_test_budget
+    Rng::new(cfg.seed).shuffle(&mut tasks);
+    let mut made: Vec<Vec<Decision>> = vec![Vec::new(); families.len()];
+    for (i, &(f, t)) in tasks.iter().enumerate() {
+        let what = match t {
+            Transform::Inject(p) => format!("{} +{:.0} %", families[f].name, p * 100.0),
+            _ => format!("{} A/A", families[f].name),
         };
-        let mut case = synthetic_case(format!("A/A {i}"), iters, 0.0);
-        let rec = run_case(&aa_spec, &mut case, &cfg, None)?;
-        intervals.push(rec.comparisons[0].effect);
-    }
-    let floor_runs = plan.aa_runs;
-    let mut dev: Vec<f64> = intervals[..floor_runs]
-        .iter()
-        .map(|e| (1.0 - e.lo).max(e.hi - 1.0).max(0.0))
-        .collect();
-    dev.sort_by(f64::total_cmp);
-    let noise_floor = quantile(&dev, 1.0).max(0.002);
-    let test = &intervals[floor_runs..];
-    let fps = test
-        .iter()
-        .filter(|e| judge(Expect::Unclaimed, e, noise_floor) == Verdict::Significant)
-        .count();
-
-    // Injected slow-downs, judged with the floor just measured.
-    let mut in_force = base;
-    in_force.noise_floor = noise_floor;
-    let mut slowdowns = Vec::new();
-    for &p in &plan.slowdowns {
-        let spec = synthetic_spec(Claim::ratio(format!("{:.0} % slower", p * 100.0), 1.0 + p));
-        let mut cfg = Config::full(in_force.clone());
-        cfg.budget = plan.slowdown_budget;
-        cfg.target_half_width = (p / 4.0).max(0.002);
-        let mut detected = 0;
-        let mut secs = Vec::new();
-        let mut effects = Vec::new();
-        for r in 0..plan.slowdown_runs {
-            step += 1;
-            on_step(step, total, &format!("+{:.0} %", p * 100.0));
-            cfg.seed = 5000 + r as u64;
-            let mut case = synthetic_case(format!("+{p}"), iters, p);
-            let rec = run_case(&spec, &mut case, &cfg, None)?;
-            let c = &rec.comparisons[0];
-            if matches!(c.verdict, Verdict::Confirmed | Verdict::SmallerThanClaimed) {
-                detected += 1;
-            }
-            secs.push(rec.elapsed_s);
-            effects.push(c.effect.ratio);
+        on_step(i + 1, tasks.len(), &what);
+        let rec = decide(&families[f], t, i as u64)?;
+        if let Some(d) = Decision::of(t, &rec) {
+            made[f].push(d);
         }
-        secs.sort_by(f64::total_cmp);
-        slowdowns.push(SlowdownResult {
-            slowdown: p,
-            runs: plan.slowdown_runs,
-            detected,
-            median_seconds: quantile(&secs, 0.5),
-            max_seconds: quantile(&secs, 1.0),
-            effects,
-        });
     }
-    let mde = slowdowns
+    let results: Vec<FamilyResult> = families
         .iter()
-        .filter(|s| s.detected == s.runs)
-        .map(|s| s.slowdown)
-        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.min(x))));
+        .zip(made)
+        .map(|(fam, ds)| summarize(fam, &plan.slowdowns, ds))
+        .collect();
+    let aa_runs = results.iter().map(|r| r.aa_runs).sum();
+    let fps = results.iter().map(|r| r.aa_false_positives).sum();
     Ok(Calibration {
         date: crate::time::utc_now(),
         environment: crate::env::capture(),
-        workload_ms,
-        aa_runs: plan.aa_runs + plan.aa_test_runs,
-        aa_floor_runs: floor_runs,
-        noise_floor,
-        aa_test_runs: test.len(),
+        rule: Rule {
+            min_margin: cfg.calibration.noise_floor,
+            target_half_width: cfg.target_half_width,
+            processes: (cfg.processes, cfg.max_processes),
+            budget_s: cfg.budget.as_secs_f64(),
+            min_rounds: cfg.min_rounds,
+            control: cfg.control,
+        },
+        aa_runs,
         aa_false_positives: fps,
-        aa_fp_upper95: binomial_upper95(fps, test.len()),
-        slowdowns,
-        mde,
-        budget_per_run_s: plan.aa_budget.as_secs_f64(),
+        aa_fp_upper95: binomial_upper95(fps, aa_runs),
+        aa_no_effect: results.iter().map(|r| r.aa_no_effect).sum(),
+        busy_decisions: results.iter().flat_map(|r| &r.decisions).filter(|d| d.busy).count(),
+        families: results,
+        seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+fn summarize(fam: &Family, slowdowns: &[f64], ds: Vec<Decision>) -> FamilyResult {
+    let aa: Vec<&Decision> = ds.iter().filter(|d| d.transform == Transform::AaNull).collect();
+    let med = |v: Vec<f64>| median(&v);
+    let power: Vec<PowerPoint> = slowdowns
+        .iter()
+        .map(|&p| {
+            let runs: Vec<&Decision> = ds.iter().filter(|d| d.transform == Transform::Inject(p)).collect();
+            PowerPoint {
+                slowdown: p,
+                runs: runs.len(),
+                detected: runs.iter().filter(|d| detected(d.verdict)).count(),
+                median_ratio: med(runs.iter().map(|d| d.ratio).collect()),
+                median_seconds: med(runs.iter().map(|d| d.seconds).collect()),
+            }
+        })
+        .collect();
+    let mde = power
+        .iter()
+        .filter(|p| p.runs > 0 && p.detected as f64 >= 0.9 * p.runs as f64)
+        .map(|p| p.slowdown)
+        .reduce(f64::min);
+    FamilyResult {
+        family: fam.clone(),
+        aa_runs: aa.len(),
+        aa_no_effect: aa.iter().filter(|d| d.verdict == Verdict::Confirmed).count(),
+        // Under a claim of no effect, "opposite to the claim" is an effect called.
+        aa_false_positives: aa.iter().filter(|d| d.verdict == Verdict::Opposite).count(),
+        aa_median_seconds: med(aa.iter().map(|d| d.seconds).collect()),
+        median_margin: med(ds.iter().map(|d| d.margin).collect()),
+        power,
+        mde,
+        decisions: ds,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::{CacheMode, Metric, Outcome};
 
     #[test]
     fn binomial_bounds() {
@@ -339,5 +469,28 @@ mod tests {
         assert!((u - 0.139).abs() < 0.005, "{u}");
         assert!(binomial_upper95(1, 20) > u);
         assert_eq!(binomial_upper95(0, 0), 1.0);
+        // 0 of 300 → about 1 %.
+        assert!((binomial_upper95(0, 300) - 0.00994).abs() < 0.0005);
+    }
+
+    fn spin_case<'a>() -> Case<'a> {
+        Case::new("spin", Metric::WallTime, CacheMode::Warm)
+            .variant("A", || Ok(Outcome::checksum(spin(20_000, 1))))
+            .variant("B", || Ok(Outcome::checksum(spin(1, 1))))
+    }
+
+    #[test]
+    fn substitution_keeps_a_and_drops_b() {
+        let c = substitute(spin_case(), spin_case(), Transform::Inject(0.5)).expect("two variants");
+        assert_eq!(c.variants.len(), 2);
+        assert_eq!(c.variants[1].name, "A again +50 %");
+        let mut c = c;
+        let a = (c.variants[0].run)().map(|o| o.checksum).ok();
+        let b = (c.variants[1].run)().map(|o| o.checksum).ok();
+        assert_eq!(a, b, "the same work, the same result");
+        // The busy work lasts at least what it was asked for (by construction, whatever the load).
+        let t = Instant::now();
+        busy_for(Duration::from_millis(3));
+        assert!(t.elapsed() >= Duration::from_millis(3));
     }
 }

@@ -48,6 +48,20 @@ fn cmd(c: &str, args: &[&str]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&o.stdout).trim().to_owned())
 }
 
+/// The lab's own outputs: a campaign rewrites them, so they do not make a
+/// tree dirty.
+const OUTPUTS: &[&str] = &["reports/", "EXPERIMENTS.md"];
+
+/// True when tracked files other than the lab's outputs ([`OUTPUTS`]) have
+/// uncommitted changes: what was measured is then not what a commit holds.
+pub fn dirty() -> bool {
+    cmd("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| {
+        s.lines()
+            .filter_map(|l| l.get(3..))
+            .any(|path| !OUTPUTS.iter().any(|o| path.starts_with(o)))
+    })
+}
+
 /// The machine's 1, 5 and 15-minute load averages now.
 pub fn load_average() -> [f64; 3] {
     sysinfo::System::load_average().map_or([f64::NAN; 3], |l| [l.one, l.five, l.fifteen])
@@ -91,7 +105,7 @@ pub fn capture() -> Environment {
         target_features,
         profile: if cfg!(debug_assertions) { "debug" } else { "release" }.into(),
         git_commit: cmd("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into()),
-        git_dirty: cmd("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()),
+        git_dirty: dirty(),
         date: crate::time::utc_now(),
         fingerprint: Some(crate::fingerprint::Fingerprint::capture()),
     }

@@ -112,12 +112,23 @@ pub struct Spec {
     pub explanation: Option<Explanation>,
 }
 
+/// A digest of a variant's output, computed after the timed region.
+pub type Deferred = Box<dyn FnOnce() -> u64>;
+
 /// What one run of a variant returns.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Equal work is enforced through it: every variant of a case must end
+/// with the same `checksum`, which covers the *whole* output. Outputs too
+/// big to digest inside the timed region are handed over with
+/// [`Outcome::output`]; the harness digests them after the clock stopped.
+#[derive(Default)]
 pub struct Outcome {
-    /// A cheap digest of the result: every variant of a case must return
-    /// the same one, so no variant wins by doing less work.
+    /// A digest of the result computed in the variant (a SHA-256 it
+    /// produced, an inventory), or 0 when the output is deferred.
     pub checksum: u64,
+    /// The output, digested by the harness after the timed region and
+    /// mixed into `checksum`.
+    pub deferred: Option<Deferred>,
     /// Mechanism counters the variant observed (read calls, bytes, …).
     pub counters: Vec<(&'static str, u64)>,
     /// A value the variant measured itself (seconds), used instead of the
@@ -126,13 +137,32 @@ pub struct Outcome {
     pub measured_s: Option<f64>,
 }
 
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outcome")
+            .field("checksum", &self.checksum)
+            .field("deferred", &self.deferred.is_some())
+            .field("counters", &self.counters)
+            .field("measured_s", &self.measured_s)
+            .finish()
+    }
+}
+
 impl Outcome {
     /// An outcome with only a checksum.
     pub fn checksum(checksum: u64) -> Outcome {
         Outcome {
             checksum,
-            counters: Vec::new(),
-            measured_s: None,
+            ..Outcome::default()
+        }
+    }
+
+    /// An outcome whose output is digested after the timed region by
+    /// `digest`, which owns the output (and drops it, untimed).
+    pub fn output(digest: impl FnOnce() -> u64 + 'static) -> Outcome {
+        Outcome {
+            deferred: Some(Box::new(digest)),
+            ..Outcome::default()
         }
     }
 
@@ -140,6 +170,13 @@ impl Outcome {
     pub fn with(mut self, name: &'static str, value: u64) -> Outcome {
         self.counters.push((name, value));
         self
+    }
+
+    /// Runs the deferred digest, if any, into `checksum`.
+    pub fn settle(&mut self) {
+        if let Some(d) = self.deferred.take() {
+            self.checksum = crate::digest::mix(self.checksum, d());
+        }
     }
 }
 

@@ -15,8 +15,14 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Bumped on any incompatible change of the types below.
-pub const SCHEMA: u32 = 1;
+/// Bumped on any change of the types below. Schema 2 added replication
+/// (processes, the A/A control, the margin, load) to case records and the
+/// rule's false-positive figures to the calibration in force; schema-1
+/// files still load (those fields are then absent).
+pub const SCHEMA: u32 = 2;
+
+/// The oldest schema this version reads.
+pub const OLDEST_READABLE: u32 = 1;
 
 /// One run of `lab run`: the environment, the calibration in force, and one entry per experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +85,11 @@ pub struct CalibrationInForce {
     pub mde: Option<f64>,
     /// Where the numbers come from (a calibration run, or the default).
     pub source: String,
+    /// The rule's false-positive rate on real A/A cases (calibrated), and
+    /// its 95 % upper bound; used for the expected false positives of an
+    /// entry with many comparisons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub false_positive_rate: Option<(f64, f64)>,
 }
 
 /// A fixture an entry ran on, by name and digest.
@@ -186,6 +197,46 @@ pub struct CaseRecord {
     pub elapsed_s: f64,
     /// Why measuring stopped: precision reached, time budget, round cap.
     pub stop: String,
+    /// Processes, A/A control, margin and load (schema ≥ 2, timed cases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication: Option<Replication>,
+}
+
+/// How a case was replicated, its A/A control and margin, and the load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replication {
+    /// Rounds each process measured, in the order their samples are pooled
+    /// in [`VariantRecord::samples`].
+    pub process_rounds: Vec<usize>,
+    /// Variant A against itself in the same rounds, when run.
+    pub control: Option<ControlRecord>,
+    /// The case's margin: ± this fraction is "no effect".
+    pub margin: f64,
+    /// The worst load any process saw.
+    pub load: Option<crate::load::Load>,
+    /// Processes that ran while the machine was busy.
+    pub busy: usize,
+}
+
+/// The A/A control's samples (pooled like the variants') and effect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControlRecord {
+    /// The control's samples, paired by round with variant A's.
+    pub samples: Vec<f64>,
+    /// A-again over A, with its interval.
+    pub effect: Effect,
+}
+
+impl CaseRecord {
+    /// Processes that measured the case (1 for in-process and instruction cases).
+    pub fn processes(&self) -> usize {
+        self.replication.as_ref().map_or(1, |r| r.process_rounds.len())
+    }
+
+    /// True when any of its processes ran on a busy machine.
+    pub fn busy(&self) -> bool {
+        self.replication.as_ref().is_some_and(|r| r.busy > 0)
+    }
 }
 
 /// One variant's samples and summary.
@@ -280,7 +331,7 @@ pub fn load(path: &Path) -> Result<Campaign> {
         schema: u32,
     }
     let v: Version = serde_json::from_str(&text).map_err(json)?;
-    if v.schema != SCHEMA {
+    if !(OLDEST_READABLE..=SCHEMA).contains(&v.schema) {
         return Err(HarnessError::Schema {
             path: path.to_owned(),
             found: v.schema,

@@ -12,6 +12,7 @@
 //! `gate` (baseline comparison), `platform` (syscalls).
 
 pub mod calibration;
+pub mod digest;
 pub mod env;
 /// The harness's error type.
 pub mod error;
@@ -20,11 +21,13 @@ pub mod fingerprint;
 pub mod gate;
 pub mod human;
 pub mod ledger;
+pub mod load;
 pub mod measure;
 pub mod platform;
 pub mod protocol;
 pub mod report;
 pub mod runner;
+pub mod stability;
 pub mod stats;
 pub mod time;
 

@@ -38,12 +38,21 @@ pub struct Usage {
 
 impl Usage {
     /// This process's usage so far.
-    #[allow(unsafe_code)] // getrusage; see the SAFETY comments
     pub fn now() -> Usage {
+        Usage::of(libc::RUSAGE_SELF)
+    }
+
+    /// The usage of this process's finished (waited-for) children so far.
+    pub fn children() -> Usage {
+        Usage::of(libc::RUSAGE_CHILDREN)
+    }
+
+    #[allow(unsafe_code)] // getrusage; see the SAFETY comments
+    fn of(who: libc::c_int) -> Usage {
         // SAFETY: an all-zero rusage is a valid value to be overwritten.
         let mut r: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: `r` is a valid, writable rusage for getrusage to fill.
-        let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut r) };
+        let rc = unsafe { libc::getrusage(who, &mut r) };
         if rc != 0 {
             return Usage::default();
         }

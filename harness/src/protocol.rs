@@ -6,12 +6,62 @@
 //!   and with `--timed` prints [`TRIAL_SECONDS`] followed by the seconds per
 //!   repetition of the timed region (start-up and setup excluded);
 //! * `BIN gate-cases --metric M` prints one `experiment<TAB>case<TAB>variant`
-//!   line per gated case.
+//!   line per gated case;
+//! * `BIN worker --plan JSON [--quick]` measures the rounds of some cases of
+//!   one experiment in this fresh process ([`WorkerPlan`]) and prints
+//!   [`WORKER_REPORT`] followed by one JSON line: `[(label, samples)]`.
 //!
-//! callgrind and strace run `trial`; the gate runs both. A leaf module.
+//! callgrind and strace run `trial`; the gate runs both; campaigns and
+//! calibration run `worker`. A leaf module.
+
+use serde::{Deserialize, Serialize};
 
 /// The line prefix of a timed trial's result.
 pub const TRIAL_SECONDS: &str = "trial-seconds: ";
+
+/// The line prefix of a worker's report.
+pub const WORKER_REPORT: &str = "worker-report: ";
+
+/// What a worker process measures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkerPlan {
+    /// Experiment id.
+    pub experiment: String,
+    /// Labels of the cases to measure, in order.
+    pub cases: Vec<String>,
+    /// Which replicate this is (0-based); seeds the round order.
+    pub process: usize,
+    /// The campaign's seed.
+    pub seed: u64,
+    /// Measurement budget of each case in this process, seconds.
+    pub budget_s: f64,
+    /// Stop a case when its intervals in this process are within ± this.
+    pub target_half_width: f64,
+    /// Rounds before the stopping rule is consulted.
+    pub min_rounds: usize,
+    /// Most rounds per case.
+    pub max_rounds: usize,
+    /// Run variant A twice per round (the A/A control).
+    pub control: bool,
+    /// What to measure instead of the case's own B (calibration).
+    #[serde(default)]
+    pub transform: Transform,
+}
+
+/// Calibration's substitutes for a case's variant B: a second, independent
+/// instance of A (built separately), optionally with injected extra work.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    /// The case as declared.
+    #[default]
+    AsDeclared,
+    /// B is another instance of A: a true null.
+    AaNull,
+    /// B is another instance of A plus busy work worth this fraction of A's
+    /// own time in the same trial: a known, proportional slow-down.
+    Inject(f64),
+}
 
 /// One variant of one case, `reps` times, in a fresh process.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,16 +1,23 @@
-//! Scheduling: warm-up, randomized interleaved rounds, cache eviction,
-//! adaptive stopping, and the callgrind path for instruction counts.
+//! Scheduling: warm-up, randomized interleaved rounds with an A/A
+//! control, cache eviction, adaptive stopping, replication of each case
+//! across fresh processes (extended while an interval is too wide or the
+//! machine was busy), and the callgrind path for instruction counts.
 
 use crate::error::{HarnessError, Result};
 use crate::experiment::{CacheMode, Case, Metric, Spec};
-use crate::ledger::{CalibrationInForce, CaseRecord, Comparison, Entry, FixtureRef, VariantRecord};
+use crate::ledger::{
+    CalibrationInForce, CaseRecord, Comparison, ControlRecord, Entry, FixtureRef, Replication, VariantRecord,
+};
+use crate::load::{Load, Meter};
 use crate::measure::{self, callgrind};
 use crate::platform::{self, Usage};
+use crate::protocol::{Transform, WorkerPlan};
 use crate::stats::bootstrap::{self, Effect};
 use crate::stats::summary::{median, Summary};
-use crate::stats::verdict::{judge, Expect};
+use crate::stats::verdict::{judge, Bands, Expect};
 use crate::stats::Rng;
 use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -24,10 +31,19 @@ pub struct Config {
     pub min_rounds: usize,
     /// Most rounds per case.
     pub max_rounds: usize,
-    /// Time budget of one case (measurement only).
+    /// Time budget of one case (measurement only), shared by its first
+    /// `processes` processes; each extension gets one more share.
     pub budget: Duration,
     /// Stop when every effect's 95 % interval is within ± this fraction.
+    /// Half the margin, so a real null can end inside it ("no effect").
     pub target_half_width: f64,
+    /// Fresh processes each case is measured in (campaigns; ≥ 3).
+    pub processes: usize,
+    /// Processes a case may be extended to while its interval is wider
+    /// than the target or a process saw a busy machine.
+    pub max_processes: usize,
+    /// Run variant A a second time in every round as an A/A control.
+    pub control: bool,
     /// Seeds the round order and the bootstrap.
     pub seed: u64,
     /// Noise floor and MDE the verdicts use.
@@ -40,13 +56,17 @@ pub struct Config {
 }
 
 impl Config {
-    /// The full campaign: up to `budget` per case, ±1 % target.
+    /// The full campaign: 3 processes sharing 7.5 s per case (up to 5
+    /// processes), ±1 % target against the ±2 % margin.
     pub fn full(calibration: CalibrationInForce) -> Config {
         Config {
-            min_rounds: 15,
+            min_rounds: 10,
             max_rounds: 5000,
-            budget: Duration::from_secs(10),
-            target_half_width: 0.01,
+            budget: Duration::from_millis(7500),
+            target_half_width: calibration.noise_floor / 2.0,
+            processes: 3,
+            max_processes: 5,
+            control: true,
             seed: 0x10AD_1AB5,
             calibration,
             child: None,
@@ -54,20 +74,29 @@ impl Config {
         }
     }
 
-    /// CI's quick mode: short budgets, looser target.
+    /// CI's quick mode: short budgets, 3 processes, no extension.
     pub fn quick(calibration: CalibrationInForce) -> Config {
         Config {
-            min_rounds: 7,
+            min_rounds: 5,
             max_rounds: 400,
             budget: Duration::from_millis(1200),
-            target_half_width: 0.03,
+            max_processes: 3,
             ..Config::full(calibration)
         }
+    }
+
+    /// What one process of a case is given when `processes` share the
+    /// budget: its share, and the precision that, pooled over them, meets
+    /// the target.
+    pub fn per_process(&self) -> (Duration, f64) {
+        let p = self.processes.max(1);
+        (self.budget / p as u32, self.target_half_width * (p as f64).sqrt())
     }
 }
 
 /// Why measuring a case stopped. Recorded in the ledger as its sentence.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// Every interval reached the target half-width (a fraction).
     Precision {
@@ -112,7 +141,7 @@ impl std::fmt::Display for StopReason {
     }
 }
 
-fn comparisons(spec: &Spec, case: &Case<'_>) -> Vec<(usize, usize, Expect)> {
+fn comparisons(spec: Option<&Spec>, case: &Case<'_>, unknown: Expect) -> Vec<(usize, usize, Expect)> {
     let idx = |n: &str| case.variants.iter().position(|v| v.name == n);
     if !case.comparisons.is_empty() {
         return case
@@ -121,45 +150,79 @@ fn comparisons(spec: &Spec, case: &Case<'_>) -> Vec<(usize, usize, Expect)> {
             .filter_map(|(a, b, e)| Some((idx(a)?, idx(b)?, *e)))
             .collect();
     }
-    let first = match spec.claim.ratio {
-        Some(r) => Expect::Ratio(r),
-        None => Expect::NoEffect,
+    let first = match spec.map(|s| s.claim.ratio) {
+        Some(Some(r)) => Expect::Ratio(r),
+        Some(None) => Expect::NoEffect,
+        None => unknown,
     };
     (1..case.variants.len())
         .map(|i| (0, i, if i == 1 { first } else { Expect::Unclaimed }))
         .collect()
 }
 
-fn floor_for(metric: Metric, cfg: &Config) -> f64 {
-    match metric {
-        Metric::Instructions => cfg.calibration.instruction_floor,
-        _ => cfg.calibration.noise_floor,
-    }
+/// What one process measured of one case: the samples of each variant
+/// (and of the A/A control, last, when there is one), round by round.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessSamples {
+    /// Samples per variant, paired by round; the control's come last.
+    pub samples: Vec<Vec<f64>>,
+    /// Wall seconds per variant and round.
+    pub walls: Vec<Vec<f64>>,
+    /// Median resource usage per variant.
+    pub usage: Vec<Usage>,
+    /// The mechanism counters each variant reported last.
+    pub counters: Vec<Vec<(String, u64)>>,
+    /// The digest every variant's output had.
+    pub checksum: u64,
+    /// Rounds measured.
+    pub rounds: usize,
+    /// Why this process stopped.
+    pub stop: StopReason,
+    /// The machine's load while it measured.
+    pub load: Option<Load>,
+    /// Seconds this process spent on the case.
+    pub elapsed_s: f64,
 }
 
-/// Runs one case to a [`CaseRecord`].
-pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&ProgressBar>) -> Result<CaseRecord> {
+/// Name of the A/A control's samples in a record: variant A run a second
+/// time in every round, at its own random position.
+pub const CONTROL: &str = "A/A control";
+
+/// Measures one case in this process: a warm-up (every variant once; all
+/// outputs must agree), then randomized interleaved rounds until every
+/// comparison's interval reaches `target` (checked every 5 rounds from
+/// `cfg.min_rounds`), `budget` is spent, or `cfg.max_rounds` is reached.
+/// With `cfg.control`, variant A also runs a second time per round.
+pub fn measure_case(
+    spec_id: &str,
+    case: &mut Case<'_>,
+    cfg: &Config,
+    budget: Duration,
+    target: f64,
+    seed: u64,
+) -> Result<ProcessSamples> {
     let label = case.label.clone();
     let fail = |variant: &str, reason: String| HarnessError::Variant {
-        experiment: spec.id.clone(),
+        experiment: spec_id.to_owned(),
         case: label.clone(),
         variant: variant.to_owned(),
         reason,
     };
     let n = case.variants.len();
     let start = Instant::now();
-    // Warm-up: every variant once; they must agree on the result.
+    let meter = Meter::start();
     let mut reference: Option<(String, u64)> = None;
     for v in case.variants.iter_mut() {
         if let Some(f) = case.before_each.as_mut() {
             f();
         }
-        let out = (v.run)().map_err(|r| fail(&v.name, r.to_string()))?;
+        let mut out = (v.run)().map_err(|r| fail(&v.name, r.to_string()))?;
+        out.settle();
         match &reference {
             None => reference = Some((v.name.clone(), out.checksum)),
             Some((a, ca)) if *ca != out.checksum => {
                 return Err(HarnessError::Disagree {
-                    experiment: spec.id.clone(),
+                    experiment: spec_id.to_owned(),
                     case: case.label.clone(),
                     a: a.clone(),
                     ca: *ca,
@@ -171,28 +234,22 @@ pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&Pro
         }
     }
     let checksum = reference.map_or(0, |r| r.1);
-    let pairs = comparisons(spec, case);
-    let floor = floor_for(case.metric, cfg);
-
-    if case.metric == Metric::Instructions {
-        return run_callgrind(spec, case, cfg, &pairs, floor, start);
-    }
-
-    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); n];
-    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); n];
-    let mut usages: Vec<Vec<Usage>> = vec![Vec::new(); n];
-    let mut counters: Vec<Vec<(String, u64)>> = vec![Vec::new(); n];
-    let mut rng = Rng::new(cfg.seed ^ hash(&spec.id) ^ hash(&case.label));
-    let mut order: Vec<usize> = (0..n).collect();
+    // Which pairs gate stopping; their claims do not matter here.
+    let pairs = comparisons(None, case, Expect::Unclaimed);
+    // Slot n is the control: variant 0 again.
+    let slots = if cfg.control && n > 0 { n + 1 } else { n };
+    let closure_of = |slot: usize| if slot == n { 0 } else { slot };
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); slots];
+    let mut walls: Vec<Vec<f64>> = vec![Vec::new(); slots];
+    let mut usages: Vec<Vec<Usage>> = vec![Vec::new(); slots];
+    let mut counters: Vec<Vec<(String, u64)>> = vec![Vec::new(); slots];
+    let mut rng = Rng::new(seed);
+    let mut order: Vec<usize> = (0..slots).collect();
     let measure_start = Instant::now();
-    let mut stop: Option<StopReason> = None;
     let mut rounds = 0;
     let stop = loop {
-        if let Some(reason) = stop {
-            break reason;
-        }
         rng.shuffle(&mut order);
-        for &i in &order {
+        for &slot in &order {
             if case.cache == CacheMode::Cold {
                 for f in &case.files {
                     platform::evict(f);
@@ -201,64 +258,179 @@ pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&Pro
             if let Some(f) = case.before_each.as_mut() {
                 f();
             }
-            let v = &mut case.variants[i];
+            let v = &mut case.variants[closure_of(slot)];
             let t = measure::trial(&mut *v.run, case.metric).map_err(|r| fail(&v.name, r))?;
             if t.outcome.checksum != checksum {
                 return Err(fail(
                     &v.name,
                     format!(
-                        "checksum changed between trials: {:#x} vs {checksum:#x}",
+                        "output changed between trials: digest {:#x} vs {checksum:#x}",
                         t.outcome.checksum
                     ),
                 ));
             }
-            samples[i].push(t.value);
-            walls[i].push(t.wall_s);
-            usages[i].push(t.usage);
-            counters[i] = t.outcome.counters.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+            samples[slot].push(t.value);
+            walls[slot].push(t.wall_s);
+            usages[slot].push(t.usage);
+            counters[slot] = t.outcome.counters.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         }
         rounds += 1;
-        if let Some(b) = bar {
-            b.set_message(format!("{} · {} · round {rounds}", spec.id, case.label));
-        }
-        let elapsed = measure_start.elapsed();
         if rounds >= cfg.min_rounds && rounds % 5 == 0 {
             let worst = pairs
                 .iter()
-                .map(|&(a, b, _)| bootstrap::paired_ratio(&samples[a], &samples[b], cfg.seed).relative_half_width())
+                .map(|&(a, b, _)| bootstrap::paired_ratio(&samples[a], &samples[b], seed).relative_half_width())
                 .fold(0.0, f64::max);
-            if worst <= cfg.target_half_width {
-                stop = Some(StopReason::Precision {
+            if worst <= target {
+                break StopReason::Precision {
                     half_width: worst,
                     rounds,
-                });
+                };
             }
         }
-        if stop.is_none() && elapsed >= cfg.budget && rounds >= cfg.min_rounds.min(3) {
-            stop = Some(StopReason::Budget {
-                seconds: cfg.budget.as_secs_f64(),
+        if measure_start.elapsed() >= budget && rounds >= cfg.min_rounds.min(3) {
+            break StopReason::Budget {
+                seconds: budget.as_secs_f64(),
                 rounds,
-            });
-        } else if stop.is_none() && rounds >= cfg.max_rounds {
-            stop = Some(StopReason::RoundCap { rounds });
+            };
         }
+        if rounds >= cfg.max_rounds {
+            break StopReason::RoundCap { rounds };
+        }
+    };
+    Ok(ProcessSamples {
+        samples,
+        walls,
+        usage: usages.iter().map(|u| median_usage(u)).collect(),
+        counters,
+        checksum,
+        rounds,
+        stop,
+        load: meter.stop(),
+        elapsed_s: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Runs one case in this process (one replicate) to a [`CaseRecord`]:
+/// what tests, the gate's replay and a quick calibration use. Campaigns
+/// replicate cases across processes through [`run_experiment`].
+pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&ProgressBar>) -> Result<CaseRecord> {
+    let start = Instant::now();
+    if case.metric == Metric::Instructions {
+        let pairs = comparisons(Some(spec), case, Expect::Unclaimed);
+        let bands = Bands::both(cfg.calibration.instruction_floor);
+        return run_callgrind(spec, case, cfg, &pairs, bands, start);
+    }
+    if let Some(b) = bar {
+        b.set_message(format!("{} · {}", spec.id, case.label));
+    }
+    let seed = case_seed(cfg.seed, &spec.id, &case.label, 0);
+    let p = measure_case(&spec.id, case, cfg, cfg.budget, cfg.target_half_width, seed)?;
+    assemble(spec, case, vec![p], cfg, start)
+}
+
+/// The seed of one process's rounds of one case.
+pub fn case_seed(seed: u64, experiment: &str, case: &str, process: usize) -> u64 {
+    seed ^ hash(experiment) ^ hash(case) ^ (process as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Combines the processes that measured a case into its record: samples
+/// pooled in process order, every effect's interval from the two-stage
+/// bootstrap (processes, then rounds), the margin from the A/A control,
+/// and the verdicts.
+pub fn assemble(
+    spec: &Spec,
+    case: &Case<'_>,
+    procs: Vec<ProcessSamples>,
+    cfg: &Config,
+    start: Instant,
+) -> Result<CaseRecord> {
+    let n = case.variants.len();
+    if let Some(p) = procs.iter().find(|p| p.checksum != procs[0].checksum) {
+        return Err(HarnessError::Disagree {
+            experiment: spec.id.clone(),
+            case: case.label.clone(),
+            a: "process 1".into(),
+            ca: procs[0].checksum,
+            b: "another process".into(),
+            cb: p.checksum,
+        });
+    }
+    let pairs = comparisons(Some(spec), case, Expect::Unclaimed);
+    let seed = case_seed(cfg.seed, &spec.id, &case.label, usize::MAX);
+    let effect = |a: usize, b: usize| {
+        let views: Vec<(&[f64], &[f64])> = procs
+            .iter()
+            .filter(|p| p.samples.len() > a.max(b))
+            .map(|p| (p.samples[a].as_slice(), p.samples[b].as_slice()))
+            .collect();
+        bootstrap::replicated_ratio(&views, seed)
+    };
+    let has_control = procs.iter().all(|p| p.samples.len() == n + 1) && !procs.is_empty();
+    let control = has_control.then(|| effect(0, n));
+    let bands = Bands::of(min_margin(case.metric, cfg), control.as_ref());
+    let pooled = |slot: usize, f: &dyn Fn(&ProcessSamples) -> &Vec<Vec<f64>>| -> Vec<f64> {
+        procs.iter().flat_map(|p| f(p)[slot].iter().copied()).collect()
     };
     let variants = (0..n)
         .map(|i| {
-            let wall = median(&walls[i]);
+            let samples = pooled(i, &|p| &p.samples);
+            let wall = median(&pooled(i, &|p| &p.walls));
             VariantRecord {
                 name: case.variants[i].name.clone(),
-                summary: Summary::of(&samples[i]),
-                samples: samples[i].clone(),
+                summary: Summary::of(&samples),
+                samples,
                 wall_median_s: wall,
-                usage: median_usage(&usages[i]),
-                counters: counters[i].clone(),
+                usage: median_usage(&procs.iter().map(|p| p.usage[i]).collect::<Vec<_>>()),
+                counters: procs.last().map(|p| p.counters[i].clone()).unwrap_or_default(),
                 throughput_bps: case.bytes.map(|b| b as f64 / wall),
             }
         })
         .collect::<Vec<_>>();
-    let effect = |a: usize, b: usize| bootstrap::paired_ratio(&samples[a], &samples[b], cfg.seed);
-    Ok(record(case, variants, &pairs, floor, effect, rounds, start, stop))
+    let rounds = procs.iter().map(|p| p.rounds).sum();
+    let load = Load::worst(procs.iter().filter_map(|p| p.load));
+    let stops: Vec<String> = procs.iter().map(|p| p.stop.to_string()).collect();
+    let stop = if procs.len() == 1 {
+        stops[0].clone()
+    } else {
+        format!("{} processes: {}", procs.len(), stops.join("; "))
+    };
+    let mut rec = record(case, variants, &pairs, bands, effect, rounds, start, stop);
+    // Processes of several cases interleave: the case's time is its own.
+    rec.elapsed_s = procs.iter().map(|p| p.elapsed_s).sum();
+    rec.replication = Some(Replication {
+        process_rounds: procs.iter().map(|p| p.rounds).collect(),
+        control: control.map(|c| ControlRecord {
+            samples: pooled(n, &|p| &p.samples),
+            effect: c,
+        }),
+        margin: bands.effect,
+        load,
+        busy: procs.iter().filter(|p| p.load.is_some_and(|l| l.busy())).count(),
+    });
+    Ok(rec)
+}
+
+/// The smallest effect a case of this metric reports as one.
+pub fn min_margin(metric: Metric, cfg: &Config) -> f64 {
+    match metric {
+        Metric::Instructions => cfg.calibration.instruction_floor,
+        _ => cfg.calibration.noise_floor,
+    }
+}
+
+/// How much more a case needs after its processes so far: `None` when
+/// its intervals reached the target and no process ran on a busy machine.
+pub fn needs_more(rec: &CaseRecord, cfg: &Config) -> Option<&'static str> {
+    let r = rec.replication.as_ref()?;
+    if r.busy > 0 {
+        return Some("the machine was busy");
+    }
+    let worst = rec
+        .comparisons
+        .iter()
+        .map(|c| c.effect.relative_half_width())
+        .fold(0.0, f64::max);
+    (worst > cfg.target_half_width).then_some("interval wider than the target")
 }
 
 fn run_callgrind(
@@ -266,7 +438,7 @@ fn run_callgrind(
     case: &Case<'_>,
     cfg: &Config,
     pairs: &[(usize, usize, Expect)],
-    floor: f64,
+    bands: Bands,
     start: Instant,
 ) -> Result<CaseRecord> {
     let Some((exe, args)) = &cfg.child else {
@@ -310,7 +482,7 @@ fn run_callgrind(
         }
     };
     let stop = StopReason::Deterministic { reps };
-    Ok(record(case, variants, pairs, floor, effect, 1, start, stop))
+    Ok(record(case, variants, pairs, bands, effect, 1, start, stop.to_string()))
 }
 
 /// Assembles a case's record: the variants, and each declared comparison
@@ -320,11 +492,11 @@ fn record(
     case: &Case<'_>,
     variants: Vec<VariantRecord>,
     pairs: &[(usize, usize, Expect)],
-    floor: f64,
+    bands: Bands,
     effect: impl Fn(usize, usize) -> Effect,
     rounds: usize,
     start: Instant,
-    stop: StopReason,
+    stop: impl Into<String>,
 ) -> CaseRecord {
     let comparisons = pairs
         .iter()
@@ -334,7 +506,7 @@ fn record(
                 a: variants[a].name.clone(),
                 b: variants[b].name.clone(),
                 expect,
-                verdict: judge(expect, &e, floor),
+                verdict: judge(expect, &e, bands),
                 effect: e,
             }
         })
@@ -349,7 +521,8 @@ fn record(
         comparisons,
         rounds,
         elapsed_s: start.elapsed().as_secs_f64(),
-        stop: stop.to_string(),
+        stop: stop.into(),
+        replication: None,
     }
 }
 
@@ -372,17 +545,114 @@ fn hash(s: &str) -> u64 {
     })
 }
 
-/// Runs every case of an experiment into a ledger entry.
+/// Runs the rounds of some cases of an experiment in one fresh process
+/// and returns what each case (by label) measured there. The experiments
+/// binary implements it by running itself as `lab worker`.
+pub type Spawn<'s> = dyn FnMut(&WorkerPlan) -> Result<Vec<(String, ProcessSamples)>> + 's;
+
+/// Measures the cases `which` of an experiment in `cfg.processes` fresh
+/// processes, then extends each case one process at a time (up to
+/// `cfg.max_processes`) while [`needs_more`] says so. Returns every case's
+/// processes (empty for cases not in `which`).
+pub fn replicate(
+    spec: &Spec,
+    cases: &[Case<'_>],
+    which: &[usize],
+    cfg: &Config,
+    spawn: &mut Spawn<'_>,
+    transform: Transform,
+    bar: Option<&ProgressBar>,
+) -> Result<Vec<Vec<ProcessSamples>>> {
+    let start = Instant::now();
+    let mut procs: Vec<Vec<ProcessSamples>> = (0..cases.len()).map(|_| Vec::new()).collect();
+    let (budget, target) = cfg.per_process();
+    let mut todo = which.to_vec();
+    let mut process = 0;
+    while !todo.is_empty() && process < cfg.max_processes.max(cfg.processes) {
+        if let Some(b) = bar {
+            b.set_message(format!("{} · process {} · {} cases", spec.id, process + 1, todo.len()));
+        }
+        let plan = WorkerPlan {
+            experiment: spec.id.clone(),
+            cases: todo.iter().map(|&i| cases[i].label.clone()).collect(),
+            process,
+            seed: cfg.seed,
+            budget_s: budget.as_secs_f64(),
+            target_half_width: target,
+            min_rounds: cfg.min_rounds,
+            max_rounds: cfg.max_rounds,
+            control: cfg.control,
+            transform,
+        };
+        for (label, p) in spawn(&plan)? {
+            if let Some(i) = cases.iter().position(|c| c.label == label) {
+                procs[i].push(p);
+            }
+        }
+        process += 1;
+        if process >= cfg.processes {
+            let mut still = Vec::new();
+            for &i in &todo {
+                let rec = assemble(spec, &cases[i], procs[i].clone(), cfg, start)?;
+                if needs_more(&rec, cfg).is_some() {
+                    still.push(i);
+                }
+            }
+            todo = still;
+        }
+    }
+    Ok(procs)
+}
+
+/// Runs every case of an experiment into a ledger entry. With `spawn`,
+/// each timed case is measured in `cfg.processes` fresh processes, then
+/// extended one process at a time (up to `cfg.max_processes`) while its
+/// interval is wider than the target or the machine was busy; without,
+/// in this process once.
 pub fn run_experiment(
     spec: &Spec,
     cases: &mut [Case<'_>],
     fixtures: Vec<FixtureRef>,
     cfg: &Config,
+    spawn: Option<&mut Spawn<'_>>,
     bar: Option<&ProgressBar>,
 ) -> Result<Entry> {
+    let start = Instant::now();
+    let timed: Vec<usize> = (0..cases.len())
+        .filter(|&i| cases[i].metric != Metric::Instructions)
+        .collect();
+    let mut procs: Vec<Vec<ProcessSamples>> = (0..cases.len()).map(|_| Vec::new()).collect();
+    match spawn {
+        None => {
+            for &i in &timed {
+                if let Some(b) = bar {
+                    b.set_message(format!("{} · {}", spec.id, cases[i].label));
+                }
+                let seed = case_seed(cfg.seed, &spec.id, &cases[i].label, 0);
+                let p = measure_case(&spec.id, &mut cases[i], cfg, cfg.budget, cfg.target_half_width, seed)?;
+                procs[i].push(p);
+            }
+        }
+        Some(spawn) => {
+            procs = replicate(spec, cases, &timed, cfg, spawn, Transform::AsDeclared, bar)?;
+        }
+    }
     let mut records = Vec::with_capacity(cases.len());
-    for case in cases.iter_mut() {
-        records.push(run_case(spec, case, cfg, bar)?);
+    for (i, case) in cases.iter_mut().enumerate() {
+        if case.metric == Metric::Instructions {
+            records.push(run_case(spec, case, cfg, bar)?);
+        } else {
+            let p = std::mem::take(&mut procs[i]);
+            if p.is_empty() {
+                return Err(HarnessError::Variant {
+                    experiment: spec.id.clone(),
+                    case: case.label.clone(),
+                    variant: "-".into(),
+                    reason: "no process measured this case".into(),
+                });
+            }
+            records.push(assemble(spec, case, p, cfg, start)?);
+        }
     }
     let verdict = records
         .first()

@@ -36,6 +36,7 @@ fn campaign(n: usize) -> Campaign {
             instruction_floor: 0.005,
             mde: None,
             source: "t".into(),
+            false_positive_rate: None,
         },
         entries: (0..n).map(entry).collect(),
     }

@@ -62,6 +62,7 @@ fn entry(verdict: Verdict, written_for: Verdict) -> Entry {
                 rounds: 3,
                 elapsed_s: 0.1,
                 stop: "test".into(),
+                replication: None,
             })
             .collect(),
         verdict,
@@ -83,6 +84,7 @@ fn write(dir: &std::path::Path, e: Entry) {
             instruction_floor: 0.005,
             mde: Some(0.02),
             source: "t".into(),
+            false_positive_rate: None,
         },
         entries: vec![e],
     };

@@ -86,8 +86,13 @@ pub enum ReadStrategy {
     /// from the kernel already zero.
     #[default]
     ZeroedReadExact,
-    /// `Vec::with_capacity(n)` then `take(n).read_to_end`.
+    /// `Vec::with_capacity(n)` then `take(n).read_to_end`. Not a memset
+    /// elision: the reader implements only `read`, so std zero-fills each
+    /// chunk of spare capacity before reading into it.
     CapacityReadToEnd,
+    /// `Vec::with_capacity(n)` then positioned reads (`pread`) straight into
+    /// the uninitialized capacity: no byte is written twice. H01's B.
+    UninitPread,
 }
 
 /// The bytes behind an open model.
@@ -179,7 +184,42 @@ fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) ->
             }
             Ok(v)
         }
+        ReadStrategy::UninitPread => read_uninit(f, offset, n).map_err(map),
     }
+}
+
+/// Reads `n` bytes at `offset` into a fresh buffer without initializing it
+/// first: `pread` writes into the spare capacity through a raw pointer (no
+/// reference to uninitialized memory is made), and the length is set only
+/// once every byte was written.
+#[allow(unsafe_code)] // pread into spare capacity; see the SAFETY comments
+fn read_uninit(f: &File, offset: u64, n: usize) -> std::io::Result<Vec<u8>> {
+    use std::os::fd::AsRawFd;
+    let mut v: Vec<u8> = Vec::with_capacity(n);
+    let mut done = 0usize;
+    while done < n {
+        let at = offset
+            .checked_add(done as u64)
+            .and_then(|o| libc::off_t::try_from(o).ok())
+            .ok_or(std::io::ErrorKind::InvalidInput)?;
+        // SAFETY: `v` has capacity `n`, so `ptr + done .. ptr + n` is
+        // allocated and writable; pread writes at most `n - done` bytes
+        // there and nothing reads them before `set_len` below.
+        let r = unsafe { libc::pread(f.as_raw_fd(), v.as_mut_ptr().add(done).cast(), n - done, at) };
+        match r {
+            0 => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            r if r < 0 => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+            r => done += r as usize,
+        }
+    }
+    // SAFETY: the loop above wrote all `n` bytes of the capacity.
+    unsafe { v.set_len(n) };
+    Ok(v)
 }
 
 /// A `Read` over a shared `File` at its own position (`pread`), so several
@@ -196,5 +236,28 @@ impl Read for PositionedReader<'_> {
         let n = self.file.read_at(buf, self.pos)?;
         self.pos += n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod read_strategy_tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn every_strategy_reads_the_same_bytes_and_refuses_a_short_file() {
+        let mut f = tempfile::tempfile().expect("temp file");
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i * 31 % 251) as u8).collect();
+        f.write_all(&bytes).expect("write");
+        for how in [
+            ReadStrategy::ZeroedReadExact,
+            ReadStrategy::CapacityReadToEnd,
+            ReadStrategy::UninitPread,
+        ] {
+            let got = read_range(&f, "t", 1000, 200_000, how).expect("read");
+            assert_eq!(got, &bytes[1000..201_000], "{how:?}");
+            let short = read_range(&f, "t", 250_000, 60_000, how);
+            assert!(matches!(short, Err(LoadError::Truncated { .. })), "{how:?}: {short:?}");
+        }
     }
 }

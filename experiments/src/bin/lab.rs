@@ -50,6 +50,9 @@ enum Cmd {
         /// Do not fetch missing fixtures; run on what is present.
         #[arg(long)]
         offline: bool,
+        /// Record a full campaign from a tree with uncommitted changes (marked dirty).
+        #[arg(long)]
+        allow_dirty: bool,
     },
     /// Render reports/*.md, reports/svg/*.svg and EXPERIMENTS.md from the ledger alone.
     Report,
@@ -112,6 +115,23 @@ enum Cmd {
         #[arg(long)]
         timed: bool,
     },
+    /// Measure some cases of one experiment in this process (what campaigns spawn).
+    #[command(hide = true)]
+    Worker {
+        /// The [`harness::protocol::WorkerPlan`] as JSON.
+        #[arg(long)]
+        plan: String,
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Verdict agreement and interval overlap between campaigns of one commit.
+    Stability {
+        /// Campaign ids to compare (default: the newest full campaigns of the newest commit with ≥ 2).
+        campaigns: Vec<String>,
+        /// Write the report here (default: reports/stability.md).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List the experiments (and, with --cases, build and list their cases).
     List {
         #[arg(long)]
@@ -138,7 +158,17 @@ fn main() -> ExitCode {
             shard,
             resume,
             offline,
-        } => campaign::run(&ws, quick, &campaign::Selection { only, shard }, resume, offline),
+            allow_dirty,
+        } => campaign::run(
+            &ws,
+            &campaign::Selection { only, shard },
+            &campaign::RunOpts {
+                quick,
+                resume,
+                offline,
+                allow_dirty,
+            },
+        ),
         Cmd::Report => campaign::report(&ws),
         Cmd::Explain => campaign::explain(&ws),
         Cmd::Evidence => campaign::evidence(&ws),
@@ -175,6 +205,11 @@ fn main() -> ExitCode {
             },
         ),
         Cmd::List { quick, cases } => commands::list::run(&ws, quick, cases),
+        Cmd::Worker { plan, quick } => commands::worker::run(&ws, &plan, quick),
+        Cmd::Stability { campaigns, out } => {
+            let out = ws.path_or(out.as_deref(), "reports/stability.md");
+            commands::stability::run(&ws, &campaigns, &out)
+        }
     };
     r.unwrap_or_else(|e| {
         eprintln!("error: {e}");

@@ -83,9 +83,28 @@ pub fn config(ws: &Workspace, quick: bool) -> Config {
     cfg
 }
 
+/// How `lab run` was asked to run.
+pub struct RunOpts {
+    /// CI-sized cases and budgets.
+    pub quick: bool,
+    /// Continue the newest unfinished campaign of the mode.
+    pub resume: bool,
+    /// Do not fetch missing fixtures.
+    pub offline: bool,
+    /// Record a full campaign even though tracked source files differ from
+    /// the commit (its entries are marked dirty everywhere).
+    pub allow_dirty: bool,
+}
+
 /// `lab run`. Exit 0 when every chosen experiment was recorded, 1 when any
-/// failed or could build no case, 2 for an unknown id.
-pub fn run(ws: &Workspace, quick: bool, sel: &Selection, resume: bool, offline: bool) -> Outcome {
+/// failed or could build no case, 2 for an unknown id or a dirty tree.
+pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
+    let RunOpts {
+        quick,
+        resume,
+        offline,
+        allow_dirty,
+    } = *opts;
     let chosen = match sel.choose() {
         Ok(c) => c,
         Err(e) => {
@@ -93,6 +112,13 @@ pub fn run(ws: &Workspace, quick: bool, sel: &Selection, resume: bool, offline: 
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
+    if !quick && !allow_dirty && harness::env::dirty() {
+        eprintln!(
+            "error: tracked files have uncommitted changes; a full campaign records what a commit measures. \
+             Commit first, or pass --allow-dirty (its entries are then marked dirty in every report)."
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     let started = std::time::Instant::now();
     if !offline {
         super::fixtures::ensure_all(ws, quick.then_some("default"), true)?;
@@ -173,7 +199,8 @@ pub fn run(ws: &Workspace, quick: bool, sel: &Selection, resume: bool, offline: 
                     })
             })
             .collect();
-        match runner::run_experiment(&spec, &mut built.cases, fixtures, &cfg, Some(&bar)) {
+        let mut spawn = |plan: &harness::protocol::WorkerPlan| super::worker::spawn(ws, plan, quick);
+        match runner::run_experiment(&spec, &mut built.cases, fixtures, &cfg, Some(&mut spawn), Some(&bar)) {
             Ok(mut entry) => {
                 entry.evidence.append(&mut built.evidence);
                 if exp.strace {

@@ -7,7 +7,9 @@ pub mod campaign;
 pub mod fixtures;
 pub mod gate;
 pub mod list;
+pub mod stability;
 pub mod trial;
+pub mod worker;
 
 use indicatif::ProgressBar;
 use std::path::PathBuf;

@@ -11,7 +11,11 @@ use crate::human::{pct, ratio as ratio_text, value};
 
 /// "0.670× (−33.0 %) [0.650, 0.690]"; large speed-ups also as "(12.3× faster)".
 pub fn effect_text(k: &Comparison) -> String {
-    let e = &k.effect;
+    interval_text(&k.effect)
+}
+
+/// An effect in words: "0.85× (−15 %) [0.83, 0.87]".
+pub fn interval_text(e: &crate::stats::bootstrap::Effect) -> String {
     let rel = if e.ratio > 0.0 && e.ratio < 0.5 {
         format!("{:.1}× less", 1.0 / e.ratio)
     } else {

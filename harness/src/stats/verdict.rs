@@ -1,7 +1,14 @@
 //! The verdict rule. Inputs: the claimed B/A ratio (or a claim of no
-//! effect), the measured effect with its 95 % interval, and the noise floor
-//! calibration measured on this machine (the band of ratios an A/A run
-//! produces). The claimed and the measured effect always travel together.
+//! effect), the measured effect with its 95 % interval, and the case's
+//! margin: the band of ratios around 1.0 that counts as "no effect" — the
+//! larger of the smallest effect the lab claims at all and what the case's
+//! own A/A control showed (see [`margin`]). The claimed and the measured
+//! effect always travel together.
+//!
+//! The rule is an equivalence test beside a significance test: an interval
+//! wholly outside ± margin is an effect; wholly inside is "no effect"
+//! (which a run can reach, because campaigns stop at a precision of half
+//! the margin); anything straddling the band's edge is inconclusive.
 
 use super::bootstrap::Effect;
 use serde::{Deserialize, Serialize};
@@ -15,6 +22,8 @@ pub enum Verdict {
     Confirmed,
     /// On the claimed side, but the whole interval is short of the claim.
     SmallerThanClaimed,
+    /// On the claimed side, and the whole interval is beyond the claim.
+    LargerThanClaimed,
     /// The interval lies inside ± the noise floor.
     NoEffect,
     /// Significant, on the other side of the claim (or any real effect
@@ -32,6 +41,7 @@ impl Verdict {
         match self {
             Verdict::Confirmed => "confirmed",
             Verdict::SmallerThanClaimed => "smaller than claimed",
+            Verdict::LargerThanClaimed => "larger than claimed",
             Verdict::NoEffect => "no effect",
             Verdict::Opposite => "opposite to the claim",
             Verdict::Inconclusive => "inconclusive",
@@ -43,7 +53,11 @@ impl Verdict {
     pub fn is_significant(self) -> bool {
         matches!(
             self,
-            Verdict::Confirmed | Verdict::SmallerThanClaimed | Verdict::Opposite | Verdict::Significant
+            Verdict::Confirmed
+                | Verdict::SmallerThanClaimed
+                | Verdict::LargerThanClaimed
+                | Verdict::Opposite
+                | Verdict::Significant
         )
     }
 }
@@ -70,12 +84,61 @@ impl Expect {
     }
 }
 
+/// The case's margin: the larger of `min_margin` (the smallest effect the
+/// lab reports as one) and how far the case's A/A control interval strayed
+/// from 1.0, so a case whose identical variants already differ by 3 % cannot
+/// call a 3 % difference an effect.
+pub fn margin(min_margin: f64, control: Option<&Effect>) -> f64 {
+    let strayed = control
+        .filter(|c| c.lo.is_finite() && c.hi.is_finite())
+        .map_or(0.0, |c| (1.0 - c.lo).max(c.hi - 1.0));
+    min_margin.max(strayed)
+}
+
+/// How close to the claimed ratio counts as matching it: ± a quarter of the
+/// claimed change, and never less than the margin (claims are round numbers).
+fn claim_band(c: f64, floor: f64) -> (f64, f64) {
+    let w = floor.max(0.25 * (1.0 - c).abs());
+    (c * (1.0 - w), c * (1.0 + w))
+}
+
+/// The two bands a verdict is judged against.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bands {
+    /// An effect must lie wholly outside ± this (the case's margin).
+    pub effect: f64,
+    /// "No effect" needs the interval wholly inside ± this: the smallest
+    /// effect of interest, or 0 when the case's own A/A control strayed
+    /// beyond it (then a tight interval near 1.0 proves nothing).
+    pub equivalence: f64,
+}
+
+impl Bands {
+    /// One band for both (instruction counts; tests).
+    pub fn both(f: f64) -> Bands {
+        Bands {
+            effect: f,
+            equivalence: f,
+        }
+    }
+
+    /// The bands of a case: `min_margin` widened by its control for effects;
+    /// equivalence only while the control stayed inside `min_margin`.
+    pub fn of(min_margin: f64, control: Option<&Effect>) -> Bands {
+        let effect = margin(min_margin, control);
+        Bands {
+            effect,
+            equivalence: if effect > min_margin { 0.0 } else { min_margin },
+        }
+    }
+}
+
 /// Applies the rule for any expectation.
-pub fn judge(expect: Expect, e: &Effect, floor: f64) -> Verdict {
+pub fn judge(expect: Expect, e: &Effect, bands: Bands) -> Verdict {
     match expect {
-        Expect::Ratio(r) => decide(Some(r), e, floor),
-        Expect::NoEffect => decide(None, e, floor),
-        Expect::Unclaimed => match decide(None, e, floor) {
+        Expect::Ratio(r) => decide(Some(r), e, bands),
+        Expect::NoEffect => decide(None, e, bands),
+        Expect::Unclaimed => match decide(None, e, bands) {
             Verdict::Confirmed => Verdict::NoEffect,
             Verdict::Opposite => Verdict::Significant,
             v => v,
@@ -83,14 +146,16 @@ pub fn judge(expect: Expect, e: &Effect, floor: f64) -> Verdict {
     }
 }
 
-/// Applies the rule. `floor` is a fraction (0.02 = ±2 %).
-pub fn decide(claimed: Option<f64>, e: &Effect, floor: f64) -> Verdict {
+/// Applies the rule with the case's bands (fractions: 0.02 = ±2 %).
+pub fn decide(claimed: Option<f64>, e: &Effect, bands: Bands) -> Verdict {
     if !(e.lo.is_finite() && e.hi.is_finite()) {
         return Verdict::Inconclusive;
     }
+    let floor = bands.effect;
     let below = e.hi < 1.0 - floor;
     let above = e.lo > 1.0 + floor;
-    let inside = e.lo >= 1.0 - floor && e.hi <= 1.0 + floor;
+    let eq = bands.equivalence;
+    let inside = e.lo >= 1.0 - eq && e.hi <= 1.0 + eq;
     match claimed {
         None => {
             if inside {
@@ -104,11 +169,19 @@ pub fn decide(claimed: Option<f64>, e: &Effect, floor: f64) -> Verdict {
         Some(c) => {
             let (toward, away) = if c < 1.0 { (below, above) } else { (above, below) };
             if toward {
-                let reaches = if c < 1.0 { e.lo <= c } else { e.hi >= c };
-                if reaches {
-                    Verdict::Confirmed
+                let (lo, hi) = claim_band(c, floor);
+                // "Beyond" the claim is further from 1.0 than it.
+                let (beyond, short) = if c < 1.0 {
+                    (e.hi < lo, e.lo > hi)
                 } else {
+                    (e.lo > hi, e.hi < lo)
+                };
+                if beyond {
+                    Verdict::LargerThanClaimed
+                } else if short {
                     Verdict::SmallerThanClaimed
+                } else {
+                    Verdict::Confirmed
                 }
             } else if away {
                 Verdict::Opposite
@@ -136,20 +209,40 @@ mod tests {
 
     #[test]
     fn the_rule() {
-        let f = 0.02;
-        // Claimed 30 % faster (0.7).
+        let f = Bands::both(0.02);
+        // Claimed 30 % faster (0.7); matching band 0.6475..0.7525.
         assert_eq!(decide(Some(0.7), &e(0.60, 0.72), f), Verdict::Confirmed);
-        assert_eq!(decide(Some(0.7), &e(0.50, 0.55), f), Verdict::Confirmed);
+        assert_eq!(decide(Some(0.7), &e(0.50, 0.55), f), Verdict::LargerThanClaimed);
         assert_eq!(decide(Some(0.7), &e(0.85, 0.90), f), Verdict::SmallerThanClaimed);
         assert_eq!(decide(Some(0.7), &e(1.30, 1.36), f), Verdict::Opposite);
         assert_eq!(decide(Some(0.7), &e(0.99, 1.01), f), Verdict::NoEffect);
         assert_eq!(decide(Some(0.7), &e(0.90, 1.05), f), Verdict::Inconclusive);
-        // Claimed 2.6 % slower (a cost).
+        // Claimed 2.6 % slower (a cost): the band is ± the margin.
         assert_eq!(decide(Some(1.026), &e(1.03, 1.05), f), Verdict::Confirmed);
         assert_eq!(decide(Some(1.5), &e(1.03, 1.05), f), Verdict::SmallerThanClaimed);
+        assert_eq!(decide(Some(1.1), &e(1.5, 1.6), f), Verdict::LargerThanClaimed);
         // Claimed no effect.
         assert_eq!(decide(None, &e(0.99, 1.01), f), Verdict::Confirmed);
         assert_eq!(decide(None, &e(1.10, 1.20), f), Verdict::Opposite);
         assert_eq!(decide(None, &e(0.95, 1.01), f), Verdict::Inconclusive);
+        // Unclaimed: never "opposite", never "confirmed".
+        assert_eq!(judge(Expect::Unclaimed, &e(0.5, 0.6), f), Verdict::Significant);
+        assert_eq!(judge(Expect::Unclaimed, &e(0.995, 1.01), f), Verdict::NoEffect);
+    }
+
+    #[test]
+    fn a_straying_control_widens_the_margin() {
+        assert_eq!(margin(0.02, None), 0.02);
+        assert_eq!(margin(0.02, Some(&e(0.995, 1.01))), 0.02);
+        assert!((margin(0.02, Some(&e(0.99, 1.05))) - 0.05).abs() < 1e-12);
+        // With that margin a 4 % effect is no longer significant.
+        let b = Bands::of(0.02, Some(&e(0.99, 1.05)));
+        assert_eq!(decide(None, &e(1.035, 1.045), b), Verdict::Inconclusive);
+        // ...and a tight interval near 1.0 is no longer "no effect" either.
+        assert_eq!(decide(None, &e(0.995, 1.005), b), Verdict::Inconclusive);
+        assert_eq!(
+            decide(None, &e(0.995, 1.005), Bands::of(0.02, Some(&e(0.99, 1.01)))),
+            Verdict::Confirmed
+        );
     }
 }
