@@ -32,6 +32,7 @@ pub mod h18_progress_callback;
 pub mod h19_mmap_threshold;
 pub mod h20_lru_cache;
 pub mod h21_regression_tolerance;
+pub mod h22_verify_read_size;
 
 pub use context::Ctx;
 pub use registry::{Built, Experiment, ALL};

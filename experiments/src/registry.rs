@@ -36,39 +36,47 @@ pub struct Experiment {
     pub build: for<'a> fn(&'a Ctx) -> Built<'a>,
     /// Run the headline case's variants under `strace -c` for syscall evidence.
     pub strace: bool,
+    /// Its section of `EXPERIMENTS.md` (I/O, hashing, conversion, …).
+    pub group: &'static str,
 }
 
 macro_rules! registry {
-    ($($id:literal => $m:ident, $strace:literal;)*) => {
+    ($($id:literal => $m:ident, $strace:literal, $group:literal;)*) => {
         /// Every experiment, in catalog order.
         pub static ALL: &[Experiment] = &[
-            $( Experiment { id: $id, spec: crate::$m::spec, build: crate::$m::build, strace: $strace }, )*
+            $( Experiment { id: $id, spec: crate::$m::spec, build: crate::$m::build, strace: $strace, group: $group }, )*
         ];
     };
 }
 
 registry! {
-    "H01" => h01_npz_read, true;
-    "H02" => h02_fp8_chunked, false;
-    "H03" => h03_dequant_output, false;
-    "H04" => h04_safetensors_mmap, true;
-    "H05" => h05_gguf_bufreader, true;
-    "H06" => h06_pth_inspect, true;
-    "H07" => h07_sha256_parallel, false;
-    "H08" => h08_sha256_throughput, false;
-    "H09" => h09_narration, false;
-    "H10" => h10_async_io, false;
-    "H11" => h11_parallel_load, false;
-    "H12" => h12_streaming_convert, false;
-    "H13" => h13_simd_f16, false;
-    "H14" => h14_mmap_load, true;
-    "H15" => h15_lazy_load, false;
-    "H16" => h16_prequant_cache, false;
-    "H17" => h17_direct_quantized, false;
-    "H18" => h18_progress_callback, false;
-    "H19" => h19_mmap_threshold, false;
-    "H20" => h20_lru_cache, false;
-    "H21" => h21_regression_tolerance, false;
+    "H01" => h01_npz_read, true, "I/O";
+    "H02" => h02_fp8_chunked, false, "Conversion";
+    "H03" => h03_dequant_output, false, "Conversion";
+    "H04" => h04_safetensors_mmap, true, "I/O";
+    "H05" => h05_gguf_bufreader, true, "I/O";
+    "H06" => h06_pth_inspect, true, "I/O";
+    "H07" => h07_sha256_parallel, false, "Hashing";
+    "H08" => h08_sha256_throughput, false, "Hashing";
+    "H09" => h09_narration, false, "Measurement";
+    "H10" => h10_async_io, false, "I/O";
+    "H11" => h11_parallel_load, false, "Loading strategy";
+    "H12" => h12_streaming_convert, false, "Conversion";
+    "H13" => h13_simd_f16, false, "Conversion";
+    "H14" => h14_mmap_load, true, "I/O";
+    "H15" => h15_lazy_load, false, "Loading strategy";
+    "H16" => h16_prequant_cache, false, "Caching";
+    "H17" => h17_direct_quantized, false, "Conversion";
+    "H18" => h18_progress_callback, false, "Measurement";
+    "H19" => h19_mmap_threshold, false, "I/O";
+    "H20" => h20_lru_cache, false, "Caching";
+    "H21" => h21_regression_tolerance, false, "Measurement";
+    "H22" => h22_verify_read_size, false, "Hashing";
+}
+
+/// The `EXPERIMENTS.md` section of an experiment id ("Other" when unknown).
+pub fn group_of(id: &str) -> String {
+    find(id).map_or("Other", |e| e.group).to_owned()
 }
 
 /// The experiment with this id (case-insensitive).

@@ -55,11 +55,27 @@ const OUTPUTS: &[&str] = &["reports/", "EXPERIMENTS.md"];
 /// True when tracked files other than the lab's outputs ([`OUTPUTS`]) have
 /// uncommitted changes: what was measured is then not what a commit holds.
 pub fn dirty() -> bool {
-    cmd("git", &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| {
-        s.lines()
-            .filter_map(|l| l.get(3..))
-            .any(|path| !OUTPUTS.iter().any(|o| path.starts_with(o)))
-    })
+    // Not through `cmd`, which trims: the first line's leading status
+    // column is a space, and each path starts at the fourth byte.
+    let Ok(o) = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=no"])
+        .output()
+    else {
+        return false;
+    };
+    o.status.success()
+        && dirty_paths(&String::from_utf8_lossy(&o.stdout))
+            .iter()
+            .any(|path| !OUTPUTS.iter().any(|x| path.starts_with(x)))
+}
+
+/// The paths of `git status --porcelain` lines (renames: the new path).
+fn dirty_paths(porcelain: &str) -> Vec<&str> {
+    porcelain
+        .lines()
+        .filter_map(|l| l.get(3..))
+        .map(|p| p.rsplit(" -> ").next().unwrap_or(p))
+        .collect()
 }
 
 /// The machine's 1, 5 and 15-minute load averages now.
@@ -108,5 +124,28 @@ pub fn capture() -> Environment {
         git_dirty: dirty(),
         date: crate::time::utc_now(),
         fingerprint: Some(crate::fingerprint::Fingerprint::capture()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lab_outputs_do_not_make_a_tree_dirty() {
+        let status = " M reports/calibration.json\n M EXPERIMENTS.md\nM  harness/src/env.rs\nR  a.rs -> b.rs\n";
+        assert_eq!(
+            dirty_paths(status),
+            vec![
+                "reports/calibration.json",
+                "EXPERIMENTS.md",
+                "harness/src/env.rs",
+                "b.rs"
+            ]
+        );
+        let outputs_only = " M reports/calibration.json\n M EXPERIMENTS.md\n";
+        assert!(dirty_paths(outputs_only)
+            .iter()
+            .all(|p| OUTPUTS.iter().any(|x| p.starts_with(x))));
     }
 }

@@ -96,6 +96,52 @@ pub fn ratio(r: f64) -> String {
     }
 }
 
+/// An axis tick: at most 4 significant digits, no float artifacts
+/// (0.30000000000000004 → "0.3"), scientific below 0.001 and from 1e6.
+pub fn tick(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e6).contains(&a) {
+        let s = format!("{v:.2e}");
+        // 1.00e-4 → 1e-4
+        return match s.split_once('e') {
+            Some((m, e)) => format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.')),
+            None => s,
+        };
+    }
+    let digits = 4 - 1 - a.log10().floor() as i32;
+    if digits < 0 {
+        // 98765.4 → 98770: four significant digits, the rest zeros.
+        let unit = 10f64.powi(-digits);
+        return format!("{:.0}", (v / unit).round() * unit);
+    }
+    let s = format!("{v:.*}", digits as usize);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+/// Significant digits of a tick label ("0.3" → 1, "1.25" → 3, "2e-4" → 1).
+pub fn significant_digits(label: &str) -> usize {
+    let mantissa = label.split(['e', 'E']).next().unwrap_or("");
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let t = digits.trim_start_matches('0');
+    // Trailing zeros of an integer are not significant here ("1000" → 1).
+    let t = if mantissa.contains('.') {
+        t
+    } else {
+        t.trim_end_matches('0')
+    };
+    t.len().max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +158,14 @@ mod tests {
         assert_eq!(pct(1.123), "+12.3 %");
         assert_eq!(pct(0.9), "-10.0 %");
         assert_eq!(ratio(0.0123), "0.0123");
+        assert_eq!(tick(0.30000000000000004), "0.3");
+        assert_eq!(tick(1.0), "1");
+        assert_eq!(tick(1.2345678), "1.235");
+        assert_eq!(tick(0.0001), "1e-4");
+        assert_eq!(tick(2500.0), "2500");
+        assert_eq!(tick(123.456), "123.5");
+        for v in [0.30000000000000004, 1.2345678, 0.0001234567, 98765.4321, 0.987654321] {
+            assert!(significant_digits(&tick(v)) <= 4, "{v} → {}", tick(v));
+        }
     }
 }

@@ -92,8 +92,13 @@ fn write(dir: &std::path::Path, e: Entry) {
 }
 
 fn render(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let files =
-        harness::report::render(&dir.join("ledger"), &dir.join("reports"), &dir.join("EXPERIMENTS.md")).unwrap();
+    let files = harness::report::render(
+        &dir.join("ledger"),
+        &dir.join("reports"),
+        &dir.join("EXPERIMENTS.md"),
+        &|_| "Tests".to_owned(),
+    )
+    .unwrap();
     let mut out: Vec<(String, Vec<u8>)> = files
         .iter()
         .map(|f| (f.display().to_string(), std::fs::read(f).unwrap()))
@@ -115,7 +120,14 @@ fn rendering_the_same_ledger_twice_is_byte_identical() {
     let page = String::from_utf8(std::fs::read(d.path().join("reports/H99.md")).unwrap()).unwrap();
     assert!(page.contains("## Why\n\nBecause."), "{page}");
     let index = String::from_utf8(std::fs::read(d.path().join("EXPERIMENTS.md")).unwrap()).unwrap();
-    assert!(index.contains("| H99 |") && index.contains("opposite to the claim"));
+    assert!(
+        index.contains("- **H99**") && index.contains("opposite to the claim"),
+        "{index}"
+    );
+    assert!(
+        index.contains("## Tests") && index.contains("*inconclusive*:"),
+        "grouped, with a glossary"
+    );
 }
 
 #[test]
@@ -146,12 +158,161 @@ fn campaigns_from_two_machines_keep_a_row_each() {
     assert_eq!(chosen.len(), 2, "one entry per machine");
     render(d.path());
     let index = String::from_utf8(std::fs::read(d.path().join("EXPERIMENTS.md")).unwrap()).unwrap();
-    assert_eq!(index.matches("| H99 |").count(), 2, "{index}");
-    assert_eq!(index.matches("· machine ").count(), 2, "{index}");
+    assert_eq!(index.matches("- **H99**").count(), 2, "{index}");
+    assert_eq!(index.matches("machine ").count(), 2, "{index}");
     // A second campaign on the same machine replaces the first.
     let mut same = all[0].clone();
     same.id = "2026-01-03T00-00-00Z".into();
     ledger::save(&d.path().join("ledger"), &same).unwrap();
     let all = ledger::load_all(&d.path().join("ledger")).unwrap();
     assert_eq!(harness::report::select(&all).len(), 2);
+}
+
+/// Every SVG of a rendered ledger, by file name.
+fn svgs(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(dir.join("reports/svg"))
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// `(y, text)` of every `<text>` element.
+fn texts(svg: &str) -> Vec<(f64, String)> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let y = attr(t, "y")?;
+            let body = t.split_once('>')?.1.split("</text>").next()?;
+            Some((
+                y,
+                body.trim()
+                    .replace("&amp;", "&")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">"),
+            ))
+        })
+        .collect()
+}
+
+fn attr(tag: &str, name: &str) -> Option<f64> {
+    let k = format!(" {name}=\"");
+    let at = tag.find(&k)? + k.len();
+    tag[at..].split('"').next()?.parse().ok()
+}
+
+fn replicated(mut e: Entry) -> Entry {
+    for (i, c) in e.cases.iter_mut().enumerate() {
+        c.label = format!("a long case label number {i} that could drift, warm");
+        c.replication = Some(harness::ledger::Replication {
+            process_rounds: vec![1, 1, 1],
+            control: None,
+            margin: 0.02,
+            load: None,
+            busy: usize::from(i == 1),
+        });
+    }
+    e
+}
+
+#[test]
+fn every_chart_renders_and_its_labels_sit_on_their_rows() {
+    let d = tempfile::tempdir().unwrap();
+    let e = replicated(entry(Verdict::Opposite, Verdict::Opposite));
+    let rows = harness::report::svg::forest_rows(&e);
+    write(d.path(), e);
+    render(d.path());
+    let all = svgs(d.path());
+    assert_eq!(all.len(), 3, "effect, rounds and sweep charts");
+    for (name, svg) in &all {
+        // A real SVG renderer parses and rasterizes every chart.
+        let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let size = tree.size().to_int_size();
+        let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).expect("non-empty chart");
+        resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+        // Tick labels: at most 4 significant digits, never a float artifact.
+        for (_, t) in texts(svg) {
+            if t.parse::<f64>().is_ok() {
+                assert!(harness::human::significant_digits(&t) <= 4, "{name}: tick {t}");
+            }
+        }
+    }
+    let (_, forest) = all.iter().find(|(n, _)| n.ends_with("-effect.svg")).unwrap();
+    let labels = texts(forest);
+    let markers: Vec<f64> = forest.split("<circle").skip(1).filter_map(|c| attr(c, "cy")).collect();
+    let data_rows: Vec<&harness::report::svg::Row> = rows.iter().filter(|r| !r.header).collect();
+    assert_eq!(markers.len(), data_rows.len());
+    for (row, cy) in data_rows.iter().zip(&markers) {
+        let (y, _) = labels
+            .iter()
+            .find(|(_, t)| t == &row.label)
+            .unwrap_or_else(|| panic!("label {:?} not among {labels:?}", row.label));
+        let half = f64::from(harness::report::svg::ROW_PX) / 2.0;
+        assert!(
+            (y - cy).abs() < half,
+            "label {:?} at y {y}, its marker at {cy}",
+            row.label
+        );
+        // ...and nearer its own marker than any other.
+        let nearest = markers.iter().map(|m| (m - y).abs()).fold(f64::INFINITY, f64::min);
+        assert!(((y - cy).abs() - nearest).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn a_page_says_its_finding_in_its_first_three_lines() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), replicated(entry(Verdict::Opposite, Verdict::Opposite)));
+    render(d.path());
+    let page = std::fs::read_to_string(d.path().join("reports/H99.md")).unwrap();
+    let head: Vec<&str> = page.lines().take(3).collect();
+    let head = head.join("\n");
+    assert!(head.contains("opposite to the claim"), "{head}");
+    assert!(head.contains("1.250×") && head.contains("[1.200, 1.300]"), "{head}");
+    assert!(
+        page.contains("**Warning:** 1 of 3 cases measured while other work used the machine"),
+        "{page}"
+    );
+}
+
+#[test]
+fn two_campaigns_compare_variant_by_variant_and_export_as_csv() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), entry(Verdict::Opposite, Verdict::Opposite));
+    let old = ledger::load_all(&d.path().join("ledger")).unwrap().remove(0);
+    let mut new = old.clone();
+    new.id = "2026-01-02T00-00-00Z".into();
+    for c in &mut new.entries[0].cases {
+        let b = &mut c.variants[1];
+        b.samples.iter_mut().for_each(|x| *x *= 2.0);
+        b.summary = Summary::of(&b.samples);
+        c.comparisons[0].verdict = Verdict::Confirmed;
+    }
+    let cmp = harness::report::compare::compare(&old, &new, 0.02);
+    assert_eq!(
+        cmp.count(harness::report::compare::Change::Regressed),
+        3,
+        "{}",
+        cmp.terminal()
+    );
+    // Three samples a side cannot show that A did not change.
+    assert_eq!(cmp.count(harness::report::compare::Change::Inconclusive), 3);
+    let t = cmp.terminal();
+    assert!(t.contains("3 of 3 verdicts changed") && t.contains("+100.00 %"), "{t}");
+    assert!(cmp.markdown().contains("**(changed)**"));
+    let csv = harness::report::compare::csv(&new);
+    assert_eq!(
+        csv.lines().count(),
+        1 + 3 * 3,
+        "header, 2 variants + 1 comparison per case"
+    );
+    assert!(csv.lines().nth(1).unwrap().starts_with("2026-01-02T00-00-00Z,"));
 }

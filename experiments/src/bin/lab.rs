@@ -124,6 +124,21 @@ enum Cmd {
         #[arg(long)]
         quick: bool,
     },
+    /// Change lines between two campaigns (ids or ledger files), like criterion's.
+    Compare {
+        old: String,
+        new: String,
+        /// Also write them as markdown here.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+    },
+    /// A campaign (id or ledger file) as CSV: one row per variant and per comparison.
+    Csv {
+        campaign: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Verdict agreement and interval overlap between campaigns of one commit.
     Stability {
         /// Campaign ids to compare (default: the newest full campaigns of the newest commit with ≥ 2).
@@ -205,6 +220,8 @@ fn main() -> ExitCode {
             },
         ),
         Cmd::List { quick, cases } => commands::list::run(&ws, quick, cases),
+        Cmd::Compare { old, new, markdown } => commands::compare::run(&ws, &old, &new, markdown.as_deref()),
+        Cmd::Csv { campaign, out } => commands::compare::csv(&ws, &campaign, out.as_deref()),
         Cmd::Worker { plan, quick } => commands::worker::run(&ws, &plan, quick),
         Cmd::Stability { campaigns, out } => {
             let out = ws.path_or(out.as_deref(), "reports/stability.md");

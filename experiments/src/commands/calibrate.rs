@@ -23,7 +23,11 @@ pub fn families() -> Vec<Family> {
     vec![
         f("warm I/O", "H04", "16 MiB parse, warm"),
         f("cold I/O", "H04", "1 MiB parse, cold"),
-        f("CPU conversion", "H02", "embeddings.word_embeddings.weight (11.7 M elements)"),
+        f(
+            "CPU conversion",
+            "H02",
+            "embeddings.word_embeddings.weight (11.7 M elements)",
+        ),
         f("allocation-heavy", "H09", "model.safetensors (104 tensors)"),
     ]
 }

@@ -294,7 +294,7 @@ fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
 
 /// `lab report`: renders pages, charts and the index from the ledger alone.
 pub fn report(ws: &Workspace) -> Outcome {
-    let files = harness::report::render(&ws.ledger_dir(), &ws.reports(), &ws.index_path())?;
+    let files = harness::report::render(&ws.ledger_dir(), &ws.reports(), &ws.index_path(), &registry::group_of)?;
     println!("rendered {} files (reports/, EXPERIMENTS.md)", files.len());
     Ok(ExitCode::SUCCESS)
 }

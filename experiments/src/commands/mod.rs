@@ -4,6 +4,7 @@
 
 pub mod calibrate;
 pub mod campaign;
+pub mod compare;
 pub mod fixtures;
 pub mod gate;
 pub mod list;

@@ -95,68 +95,178 @@ fn case_table(s: &mut String, c: &CaseRecord) {
     }
 }
 
-/// One experiment's page.
-pub fn page(e: &Entry, c: &Campaign, charts: &[Chart]) -> String {
+/// What a page says beyond its own entry: how many replicated campaigns
+/// of the same commit gave the headline the same verdict.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context {
+    /// (agreeing, recorded) among the newest replicated full campaigns of
+    /// the entry's commit (at most 3), when the entry is one of them.
+    pub agreement: Option<(usize, usize)>,
+}
+
+/// "3 of 3 campaigns agree" or "1 campaign".
+pub fn agreement_text(a: Option<(usize, usize)>) -> String {
+    match a {
+        Some((k, n)) if n > 1 => format!("{k} of {n} campaigns agree"),
+        _ => "1 campaign".into(),
+    }
+}
+
+fn metric_noun(m: crate::Metric) -> &'static str {
+    match m {
+        crate::Metric::WallTime => "the time",
+        crate::Metric::PeakMemory => "the peak memory",
+        crate::Metric::Instructions => "the instructions",
+    }
+}
+
+/// The headline as a sentence: "B mmap needs 0.306× the time of A read
+/// (3.3× less) [0.303, 0.312]".
+pub fn headline_sentence(case: &CaseRecord, k: &Comparison) -> String {
+    format!(
+        "{} needs {} of {} on {}: {}",
+        k.b,
+        metric_noun(case.metric),
+        k.a,
+        case.label,
+        effect_text(k)
+    )
+}
+
+/// Warnings a reader must see before trusting a page: a dirty tree, busy
+/// machine, a campaign recorded before replication.
+pub fn warnings(e: &Entry, c: &Campaign) -> Vec<String> {
+    let mut w = Vec::new();
+    if c.environment.git_dirty {
+        w.push(format!(
+            "recorded on a dirty tree (uncommitted changes to commit {})",
+            c.environment.git_commit
+        ));
+    }
+    let busy: Vec<&CaseRecord> = e.cases.iter().filter(|k| k.busy()).collect();
+    if !busy.is_empty() {
+        w.push(format!(
+            "{} of {} cases measured while other work used the machine (see “load” in the tables)",
+            busy.len(),
+            e.cases.len()
+        ));
+    }
+    if e.cases.iter().all(|k| k.replication.is_none())
+        && e.cases.iter().any(|k| k.metric != crate::Metric::Instructions)
+    {
+        w.push(
+            "recorded before cases were replicated across processes (single-process intervals, no A/A control)".into(),
+        );
+    }
+    w
+}
+
+/// One experiment's page: the finding in its first three lines, then the
+/// charts, the method, the tables and the environment.
+pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String {
     let mut s = String::new();
     let spec = &e.spec;
-    let _ = writeln!(s, "# {} — {}\n", spec.id, spec.title);
+    let _ = writeln!(s, "# {} — {}", spec.id, spec.title);
+    match e.headline() {
+        Some((case, k)) => {
+            let _ = writeln!(
+                s,
+                "**Verdict: {}** ({}). {}; claimed: {}.",
+                e.verdict.label(),
+                agreement_text(ctx.agreement),
+                headline_sentence(case, k),
+                spec.claim.text
+            );
+        }
+        None => {
+            let _ = writeln!(s, "**Verdict: {}.** No comparison was recorded.", e.verdict.label());
+        }
+    }
+    let finding = match &spec.explanation {
+        Some(x) if x.written_for == e.verdict => first_sentence(&x.why),
+        _ => "No explanation has been written for this result yet.".into(),
+    };
+    let _ = writeln!(s, "{finding}\n");
+    for w in warnings(e, c) {
+        let _ = writeln!(s, "> **Warning:** {w}.\n");
+    }
+    for chart in charts {
+        let _ = writeln!(s, "![{}](svg/{})\n\n*{}*\n", chart.file, chart.file, chart.caption);
+    }
     let _ = writeln!(
         s,
         "*Generated from the ledger (`reports/ledger/{}.json`) by `lab report`; do not edit.*\n",
         c.id
     );
-    if let Some((case, k)) = e.headline() {
-        let _ = writeln!(
-            s,
-            "**Verdict: {}.** Claimed: {}. Measured ({}): {}.\n",
-            e.verdict.label(),
-            spec.claim.text,
-            case.label,
-            effect_text(k)
-        );
-    }
     let _ = writeln!(
         s,
-        "## Finding\n\n{}\n\nSource: {}. Claimed effect: {}.\n",
+        "## Hypothesis\n\n{}\n\nSource: {}. Claimed effect: {}.\n",
         spec.hypothesis, spec.source, spec.claim.text
     );
     let _ = writeln!(s, "## Method\n");
     let _ = writeln!(
         s,
-        "Metric: {}. Variants run in randomized interleaved rounds (every round runs every variant once, in a fresh random order) after one warm-up run each; every trial's result checksum must equal the warm-up's, so no variant wins by doing less. The effect is the median of per-round B/A ratios with a 95 % percentile-bootstrap interval (2 000 resamples of rounds). Cold-cache cases evict every file of the case with `posix_fadvise(DONTNEED)` before each trial.\n",
-        spec.metric.name()
-    );
-    let _ = writeln!(
-        s,
-        "Noise floor in force: ±{:.2} % (wall time), ±{:.2} % (instructions); minimum detectable effect: {}; from {}.\n",
+        "Metric: {}. Each case runs in several fresh worker processes (3, extended to at most 5 while its interval is wider than the target or a process saw a busy machine). In each process the variants run in randomized interleaved rounds after a warm-up, with variant A run a second time in every round as an A/A control. Every trial's output is digested in full after the clock stops and must equal every other variant's, so no variant wins by doing less. The effect is the median of per-round B/A ratios; its 95 % interval is a two-stage bootstrap (processes, then rounds within each), so differences between processes widen it. A case's margin is the larger of ±{:.1} % and how far its A/A control strayed from 1.0: an interval wholly outside the margin is an effect, wholly inside ±{:.1} % (with a control that stayed inside it) is “no effect”, anything else inconclusive. Cold-cache cases evict every file of the case with `posix_fadvise(DONTNEED)` before each trial.\n",
+        spec.metric.name(),
         c.calibration.noise_floor * 100.0,
-        c.calibration.instruction_floor * 100.0,
-        c.calibration.mde.map_or("not calibrated".into(), |m| format!("{:.0} %", m * 100.0)),
-        c.calibration.source
+        c.calibration.noise_floor * 100.0
     );
+    let judged = e.cases.iter().flat_map(|k| &k.comparisons).count();
+    match c.calibration.false_positive_rate {
+        Some((rate, upper)) => {
+            let _ = writeln!(
+                s,
+                "False positives: the rule called an effect in {:.2} % of A/A decisions on real cases (95 % upper bound {:.2} %; {}); over this entry's {judged} comparisons that is an expected {:.2} chance effects (at most {:.2}).\n",
+                rate * 100.0,
+                upper * 100.0,
+                c.calibration.source,
+                rate * judged as f64,
+                upper * judged as f64
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "False positives: not calibrated when this campaign ran ({}); {judged} comparisons.\n",
+                c.calibration.source
+            );
+        }
+    }
     let _ = writeln!(s, "Fixtures:\n");
     for f in &e.fixtures {
         let _ = writeln!(s, "- `{}` (sha256 `{}…`)", f.name, &f.sha256[..16.min(f.sha256.len())]);
     }
     let _ = writeln!(s, "\n## Result\n");
-    let _ = writeln!(s, "| case | comparison | claimed | measured B/A [95 % CI] | verdict |");
-    let _ = writeln!(s, "|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| case | comparison | claimed | measured B/A [95 % CI] | verdict | margin | A/A control | processes | load |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---:|---|---:|---|");
     for case in &e.cases {
+        let r = case.replication.as_ref();
+        let margin = r.map_or("—".into(), |r| format!("±{:.1} %", r.margin * 100.0));
+        let control = r
+            .and_then(|r| r.control.as_ref())
+            .map_or("—".into(), |k| interval_text(&k.effect));
+        let load = r.and_then(|r| r.load).map_or("—".into(), |l| {
+            format!("{}{}", if l.busy() { "**busy**: " } else { "" }, l.describe())
+        });
         for k in &case.comparisons {
             let _ = writeln!(
                 s,
-                "| {} | {} vs {} | {} | {} | {} |",
+                "| {} | {} vs {} | {} | {} | {} | {} | {} | {} | {} |",
                 case.label,
                 k.b,
                 k.a,
                 claimed_text(k),
                 effect_text(k),
-                k.verdict.label()
+                k.verdict.label(),
+                margin,
+                control,
+                case.processes(),
+                load
             );
         }
-    }
-    for chart in charts {
-        let _ = writeln!(s, "\n![{}](svg/{})\n\n*{}*", chart.file, chart.file, chart.caption);
     }
     let _ = writeln!(s, "\n### Per-variant detail");
     for case in &e.cases {
@@ -188,6 +298,17 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart]) -> String {
             let _ = writeln!(s, "\n## Why\n\n*No explanation recorded yet for this result.*\n");
         }
     }
+    environment(&mut s, c);
+    s
+}
+
+/// The first sentence of a text (up to ". ").
+fn first_sentence(t: &str) -> String {
+    let f = t.split(". ").next().unwrap_or("").trim_end_matches('.');
+    format!("{f}.")
+}
+
+fn environment(s: &mut String, c: &Campaign) {
     let env = &c.environment;
     let _ = writeln!(s, "## Environment\n");
     let _ = writeln!(
@@ -228,91 +349,79 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart]) -> String {
         "- Load average at start {:.2} {:.2} {:.2}, at end {}",
         env.load_average_start[0], env.load_average_start[1], env.load_average_start[2], la
     );
-    s
 }
 
-/// `EXPERIMENTS.md`: the index table, then a short section per experiment.
-pub fn index(entries: &[(Entry, Campaign)]) -> String {
+/// The verdict words, defined once (the index's glossary).
+pub const GLOSSARY: &[(&str, &str)] = &[
+    ("confirmed", "the interval is on the claimed side, beyond the margin, and reaches the claimed size (± a quarter of the claimed change); for a claim of no effect, the interval lies inside the margin"),
+    ("smaller than claimed", "a real effect in the claimed direction, but the whole interval falls short of the claim"),
+    ("larger than claimed", "a real effect in the claimed direction, and the whole interval lies beyond the claim"),
+    ("no effect", "the whole interval lies inside ± the smallest margin (2 %), and the case's A/A control stayed inside it too"),
+    ("opposite to the claim", "a real effect in the other direction than claimed (or any real effect where none was claimed)"),
+    ("inconclusive", "the interval straddles the edge of the margin: the data cannot tell"),
+    ("significant (no claim)", "a real effect in a comparison that carried no claim"),
+];
+
+/// How many campaigns agree with an entry's headline (see [`Context`]).
+pub type Agreement<'a> = dyn Fn(&Entry, &Campaign) -> Option<(usize, usize)> + 'a;
+
+/// `EXPERIMENTS.md`: one sentence per hypothesis, grouped by `group_of`
+/// (I/O, hashing, …), with the verdict words defined once.
+pub fn index(entries: &[(Entry, Campaign)], group_of: &dyn Fn(&str) -> String, agreement: &Agreement<'_>) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Experiments\n");
     let _ = writeln!(
         s,
-        "*Generated by `lab report` from the ledger in `reports/ledger/`; do not edit. Each row is the newest ledger entry of a recorded hypothesis (catalog: [HYPOTHESES.md](HYPOTHESES.md)). Ratios are B/A of the experiment's metric (below 1 = B uses less); intervals are 95 % bootstrap intervals.*\n"
+        "*Generated by `lab report` from the ledger in `reports/ledger/`; do not edit. One line per recorded hypothesis (catalog: [HYPOTHESES.md](HYPOTHESES.md)): its verdict, how many replicated campaigns of the same commit agree, and the headline B/A ratio of the experiment's metric (below 1 = B needs less) with its 95 % interval.*\n"
     );
-    let _ = writeln!(
-        s,
-        "| id | experiment | claim | measured (headline case) | verdict | cases | campaign | report |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
-    // Campaigns merged from several machines: every row names its machine,
-    // and an experiment measured on two machines has a row for each.
+    let _ = writeln!(s, "**Verdict words.**\n");
+    for (w, d) in GLOSSARY {
+        let _ = writeln!(s, "- *{w}*: {d}.");
+    }
+    let _ = writeln!(s);
+    // Campaigns merged from several machines: every line names its machine.
     let mut machines: Vec<String> = entries.iter().map(|(_, c)| crate::ledger::machine_of(c)).collect();
     machines.sort();
     machines.dedup();
     let several = machines.len() > 1;
-    for (e, c) in entries {
-        let (case, measured) = e.headline().map_or(("—".to_owned(), "—".to_owned()), |(cs, k)| {
-            (cs.label.clone(), effect_text(k))
-        });
-        let mut counts: Vec<(String, usize)> = Vec::new();
-        for k in e.cases.iter().flat_map(|c| c.comparisons.iter()) {
-            let l = k.verdict.label().to_owned();
-            match counts.iter_mut().find(|(x, _)| *x == l) {
-                Some(slot) => slot.1 += 1,
-                None => counts.push((l, 1)),
-            }
+    let mut groups: Vec<String> = entries.iter().map(|(e, _)| group_of(&e.spec.id)).collect();
+    groups.dedup();
+    let mut seen: Vec<String> = Vec::new();
+    for g in groups {
+        if seen.contains(&g) {
+            continue;
         }
-        let tally = counts
-            .iter()
-            .map(|(l, n)| format!("{n} {l}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} — {} | **{}** | {} | {} ({}) | [{}](reports/{}.md) |",
-            e.spec.id,
-            e.spec.title,
-            e.spec.claim.text,
-            case,
-            measured,
-            e.verdict.label(),
-            tally,
+        seen.push(g.clone());
+        let _ = writeln!(s, "## {g}\n");
+        for (e, c) in entries.iter().filter(|(e, _)| group_of(&e.spec.id) == g) {
+            let head = e
+                .headline()
+                .map_or("no comparison recorded".into(), |(case, k)| headline_sentence(case, k));
+            let mut marks = warnings(e, c);
             if several {
-                format!("{} · machine {}", c.id, crate::ledger::machine_of(c))
+                marks.push(format!("machine {}", crate::ledger::machine_of(c)));
+            }
+            let marks = if marks.is_empty() {
+                String::new()
             } else {
-                c.id.clone()
-            },
-            c.environment.git_commit,
-            e.spec.id,
-            e.spec.id
-        );
-    }
-    for (e, c) in entries {
-        let _ = writeln!(s, "\n## {} — {}\n", e.spec.id, e.spec.title);
-        let _ = writeln!(s, "{}\n", e.spec.hypothesis);
-        if let Some((case, k)) = e.headline() {
+                format!(" ⚠ {}.", marks.join("; "))
+            };
             let _ = writeln!(
                 s,
-                "Claimed: {}. Measured on {}: {} → **{}**.\n",
+                "- **{}** {} — *{}* ({}): {}; claimed {}. [Report](reports/{}.md) · campaign {} ({}).{}",
+                e.spec.id,
+                e.spec.title,
+                e.verdict.label(),
+                agreement_text(agreement(e, c)),
+                head,
                 e.spec.claim.text,
-                case.label,
-                effect_text(k),
-                e.verdict.label()
+                e.spec.id,
+                c.id,
+                c.environment.git_commit,
+                marks
             );
         }
-        if let Some(x) = &e.spec.explanation {
-            let first = x.why.split(". ").next().unwrap_or("").trim_end_matches('.');
-            if x.written_for == e.verdict {
-                let _ = writeln!(s, "{first}. Disposition: {}\n", x.disposition);
-            } else {
-                let _ = writeln!(s, "*Explanation stale: written for “{}”.*\n", x.written_for.label());
-            }
-        }
-        let _ = writeln!(
-            s,
-            "Environment: {} ({} cores), {}, commit {}, {}. [Full report](reports/{}.md).",
-            c.environment.cpu, c.environment.cores, c.environment.rustc, c.environment.git_commit, c.started, e.spec.id
-        );
+        let _ = writeln!(s);
     }
     s
 }

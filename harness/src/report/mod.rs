@@ -2,6 +2,7 @@
 //! experiment with SVG charts, and the `EXPERIMENTS.md` index. Rendering the
 //! same ledger twice gives identical files.
 
+pub mod compare;
 pub mod markdown;
 pub mod svg;
 
@@ -17,23 +18,37 @@ pub fn select(campaigns: &[Campaign]) -> Vec<(Entry, Campaign)> {
 }
 
 /// Renders every page, chart and the index. `reports` is the folder of
-/// pages (`reports/`), `index` the path of `EXPERIMENTS.md`. Returns the
-/// files written.
-pub fn render(ledger_dir: &Path, reports: &Path, index: &Path) -> Result<Vec<PathBuf>> {
+/// pages (`reports/`), `index` the path of `EXPERIMENTS.md`; `group_of`
+/// names the index section of an experiment id. Returns the files written.
+pub fn render(
+    ledger_dir: &Path,
+    reports: &Path,
+    index: &Path,
+    group_of: &dyn Fn(&str) -> String,
+) -> Result<Vec<PathBuf>> {
     let campaigns = ledger::load_all(ledger_dir)?;
     let chosen = select(&campaigns);
+    let agreement = |e: &Entry, c: &Campaign| {
+        let same = crate::stability::replicated_campaigns(&campaigns, Some(&c.environment.git_commit), 3);
+        same.iter()
+            .any(|x| x.id == c.id)
+            .then(|| crate::stability::headline_agreement(&same, &e.spec.id, e.verdict))
+    };
     let svg_dir = reports.join("svg");
     std::fs::create_dir_all(&svg_dir).map_err(|e| crate::HarnessError::io(&svg_dir, e))?;
     let mut written = Vec::new();
     for (entry, campaign) in &chosen {
         let charts = svg::charts(entry, &svg_dir)?;
-        let page = markdown::page(entry, campaign, &charts);
+        let ctx = markdown::Context {
+            agreement: agreement(entry, campaign),
+        };
+        let page = markdown::page(entry, campaign, &charts, &ctx);
         let path = reports.join(format!("{}.md", entry.spec.id));
         ledger::write_atomic(&path, page.as_bytes())?;
         written.extend(charts.into_iter().map(|c| svg_dir.join(c.file)));
         written.push(path);
     }
-    let text = markdown::index(&chosen);
+    let text = markdown::index(&chosen, group_of, &agreement);
     ledger::write_atomic(index, text.as_bytes())?;
     written.push(index.to_owned());
     Ok(written)

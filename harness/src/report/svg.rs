@@ -1,11 +1,23 @@
-//! SVG charts with plotters: the effect of each comparison with its 95 %
-//! interval against the claimed effect; per-variant sample distributions;
-//! effect against size on log axes for sweeps.
+//! SVG charts with plotters, sized from their content:
+//!
+//! * a **forest plot** of every comparison (grouped by variant pair): the
+//!   measured B/A ratio with its 95 % interval, the claimed ratio, and the
+//!   case's margin as a shaded band. Row labels are drawn at the pixel row
+//!   the chart's own coordinate mapping gives each marker, so a label cannot
+//!   drift off its row;
+//! * the **per-round ratios** of the headline case, with median and interval;
+//! * **size sweeps**: one series per case family (comparison, cache mode,
+//!   metric) on log axes, with interval bands, units and a legend.
+//!
+//! Tick labels come from [`crate::human::tick`] (at most 4 significant
+//! digits, never a float artifact).
 
 use crate::error::{HarnessError, Result};
 pub use crate::human::bytes as human;
+use crate::human::tick;
 use crate::ledger::{CaseRecord, Entry};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::path::Path;
 
 /// A chart written for a page.
@@ -24,6 +36,9 @@ fn err(path: &Path, e: impl std::fmt::Display) -> HarnessError {
 }
 
 const FONT: &str = "sans-serif";
+/// Pixel height of one forest-plot row.
+pub const ROW_PX: u32 = 26;
+const BAND: RGBColor = RGBColor(225, 225, 225);
 
 /// Draws every chart of an entry into `dir`; returns what was drawn.
 pub fn charts(e: &Entry, dir: &Path) -> Result<Vec<Chart>> {
@@ -33,17 +48,20 @@ pub fn charts(e: &Entry, dir: &Path) -> Result<Vec<Chart>> {
     effect_chart(e, &dir.join(&f))?;
     out.push(Chart {
         file: f,
-        caption: "Measured B/A ratio per comparison (blue dot) with its 95 % bootstrap interval (blue bar); the red triangle marks the claimed ratio, the black line 1.0 (no change).".into(),
+        caption: "Measured B/A ratio per comparison (dot) with its 95 % interval (bar); red triangle: the claimed ratio; grey band: the case's margin (inside it is “no effect”); black line: 1.0.".into(),
     });
-    if let Some(case) = e.cases.first() {
-        let f = format!("{id}-samples.svg");
-        samples_chart(case, &dir.join(&f))?;
+    if let Some(case) = e
+        .cases
+        .first()
+        .filter(|c| !c.comparisons.is_empty() && c.variants.iter().all(|v| v.samples.len() > 1))
+    {
+        let f = format!("{id}-rounds.svg");
+        rounds_chart(case, &dir.join(&f))?;
         out.push(Chart {
             file: f,
             caption: format!(
-                "Every trial of every variant in case “{}” ({}).",
-                case.label,
-                case.metric.name()
+                "Per-round B/A ratios in the headline case “{}”: every point is one round; the black bar is the median, the blue bar its 95 % interval, the grey band the margin.",
+                case.label
             ),
         });
     }
@@ -53,91 +71,172 @@ pub fn charts(e: &Entry, dir: &Path) -> Result<Vec<Chart>> {
         sweep_chart(e, &swept, &dir.join(&f))?;
         out.push(Chart {
             file: f,
-            caption: "Effect against size (log axis), with 95 % intervals; the dashed line is the claimed ratio."
-                .into(),
+            caption: "B/A ratio against size, one line per case family, with its 95 % interval as a band (log axes); dashed red: the claimed ratio; grey: ± the smallest margin.".into(),
         });
     }
     Ok(out)
 }
 
-fn effect_chart(e: &Entry, path: &Path) -> Result<()> {
-    let rows: Vec<(String, f64, f64, f64, Option<f64>)> = e
-        .cases
-        .iter()
-        .flat_map(|c| {
-            c.comparisons.iter().map(move |k| {
-                (
-                    format!("{} — {} vs {}", c.label, k.b, k.a),
-                    k.effect.ratio,
-                    k.effect.lo,
-                    k.effect.hi,
-                    k.expect.ratio(),
-                )
-            })
-        })
-        .collect();
-    let n = rows.len().max(1);
-    let (mut lo, mut hi) = (1.0f64, 1.0f64);
-    for r in &rows {
-        for v in [r.1, r.2, r.3].into_iter().chain(r.4) {
-            if v.is_finite() {
-                lo = lo.min(v);
-                hi = hi.max(v);
+/// One forest-plot row.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Label drawn left of the row.
+    pub label: String,
+    /// Measured ratio, and its interval.
+    pub ratio: f64,
+    /// Lower end of the interval.
+    pub lo: f64,
+    /// Upper end.
+    pub hi: f64,
+    /// Claimed ratio, if any.
+    pub claimed: Option<f64>,
+    /// The case's margin (a fraction).
+    pub margin: f64,
+    /// A group header row (no marker).
+    pub header: bool,
+}
+
+/// The forest plot's rows: comparisons grouped by variant pair, each group
+/// under a header row, in the order the pairs first appear.
+pub fn forest_rows(e: &Entry) -> Vec<Row> {
+    let mut pairs: Vec<String> = Vec::new();
+    for c in &e.cases {
+        for k in &c.comparisons {
+            let p = format!("{} vs {}", k.b, k.a);
+            if !pairs.contains(&p) {
+                pairs.push(p);
             }
         }
     }
-    let (lo, hi) = if lo > 0.0 && hi / lo > 20.0 {
-        (lo / 1.5, hi * 1.5)
+    let mut rows = Vec::new();
+    for p in &pairs {
+        rows.push(Row {
+            label: p.clone(),
+            ratio: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+            claimed: None,
+            margin: 0.0,
+            header: true,
+        });
+        for c in &e.cases {
+            for k in c.comparisons.iter().filter(|k| &format!("{} vs {}", k.b, k.a) == p) {
+                rows.push(Row {
+                    label: c.label.clone(),
+                    ratio: k.effect.ratio,
+                    lo: k.effect.lo,
+                    hi: k.effect.hi,
+                    claimed: k.expect.ratio(),
+                    margin: c.replication.as_ref().map_or(0.0, |r| r.margin),
+                    header: false,
+                });
+            }
+        }
+    }
+    rows
+}
+
+fn text_px(s: &str, size: f64) -> u32 {
+    (s.chars().count() as f64 * size * 0.55) as u32
+}
+
+fn range_of<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (1.0f64, 1.0f64);
+    for &v in values {
+        if v.is_finite() && v > 0.0 {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    (lo, hi)
+}
+
+fn effect_chart(e: &Entry, path: &Path) -> Result<()> {
+    let rows = forest_rows(e);
+    let n = rows.len().max(1);
+    let all: Vec<f64> = rows
+        .iter()
+        .flat_map(|r| {
+            [r.ratio, r.lo, r.hi, 1.0 - r.margin, 1.0 + r.margin]
+                .into_iter()
+                .chain(r.claimed)
+        })
+        .collect();
+    let (lo, hi) = range_of(all.iter());
+    let log = hi / lo > 4.0;
+    let (lo, hi) = if log {
+        (lo / 1.3, hi * 1.3)
     } else {
-        (lo - (hi - lo) * 0.1 - 0.02, hi + (hi - lo) * 0.1 + 0.02)
+        let pad = (hi - lo) * 0.08 + 0.01;
+        (lo - pad, hi + pad)
     };
-    let log = lo > 0.0 && hi / lo > 20.0;
-    let height = 90 + 34 * n as u32;
-    let root = SVGBackend::new(path, (900, height)).into_drawing_area();
+    let label_w = rows
+        .iter()
+        .map(|r| text_px(&r.label, 12.0))
+        .max()
+        .unwrap_or(100)
+        .clamp(120, 560)
+        + 24;
+    let title = format!("{} — B/A per comparison", e.spec.id);
+    let width = label_w + 560;
+    let height = 60 + 45 + ROW_PX * n as u32;
+    let root = SVGBackend::new(path, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| err(path, x))?;
-    let draw = |root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>| -> std::result::Result<(), String> {
-        let label_w = 380;
-        let (left, right) = root.split_horizontally(label_w);
-        for (i, r) in rows.iter().enumerate() {
-            let y = 40 + 34 * i as i32 + 17;
-            left.draw(&Text::new(r.0.clone(), (6, y - 6), (FONT, 12).into_font()))
-                .map_err(|x| x.to_string())?;
+    let r = (|| -> std::result::Result<(), String> {
+        root.draw(&Text::new(title.clone(), (10, 8), (FONT, 16).into_font().color(&BLACK)))
+            .map_err(|x| x.to_string())?;
+        let (_, right) = root.split_horizontally(label_w);
+        let right = right.margin(34, 10, 0, 16);
+        let x_desc = if log { "B/A ratio (log scale)" } else { "B/A ratio" };
+        macro_rules! forest {
+            ($xr:expr) => {{
+                let mut ch = ChartBuilder::on(&right)
+                    .x_label_area_size(36)
+                    .build_cartesian_2d($xr, 0f64..n as f64)
+                    .map_err(|x| x.to_string())?;
+                ch.configure_mesh()
+                    .disable_y_mesh()
+                    .disable_y_axis()
+                    .x_desc(x_desc)
+                    .x_label_formatter(&|v| tick(*v))
+                    .draw()
+                    .map_err(|x| x.to_string())?;
+                draw_rows(&mut ch, &rows, n).map_err(|x| x.to_string())?;
+                // Labels at the pixel row of their own marker.
+                for (i, row) in rows.iter().enumerate() {
+                    let (_, py) = ch.backend_coord(&(1.0, row_y(i, n)));
+                    let font = (FONT, 12).into_font();
+                    let font = if row.header {
+                        font.style(FontStyle::Bold)
+                    } else {
+                        font
+                    };
+                    let style = TextStyle::from(font)
+                        .pos(Pos::new(HPos::Left, VPos::Center))
+                        .color(&BLACK);
+                    let x = if row.header { 8 } else { 20 };
+                    root.draw(&Text::new(row.label.clone(), (x, py), style))
+                        .map_err(|x| x.to_string())?;
+                }
+            }};
         }
         if log {
-            let mut ch = ChartBuilder::on(&right)
-                .margin(10)
-                .x_label_area_size(30)
-                .build_cartesian_2d((lo..hi).log_scale(), 0f64..n as f64)
-                .map_err(|x| x.to_string())?;
-            ch.configure_mesh()
-                .disable_y_mesh()
-                .disable_y_axis()
-                .x_desc("B/A ratio (log)")
-                .draw()
-                .map_err(|x| x.to_string())?;
-            plot_rows(&mut ch, &rows, n).map_err(|x| x.to_string())
+            forest!((lo..hi).log_scale())
         } else {
-            let mut ch = ChartBuilder::on(&right)
-                .margin(10)
-                .x_label_area_size(30)
-                .build_cartesian_2d(lo..hi, 0f64..n as f64)
-                .map_err(|x| x.to_string())?;
-            ch.configure_mesh()
-                .disable_y_mesh()
-                .disable_y_axis()
-                .x_desc("B/A ratio")
-                .draw()
-                .map_err(|x| x.to_string())?;
-            plot_rows(&mut ch, &rows, n).map_err(|x| x.to_string())
+            forest!(lo..hi)
         }
-    };
-    draw(&root).map_err(|x| err(path, x))?;
+        Ok(())
+    })();
+    r.map_err(|x| err(path, x))?;
     root.present().map_err(|x| err(path, x))
 }
 
-type Row = (String, f64, f64, f64, Option<f64>);
+/// The chart y of row `i` of `n` (top row first).
+fn row_y(i: usize, n: usize) -> f64 {
+    n as f64 - i as f64 - 0.5
+}
 
-fn plot_rows<X>(
+fn draw_rows<X>(
     ch: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
     rows: &[Row],
     n: usize,
@@ -145,86 +244,176 @@ fn plot_rows<X>(
 where
     X: Ranged<ValueType = f64>,
 {
+    for (i, r) in rows.iter().enumerate() {
+        if r.header {
+            continue;
+        }
+        let y = row_y(i, n);
+        if r.margin > 0.0 {
+            ch.draw_series(std::iter::once(Rectangle::new(
+                [(1.0 - r.margin, y - 0.42), (1.0 + r.margin, y + 0.42)],
+                BAND.filled(),
+            )))?;
+        }
+    }
     ch.draw_series(LineSeries::new(
         vec![(1.0, 0.0), (1.0, n as f64)],
         BLACK.stroke_width(1),
     ))?;
     for (i, r) in rows.iter().enumerate() {
-        let y = n as f64 - i as f64 - 0.5;
-        if r.2.is_finite() && r.3.is_finite() {
-            ch.draw_series(LineSeries::new(vec![(r.2, y), (r.3, y)], BLUE.stroke_width(3)))?;
+        if r.header {
+            continue;
         }
-        if r.1.is_finite() {
-            ch.draw_series(std::iter::once(Circle::new((r.1, y), 4, BLUE.filled())))?;
+        let y = row_y(i, n);
+        if r.lo.is_finite() && r.hi.is_finite() && r.lo > 0.0 {
+            ch.draw_series(LineSeries::new(vec![(r.lo, y), (r.hi, y)], BLUE.stroke_width(3)))?;
         }
-        if let Some(c) = r.4 {
+        if r.ratio.is_finite() && r.ratio > 0.0 {
+            ch.draw_series(std::iter::once(Circle::new((r.ratio, y), 4, BLUE.filled())))?;
+        }
+        if let Some(c) = r.claimed {
             ch.draw_series(std::iter::once(TriangleMarker::new((c, y), 6, RED.filled())))?;
         }
     }
     Ok(())
 }
 
-fn samples_chart(c: &CaseRecord, path: &Path) -> Result<()> {
-    let (scale, unit) = match c.metric {
-        crate::experiment::Metric::WallTime => (1e3, "ms"),
-        crate::experiment::Metric::PeakMemory => (1.0 / (1024.0 * 1024.0), "MiB"),
-        crate::experiment::Metric::Instructions => (1e-6, "M instructions"),
+/// Per-round B/A ratios of every comparison of a case.
+pub fn round_ratios(case: &CaseRecord) -> Vec<(String, Vec<f64>)> {
+    case.comparisons
+        .iter()
+        .filter_map(|k| {
+            let a = case.variants.iter().find(|v| v.name == k.a)?;
+            let b = case.variants.iter().find(|v| v.name == k.b)?;
+            let r: Vec<f64> = a
+                .samples
+                .iter()
+                .zip(&b.samples)
+                .filter(|(x, y)| **x > 0.0 && **y > 0.0)
+                .map(|(x, y)| y / x)
+                .collect();
+            Some((format!("{} vs {}", k.b, k.a), r))
+        })
+        .collect()
+}
+
+fn rounds_chart(case: &CaseRecord, path: &Path) -> Result<()> {
+    let cols = round_ratios(case);
+    let nc = cols.len().max(1);
+    let margin = case.replication.as_ref().map_or(0.0, |r| r.margin);
+    let all: Vec<f64> = cols
+        .iter()
+        .flat_map(|c| c.1.iter().copied())
+        .chain(case.comparisons.iter().flat_map(|k| [k.effect.lo, k.effect.hi]))
+        .chain([1.0 - margin, 1.0 + margin])
+        .collect();
+    let (lo, hi) = range_of(all.iter());
+    let log = hi / lo > 4.0;
+    let (lo, hi) = if log {
+        (lo / 1.2, hi * 1.2)
+    } else {
+        let pad = (hi - lo) * 0.08 + 0.005;
+        (lo - pad, hi + pad)
     };
-    let mut hi = 0f64;
-    for v in &c.variants {
-        for s in &v.samples {
-            hi = hi.max(s * scale);
-        }
-    }
-    let hi = if hi > 0.0 { hi * 1.1 } else { 1.0 };
-    let nv = c.variants.len().max(1);
-    let root = SVGBackend::new(path, (900, 420)).into_drawing_area();
+    let width = (220 + 180 * nc as u32).max(620);
+    let root = SVGBackend::new(path, (width, 440)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| err(path, x))?;
-    let names: Vec<String> = c.variants.iter().map(|v| v.name.clone()).collect();
+    let names: Vec<String> = cols.iter().map(|c| c.0.clone()).collect();
+    let title = format!("Per-round B/A — {}", case.label);
     let r = (|| -> std::result::Result<(), String> {
-        let mut ch = ChartBuilder::on(&root)
-            .margin(14)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.5f64..nv as f64 - 0.5, 0f64..hi)
-            .map_err(|x| x.to_string())?;
-        ch.configure_mesh()
-            .disable_x_mesh()
-            .x_labels(nv)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
+        macro_rules! strip {
+            ($yr:expr) => {{
+                let mut ch = ChartBuilder::on(&root)
+                    .caption(title.clone(), (FONT, 15))
+                    .margin(14)
+                    .x_label_area_size(40)
+                    .y_label_area_size(80)
+                    .build_cartesian_2d(-0.5f64..nc as f64 - 0.5, $yr)
+                    .map_err(|x| x.to_string())?;
+                ch.configure_mesh()
+                    .disable_x_mesh()
+                    .x_labels(nc + 1)
+                    .x_label_formatter(&|x| {
+                        let i = x.round();
+                        if (x - i).abs() < 1e-6 && i >= 0.0 {
+                            names.get(i as usize).cloned().unwrap_or_default()
+                        } else {
+                            String::new()
+                        }
+                    })
+                    .y_label_formatter(&|v| tick(*v))
+                    .y_desc(if log {
+                        "B/A per round (log scale)"
+                    } else {
+                        "B/A per round"
+                    })
+                    .draw()
+                    .map_err(|x| x.to_string())?;
+                if margin > 0.0 {
+                    ch.draw_series(std::iter::once(Rectangle::new(
+                        [(-0.5, 1.0 - margin), (nc as f64 - 0.5, 1.0 + margin)],
+                        BAND.filled(),
+                    )))
+                    .map_err(|x| x.to_string())?;
                 }
-            })
-            .y_desc(unit)
-            .draw()
-            .map_err(|x| x.to_string())?;
-        for (i, v) in c.variants.iter().enumerate() {
-            let n = v.samples.len().max(1);
-            let pts = v.samples.iter().enumerate().map(|(k, s)| {
-                // Deterministic jitter spreads the trials across the column.
-                let jitter = ((k * 7919) % 100) as f64 / 100.0 * 0.5 - 0.25;
-                Circle::new(
-                    (i as f64 + jitter, s * scale),
-                    2,
-                    Palette99::pick(i).mix(if n > 500 { 0.3 } else { 0.7 }).filled(),
-                )
-            });
-            ch.draw_series(pts).map_err(|x| x.to_string())?;
-            let m = v.summary.median * scale;
-            ch.draw_series(LineSeries::new(
-                vec![(i as f64 - 0.35, m), (i as f64 + 0.35, m)],
-                BLACK.stroke_width(2),
-            ))
-            .map_err(|x| x.to_string())?;
+                ch.draw_series(LineSeries::new(
+                    vec![(-0.5, 1.0), (nc as f64 - 0.5, 1.0)],
+                    BLACK.stroke_width(1),
+                ))
+                .map_err(|x| x.to_string())?;
+                for (i, (_, rs)) in cols.iter().enumerate() {
+                    let dense = rs.len() > 400;
+                    ch.draw_series(rs.iter().enumerate().map(|(k, r)| {
+                        // Deterministic jitter spreads the rounds across the column.
+                        let jitter = ((k * 7919) % 100) as f64 / 100.0 * 0.5 - 0.25;
+                        Circle::new(
+                            (i as f64 + jitter, *r),
+                            2,
+                            Palette99::pick(i).mix(if dense { 0.25 } else { 0.6 }).filled(),
+                        )
+                    }))
+                    .map_err(|x| x.to_string())?;
+                    if let Some(k) = case.comparisons.get(i) {
+                        let x = i as f64;
+                        if k.effect.lo.is_finite() && k.effect.hi.is_finite() {
+                            ch.draw_series(LineSeries::new(
+                                vec![(x + 0.32, k.effect.lo), (x + 0.32, k.effect.hi)],
+                                BLUE.stroke_width(4),
+                            ))
+                            .map_err(|x| x.to_string())?;
+                        }
+                        ch.draw_series(LineSeries::new(
+                            vec![(x - 0.3, k.effect.ratio), (x + 0.3, k.effect.ratio)],
+                            BLACK.stroke_width(2),
+                        ))
+                        .map_err(|x| x.to_string())?;
+                    }
+                }
+            }};
+        }
+        if log {
+            strip!((lo..hi).log_scale())
+        } else {
+            strip!(lo..hi)
         }
         Ok(())
     })();
     r.map_err(|x| err(path, x))?;
     root.present().map_err(|x| err(path, x))
+}
+
+/// The family of a swept case: its comparison, cache mode and metric.
+fn family(c: &CaseRecord, k: &crate::ledger::Comparison) -> String {
+    format!(
+        "{} vs {}, {}, {}",
+        k.b,
+        k.a,
+        match c.cache {
+            crate::CacheMode::Warm => "warm",
+            crate::CacheMode::Cold => "cold",
+        },
+        c.metric.name()
+    )
 }
 
 fn sweep_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
@@ -233,85 +422,103 @@ fn sweep_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
         xs.iter().copied().fold(f64::INFINITY, f64::min),
         xs.iter().copied().fold(0f64, f64::max),
     );
-    let mut ylo = f64::INFINITY;
-    let mut yhi = 0f64;
+    let vals: Vec<f64> = cases
+        .iter()
+        .flat_map(|c| {
+            c.comparisons
+                .iter()
+                .flat_map(|k| [k.effect.lo, k.effect.hi].into_iter().chain(k.expect.ratio()))
+        })
+        .collect();
+    let (ylo, yhi) = range_of(vals.iter());
+    let (ylo, yhi) = (ylo / 1.25, yhi * 1.25);
+    let mut keys: Vec<String> = Vec::new();
     for c in cases {
         for k in &c.comparisons {
-            for v in [k.effect.lo, k.effect.hi].into_iter().chain(k.expect.ratio()) {
-                if v.is_finite() && v > 0.0 {
-                    ylo = ylo.min(v);
-                    yhi = yhi.max(v);
-                }
+            let key = family(c, k);
+            if !keys.contains(&key) {
+                keys.push(key);
             }
         }
     }
-    let (ylo, yhi) = (ylo.min(1.0) / 1.2, yhi.max(1.0) * 1.2);
-    let root = SVGBackend::new(path, (900, 460)).into_drawing_area();
+    let min_margin = cases
+        .iter()
+        .filter_map(|c| c.replication.as_ref().map(|r| r.margin))
+        .fold(f64::INFINITY, f64::min);
+    let legend_h = 22 * keys.len() as u32;
+    let root = SVGBackend::new(path, (960, 460 + legend_h)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| err(path, x))?;
+    let (plot, legend) = root.split_vertically(460);
+    let title = format!("{} — B/A against size", e.spec.id);
+    let (x0, x1) = (xlo / 1.5, xhi * 1.5);
     let r = (|| -> std::result::Result<(), String> {
-        let mut ch = ChartBuilder::on(&root)
+        let mut ch = ChartBuilder::on(&plot)
+            .caption(title.clone(), (FONT, 15))
             .margin(14)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d((xlo / 1.5..xhi * 1.5).log_scale(), (ylo..yhi).log_scale())
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d((x0..x1).log_scale(), (ylo..yhi).log_scale())
             .map_err(|x| x.to_string())?;
         ch.configure_mesh()
-            .x_desc("size (bytes, log)")
-            .y_desc("B/A ratio (log)")
+            .x_desc("size (log scale)")
+            .y_desc("B/A ratio (log scale)")
+            .x_labels(8)
+            .y_labels(8)
             .x_label_formatter(&|x| human(*x))
+            .y_label_formatter(&|v| tick(*v))
             .draw()
             .map_err(|x| x.to_string())?;
-        ch.draw_series(LineSeries::new(
-            vec![(xlo / 1.5, 1.0), (xhi * 1.5, 1.0)],
-            BLACK.stroke_width(1),
-        ))
-        .map_err(|x| x.to_string())?;
-        // One series per (comparison, cache mode).
-        let mut keys: Vec<String> = Vec::new();
-        for c in cases {
-            for k in &c.comparisons {
-                let key = format!("{} vs {} ({:?})", k.b, k.a, c.cache);
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
+        if min_margin.is_finite() && min_margin > 0.0 {
+            ch.draw_series(std::iter::once(Rectangle::new(
+                [(x0, 1.0 - min_margin), (x1, 1.0 + min_margin)],
+                BAND.filled(),
+            )))
+            .map_err(|x| x.to_string())?;
+        }
+        ch.draw_series(LineSeries::new(vec![(x0, 1.0), (x1, 1.0)], BLACK.stroke_width(1)))
+            .map_err(|x| x.to_string())?;
+        if let Some(c) = e.spec.claim.ratio {
+            ch.draw_series(DashedLineSeries::new(vec![(x0, c), (x1, c)], 6, 4, RED.stroke_width(1)))
+                .map_err(|x| x.to_string())?;
         }
         for (si, key) in keys.iter().enumerate() {
             let color = Palette99::pick(si).to_rgba();
-            let mut pts = Vec::new();
-            for c in cases {
-                for k in &c.comparisons {
-                    if &format!("{} vs {} ({:?})", k.b, k.a, c.cache) == key {
-                        if let Some(x) = c.x {
-                            pts.push((x, k.effect.ratio, k.effect.lo, k.effect.hi));
-                        }
-                    }
-                }
-            }
+            let mut pts: Vec<(f64, f64, f64, f64)> = cases
+                .iter()
+                .flat_map(|c| c.comparisons.iter().map(move |k| (c, k)))
+                .filter(|(c, k)| &family(c, k) == key)
+                .filter_map(|(c, k)| Some((c.x?, k.effect.ratio, k.effect.lo, k.effect.hi)))
+                .filter(|p| p.1 > 0.0 && p.2 > 0.0 && p.3 > 0.0 && p.2.is_finite() && p.3.is_finite())
+                .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            if pts.len() > 1 {
+                let band: Vec<(f64, f64)> = pts
+                    .iter()
+                    .map(|p| (p.0, p.3))
+                    .chain(pts.iter().rev().map(|p| (p.0, p.2)))
+                    .collect();
+                ch.draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled())))
+                    .map_err(|x| x.to_string())?;
+            }
             ch.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
-                .map_err(|x| x.to_string())?
-                .label(key.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                .map_err(|x| x.to_string())?;
+            ch.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
+                .map_err(|x| x.to_string())?;
             for p in &pts {
                 ch.draw_series(LineSeries::new(vec![(p.0, p.2), (p.0, p.3)], color.stroke_width(1)))
                     .map_err(|x| x.to_string())?;
             }
+            let y = 6 + 22 * si as i32;
+            legend
+                .draw(&PathElement::new(
+                    vec![(96, y + 8), (126, y + 8)],
+                    color.stroke_width(3),
+                ))
+                .map_err(|x| x.to_string())?;
+            legend
+                .draw(&Text::new(key.clone(), (134, y), (FONT, 13).into_font().color(&BLACK)))
+                .map_err(|x| x.to_string())?;
         }
-        if let Some(c) = e.spec.claim.ratio {
-            ch.draw_series(DashedLineSeries::new(
-                vec![(xlo / 1.5, c), (xhi * 1.5, c)],
-                6,
-                4,
-                RED.stroke_width(1),
-            ))
-            .map_err(|x| x.to_string())?;
-        }
-        ch.configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|x| x.to_string())?;
         Ok(())
     })();
     r.map_err(|x| err(path, x))?;
