@@ -12,6 +12,10 @@ pub struct Ctx {
     pub quick: bool,
     /// A folder for files experiments write (caches, copies).
     pub scratch: PathBuf,
+    /// Gather the evidence experiments record while building (`openssl
+    /// speed`, H21's gate replay). Off in worker processes, which only
+    /// measure: the campaign's own process records the evidence once.
+    pub evidence: bool,
 }
 
 impl Ctx {
@@ -19,7 +23,12 @@ impl Ctx {
     pub fn new(store: Store, quick: bool) -> Ctx {
         let scratch = store.cache.join("scratch");
         let _ = std::fs::create_dir_all(&scratch);
-        Ctx { store, quick, scratch }
+        Ctx {
+            store,
+            quick,
+            scratch,
+            evidence: true,
+        }
     }
 
     /// The fixture's path when it is present.

@@ -254,6 +254,8 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         }
     }
     b.case(shards_case(ctx));
-    b.evidence = hashing_capability();
+    if ctx.evidence {
+        b.evidence = hashing_capability();
+    }
     b
 }

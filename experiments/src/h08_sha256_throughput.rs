@@ -109,6 +109,8 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         b.case(io_case(ctx, big, CacheMode::Cold));
         b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", CacheMode::Warm));
     }
-    b.evidence = super::h07_sha256_parallel::hashing_capability();
+    if ctx.evidence {
+        b.evidence = super::h07_sha256_parallel::hashing_capability();
+    }
     b
 }

@@ -95,10 +95,12 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
             .compare("A", "B", expect);
         b.cases.push(c);
     }
-    b.evidence.push(gate_replay(
-        iters,
-        if ctx.quick { 3 } else { 20 },
-        if ctx.quick { 10 } else { 30 },
-    ));
+    if ctx.evidence {
+        b.evidence.push(gate_replay(
+            iters,
+            if ctx.quick { 3 } else { 20 },
+            if ctx.quick { 10 } else { 30 },
+        ));
+    }
     b
 }

@@ -57,7 +57,8 @@ pub fn run(ws: &Workspace, quick: bool) -> Outcome {
     } else {
         calibration::Plan::full()
     };
-    let ctx = Ctx::new(ws.store()?, false);
+    let mut ctx = Ctx::new(ws.store()?, false);
+    ctx.evidence = false;
     let cfg = super::campaign::config(ws, false);
     let fams = families();
     let total = fams.len() * (plan.aa_per_family + plan.slowdowns.len() * plan.runs_per_slowdown);

@@ -9,7 +9,10 @@ use std::process::ExitCode;
 /// (which opens fixtures) only with `cases`.
 pub fn run(ws: &Workspace, quick: bool, cases: bool) -> Outcome {
     let ctx = if cases {
-        Some(Ctx::new(ws.store()?, quick))
+        Some(Ctx {
+            evidence: false,
+            ..Ctx::new(ws.store()?, quick)
+        })
     } else {
         None
     };

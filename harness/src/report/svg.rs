@@ -73,6 +73,19 @@ pub fn charts(e: &Entry, dir: &Path) -> Result<Vec<Chart>> {
             file: f,
             caption: "B/A ratio against size, one line per case family, with its 95 % interval as a band (log axes); dashed red: the claimed ratio; grey: ± the smallest margin.".into(),
         });
+        let timed: Vec<&CaseRecord> = swept
+            .iter()
+            .copied()
+            .filter(|c| c.metric == crate::Metric::WallTime)
+            .collect();
+        if timed.len() >= 2 {
+            let f = format!("{id}-size.svg");
+            size_chart(e, &timed, &dir.join(&f))?;
+            out.push(Chart {
+                file: f,
+                caption: "Absolute time against size for every variant (log axes): the line is the median trial, the band spans the 10th to 90th percentile of trials.".into(),
+            });
+        }
     }
     Ok(out)
 }
@@ -517,6 +530,126 @@ fn sweep_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
                 .map_err(|x| x.to_string())?;
             legend
                 .draw(&Text::new(key.clone(), (134, y), (FONT, 13).into_font().color(&BLACK)))
+                .map_err(|x| x.to_string())?;
+        }
+        Ok(())
+    })();
+    r.map_err(|x| err(path, x))?;
+    root.present().map_err(|x| err(path, x))
+}
+
+/// A time tick with its unit and at most 4 significant digits.
+fn time_tick(v: f64) -> String {
+    if v >= 1.0 {
+        format!("{} s", tick(v))
+    } else if v >= 1e-3 {
+        format!("{} ms", tick(v * 1e3))
+    } else {
+        format!("{} µs", tick(v * 1e6))
+    }
+}
+
+/// The 10th, 50th and 90th percentile of samples.
+fn spread(samples: &[f64]) -> (f64, f64, f64) {
+    let mut v: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite() && *x > 0.0).collect();
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| crate::stats::summary::quantile(&v, p);
+    (q(0.1), q(0.5), q(0.9))
+}
+
+fn size_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
+    // One series per (variant, cache mode).
+    let mut keys: Vec<String> = Vec::new();
+    let key = |c: &CaseRecord, v: &str| {
+        format!(
+            "{v}, {}",
+            match c.cache {
+                crate::CacheMode::Warm => "warm",
+                crate::CacheMode::Cold => "cold",
+            }
+        )
+    };
+    for c in cases {
+        for v in &c.variants {
+            let k = key(c, &v.name);
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    let mut pts: Vec<Vec<(f64, f64, f64, f64)>> = vec![Vec::new(); keys.len()];
+    for c in cases {
+        let Some(x) = c.x else { continue };
+        for v in &c.variants {
+            let (lo, mid, hi) = spread(&v.samples);
+            if let Some(i) = keys.iter().position(|k| *k == key(c, &v.name)) {
+                if mid.is_finite() {
+                    pts[i].push((x, mid, lo, hi));
+                }
+            }
+        }
+    }
+    pts.iter_mut().for_each(|p| p.sort_by(|a, b| a.0.total_cmp(&b.0)));
+    let all: Vec<f64> = pts.iter().flatten().flat_map(|p| [p.2, p.3]).collect();
+    let (mut ylo, mut yhi) = (f64::INFINITY, 0f64);
+    for v in all.iter().filter(|v| v.is_finite() && **v > 0.0) {
+        ylo = ylo.min(*v);
+        yhi = yhi.max(*v);
+    }
+    if !(ylo.is_finite() && yhi > 0.0) {
+        return Ok(());
+    }
+    let xs: Vec<f64> = cases.iter().filter_map(|c| c.x).collect();
+    let (x0, x1) = (
+        xs.iter().copied().fold(f64::INFINITY, f64::min) / 1.5,
+        xs.iter().copied().fold(0f64, f64::max) * 1.5,
+    );
+    let legend_h = 22 * keys.len() as u32;
+    let root = SVGBackend::new(path, (960, 460 + legend_h)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| err(path, x))?;
+    let (plot, legend) = root.split_vertically(460);
+    let title = format!("{} — time against size", e.spec.id);
+    let r = (|| -> std::result::Result<(), String> {
+        let mut ch = ChartBuilder::on(&plot)
+            .caption(title.clone(), (FONT, 15))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(80)
+            .build_cartesian_2d((x0..x1).log_scale(), (ylo / 1.3..yhi * 1.3).log_scale())
+            .map_err(|x| x.to_string())?;
+        ch.configure_mesh()
+            .x_desc("size (log scale)")
+            .y_desc("time per trial (log scale)")
+            .x_labels(8)
+            .y_labels(8)
+            .x_label_formatter(&|x| human(*x))
+            .y_label_formatter(&|v| time_tick(*v))
+            .draw()
+            .map_err(|x| x.to_string())?;
+        for (si, (k, p)) in keys.iter().zip(&pts).enumerate() {
+            let color = Palette99::pick(si).to_rgba();
+            if p.len() > 1 {
+                let band: Vec<(f64, f64)> = p
+                    .iter()
+                    .map(|q| (q.0, q.3))
+                    .chain(p.iter().rev().map(|q| (q.0, q.2)))
+                    .collect();
+                ch.draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled())))
+                    .map_err(|x| x.to_string())?;
+            }
+            ch.draw_series(LineSeries::new(p.iter().map(|q| (q.0, q.1)), color.stroke_width(2)))
+                .map_err(|x| x.to_string())?;
+            ch.draw_series(p.iter().map(|q| Circle::new((q.0, q.1), 3, color.filled())))
+                .map_err(|x| x.to_string())?;
+            let y = 6 + 22 * si as i32;
+            legend
+                .draw(&PathElement::new(
+                    vec![(96, y + 8), (126, y + 8)],
+                    color.stroke_width(3),
+                ))
+                .map_err(|x| x.to_string())?;
+            legend
+                .draw(&Text::new(k.clone(), (134, y), (FONT, 13).into_font().color(&BLACK)))
                 .map_err(|x| x.to_string())?;
         }
         Ok(())
