@@ -52,7 +52,7 @@ fn cmd(c: &str, args: &[&str]) -> Option<String> {
 /// tree dirty.
 const OUTPUTS: &[&str] = &["reports/", "EXPERIMENTS.md"];
 
-/// True when tracked files other than the lab's outputs ([`OUTPUTS`]) have
+/// True when tracked files other than the lab's outputs (`reports/`, `EXPERIMENTS.md`) have
 /// uncommitted changes: what was measured is then not what a commit holds.
 pub fn dirty() -> bool {
     // Not through `cmd`, which trims: the first line's leading status
