@@ -80,10 +80,14 @@ impl Backend {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ReadStrategy {
     /// `vec![0u8; n]` then one positioned `read_exact`. Production default:
-    /// the ledger's H01 (`reports/H01.md`) measured the alternative slower,
-    /// warm and cold — it issues several `pread`s per array where this one
-    /// issues one, and the zeroed buffer costs nothing extra: its pages come
-    /// from the kernel already zero.
+    /// the ledger's H01 (`reports/H01.md`; the three replicated campaigns of
+    /// 2026-11-26) measured a real memset elision ([`ReadStrategy::UninitPread`])
+    /// as no effect, warm in 3 of 3 campaigns (0.998–1.002×, every interval
+    /// inside ±1 %) and cold in 2 of 3 (the third inconclusive on a busy
+    /// machine): the zeroed buffer costs nothing measurable, because its
+    /// pages come from the kernel already zero. `CapacityReadToEnd`, which
+    /// adds a memset and several `pread`s per array, is 2 % slower warm and
+    /// 22 % slower cold.
     #[default]
     ZeroedReadExact,
     /// `Vec::with_capacity(n)` then `take(n).read_to_end`. Not a memset
