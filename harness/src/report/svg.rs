@@ -495,7 +495,6 @@ fn sweep_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
                 .map_err(|x| x.to_string())?;
         }
         for (si, key) in keys.iter().enumerate() {
-            let color = Palette99::pick(si).to_rgba();
             let mut pts: Vec<(f64, f64, f64, f64)> = cases
                 .iter()
                 .flat_map(|c| c.comparisons.iter().map(move |k| (c, k)))
@@ -504,33 +503,7 @@ fn sweep_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
                 .filter(|p| p.1 > 0.0 && p.2 > 0.0 && p.3 > 0.0 && p.2.is_finite() && p.3.is_finite())
                 .collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            if pts.len() > 1 {
-                let band: Vec<(f64, f64)> = pts
-                    .iter()
-                    .map(|p| (p.0, p.3))
-                    .chain(pts.iter().rev().map(|p| (p.0, p.2)))
-                    .collect();
-                ch.draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled())))
-                    .map_err(|x| x.to_string())?;
-            }
-            ch.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
-                .map_err(|x| x.to_string())?;
-            ch.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
-                .map_err(|x| x.to_string())?;
-            for p in &pts {
-                ch.draw_series(LineSeries::new(vec![(p.0, p.2), (p.0, p.3)], color.stroke_width(1)))
-                    .map_err(|x| x.to_string())?;
-            }
-            let y = 6 + 22 * si as i32;
-            legend
-                .draw(&PathElement::new(
-                    vec![(96, y + 8), (126, y + 8)],
-                    color.stroke_width(3),
-                ))
-                .map_err(|x| x.to_string())?;
-            legend
-                .draw(&Text::new(key.clone(), (134, y), (FONT, 13).into_font().color(&BLACK)))
-                .map_err(|x| x.to_string())?;
+            series_with_band(&mut ch, &legend, si, key, &pts, true)?;
         }
         Ok(())
     })();
@@ -627,33 +600,64 @@ fn size_chart(e: &Entry, cases: &[&CaseRecord], path: &Path) -> Result<()> {
             .draw()
             .map_err(|x| x.to_string())?;
         for (si, (k, p)) in keys.iter().zip(&pts).enumerate() {
-            let color = Palette99::pick(si).to_rgba();
-            if p.len() > 1 {
-                let band: Vec<(f64, f64)> = p
-                    .iter()
-                    .map(|q| (q.0, q.3))
-                    .chain(p.iter().rev().map(|q| (q.0, q.2)))
-                    .collect();
-                ch.draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled())))
-                    .map_err(|x| x.to_string())?;
-            }
-            ch.draw_series(LineSeries::new(p.iter().map(|q| (q.0, q.1)), color.stroke_width(2)))
-                .map_err(|x| x.to_string())?;
-            ch.draw_series(p.iter().map(|q| Circle::new((q.0, q.1), 3, color.filled())))
-                .map_err(|x| x.to_string())?;
-            let y = 6 + 22 * si as i32;
-            legend
-                .draw(&PathElement::new(
-                    vec![(96, y + 8), (126, y + 8)],
-                    color.stroke_width(3),
-                ))
-                .map_err(|x| x.to_string())?;
-            legend
-                .draw(&Text::new(k.clone(), (134, y), (FONT, 13).into_font().color(&BLACK)))
-                .map_err(|x| x.to_string())?;
+            series_with_band(&mut ch, &legend, si, k, p, false)?;
         }
         Ok(())
     })();
     r.map_err(|x| err(path, x))?;
     root.present().map_err(|x| err(path, x))
+}
+
+/// One series of a sweep chart, in the palette's `si`-th colour: the band
+/// between each point's low and high (when there are two points or more),
+/// the line through the middles, the points, optionally a whisker per point,
+/// and its legend entry in row `si` of `legend`. Points are (x, mid, lo, hi).
+fn series_with_band<X, Y>(
+    ch: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    legend: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    si: usize,
+    key: &str,
+    pts: &[(f64, f64, f64, f64)],
+    whiskers: bool,
+) -> std::result::Result<(), String>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let color = Palette99::pick(si).to_rgba();
+    let e = |x: DrawingAreaErrorKind<std::io::Error>| x.to_string();
+    if pts.len() > 1 {
+        let band: Vec<(f64, f64)> = pts
+            .iter()
+            .map(|p| (p.0, p.3))
+            .chain(pts.iter().rev().map(|p| (p.0, p.2)))
+            .collect();
+        ch.draw_series(std::iter::once(Polygon::new(band, color.mix(0.15).filled())))
+            .map_err(e)?;
+    }
+    ch.draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), color.stroke_width(2)))
+        .map_err(e)?;
+    ch.draw_series(pts.iter().map(|p| Circle::new((p.0, p.1), 3, color.filled())))
+        .map_err(e)?;
+    if whiskers {
+        for p in pts {
+            ch.draw_series(LineSeries::new(vec![(p.0, p.2), (p.0, p.3)], color.stroke_width(1)))
+                .map_err(e)?;
+        }
+    }
+    let y = 6 + 22 * si as i32;
+    legend
+        .draw(&PathElement::new(
+            vec![(96, y + 8), (126, y + 8)],
+            color.stroke_width(3),
+        ))
+        .map_err(e)?;
+    legend
+        .draw(&Text::new(
+            key.to_owned(),
+            (134, y),
+            (FONT, 13).into_font().color(&BLACK),
+        ))
+        .map_err(e)?;
+    Ok(())
 }
