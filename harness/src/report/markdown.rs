@@ -114,21 +114,21 @@ pub fn agreement_text(a: Option<(usize, usize)>) -> String {
 
 fn metric_noun(m: crate::Metric) -> &'static str {
     match m {
-        crate::Metric::WallTime => "the time",
-        crate::Metric::PeakMemory => "the peak memory",
-        crate::Metric::Instructions => "the instructions",
+        crate::Metric::WallTime => "time",
+        crate::Metric::PeakMemory => "peak memory",
+        crate::Metric::Instructions => "instructions",
     }
 }
 
-/// The headline as a sentence: "B mmap needs 0.306× the time of A read
-/// (3.3× less) [0.303, 0.312]".
+/// The headline as a sentence: "B mmap vs A read on model.safetensors:
+/// time B/A 0.306× (3.3× less) [0.303, 0.312]".
 pub fn headline_sentence(case: &CaseRecord, k: &Comparison) -> String {
     format!(
-        "{} needs {} of {} on {}: {}",
+        "{} vs {} on {}: {} B/A {}",
         k.b,
-        metric_noun(case.metric),
         k.a,
         case.label,
+        metric_noun(case.metric),
         effect_text(k)
     )
 }
