@@ -164,6 +164,19 @@ fn range_of<'a>(values: impl Iterator<Item = &'a f64>) -> (f64, f64) {
     (lo, hi)
 }
 
+/// A ratio axis over `values` (and 1.0): log scale when they span more
+/// than 4×, padded by the factor `log_pad` then; else linear, padded by 8 %
+/// of the span plus `lin_pad`. Returns (low, high, log).
+fn ratio_axis(values: &[f64], log_pad: f64, lin_pad: f64) -> (f64, f64, bool) {
+    let (lo, hi) = range_of(values.iter());
+    if hi / lo > 4.0 {
+        (lo / log_pad, hi * log_pad, true)
+    } else {
+        let pad = (hi - lo) * 0.08 + lin_pad;
+        (lo - pad, hi + pad, false)
+    }
+}
+
 fn effect_chart(e: &Entry, path: &Path) -> Result<()> {
     let rows = forest_rows(e);
     let n = rows.len().max(1);
@@ -175,14 +188,7 @@ fn effect_chart(e: &Entry, path: &Path) -> Result<()> {
                 .chain(r.claimed)
         })
         .collect();
-    let (lo, hi) = range_of(all.iter());
-    let log = hi / lo > 4.0;
-    let (lo, hi) = if log {
-        (lo / 1.3, hi * 1.3)
-    } else {
-        let pad = (hi - lo) * 0.08 + 0.01;
-        (lo - pad, hi + pad)
-    };
+    let (lo, hi, log) = ratio_axis(&all, 1.3, 0.01);
     let label_w = rows
         .iter()
         .map(|r| text_px(&r.label, 12.0))
@@ -320,14 +326,7 @@ fn rounds_chart(case: &CaseRecord, path: &Path) -> Result<()> {
         .chain(case.comparisons.iter().flat_map(|k| [k.effect.lo, k.effect.hi]))
         .chain([1.0 - margin, 1.0 + margin])
         .collect();
-    let (lo, hi) = range_of(all.iter());
-    let log = hi / lo > 4.0;
-    let (lo, hi) = if log {
-        (lo / 1.2, hi * 1.2)
-    } else {
-        let pad = (hi - lo) * 0.08 + 0.005;
-        (lo - pad, hi + pad)
-    };
+    let (lo, hi, log) = ratio_axis(&all, 1.2, 0.005);
     let width = (220 + 180 * nc as u32).max(620);
     let root = SVGBackend::new(path, (width, 440)).into_drawing_area();
     root.fill(&WHITE).map_err(|x| err(path, x))?;
