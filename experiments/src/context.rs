@@ -107,10 +107,7 @@ pub fn inventory_digest(inv: &loader::Inventory) -> u64 {
 pub fn vocab_size(path: &Path) -> usize {
     loader::inspect_path(path, loader::Backend::Mmap, &loader::Limits::default())
         .ok()
-        .and_then(|inv| match inv.meta("tokenizer.ggml.tokens") {
-            Some(loader::MetaValue::Array(a)) => Some(a.len()),
-            _ => None,
-        })
+        .and_then(|inv| inv.meta("tokenizer.ggml.tokens")?.array_len())
         .unwrap_or(0)
 }
 

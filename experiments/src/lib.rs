@@ -33,6 +33,7 @@ pub mod h19_mmap_threshold;
 pub mod h20_lru_cache;
 pub mod h21_regression_tolerance;
 pub mod h22_verify_read_size;
+pub mod h23_packed_vocab;
 
 pub use context::Ctx;
 pub use registry::{Built, Experiment, ALL};

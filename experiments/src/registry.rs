@@ -72,6 +72,7 @@ registry! {
     "H20" => h20_lru_cache, false, "Caching";
     "H21" => h21_regression_tolerance, false, "Measurement";
     "H22" => h22_verify_read_size, false, "Hashing";
+    "H23" => h23_packed_vocab, false, "I/O";
 }
 
 /// The `EXPERIMENTS.md` section of an experiment id ("Other" when unknown).

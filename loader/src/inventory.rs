@@ -1,6 +1,7 @@
 //! What `inspect` returns: the same inventory type for every format.
 
 use crate::dtype::DType;
+pub use crate::metadata::MetaValue;
 use serde::Serialize;
 
 /// The file formats the loader reads.
@@ -139,24 +140,6 @@ impl TensorInfo {
     pub fn byte_len(&self) -> u64 {
         self.dtype.byte_len(self.n_elements()).unwrap_or(0)
     }
-}
-
-/// A metadata value (GGUF key/values, safetensors `__metadata__`, …).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum MetaValue {
-    /// A boolean.
-    Bool(bool),
-    /// A signed integer.
-    Int(i64),
-    /// An unsigned integer.
-    UInt(u64),
-    /// A float (F32 values widened).
-    Float(f64),
-    /// A string.
-    Str(String),
-    /// An array (GGUF arrays may nest).
-    Array(Vec<MetaValue>),
 }
 
 /// The result of `inspect`: everything about a file except tensor data.

@@ -121,8 +121,8 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 let text = serde_json::to_string(v)?;
                 if metadata || text.len() <= 80 {
                     writeln!(out, "  {k} = {text}")?;
-                } else if let loader::MetaValue::Array(a) = v {
-                    writeln!(out, "  {k} = [{} items]", a.len())?;
+                } else if let Some(n) = v.array_len() {
+                    writeln!(out, "  {k} = [{n} items]")?;
                 } else {
                     writeln!(
                         out,
