@@ -37,7 +37,12 @@ fn benches(c: &mut Criterion) {
     };
     let ctx = Ctx::new(store, true);
     let only = selected_experiment();
-    for exp in ALL.iter().filter(|e| only.as_deref().is_none_or(|o| o == e.id)) {
+    // The peers group runs only when named (it spawns other programs).
+    let wanted = |e: &&experiments::Experiment| match only.as_deref() {
+        Some(o) => o == e.id,
+        None => e.group != experiments::registry::PEERS,
+    };
+    for exp in ALL.iter().filter(wanted) {
         let built = (exp.build)(&ctx);
         for s in &built.skipped {
             eprintln!("{}: skipped {s}", exp.id);

@@ -35,5 +35,11 @@ pub mod h21_regression_tolerance;
 pub mod h22_verify_read_size;
 pub mod h23_packed_vocab;
 
+pub mod peers;
+pub use peers::{
+    p01_gguf_inspect, p02_inspect_process, p03_safetensors_inspect, p04_f32_load, p05_dequant, p06_verify,
+    p07_verify_process, p08_f16_convert, p09_python, p10_limits,
+};
+
 pub use context::Ctx;
 pub use registry::{Built, Experiment, ALL};

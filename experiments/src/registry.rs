@@ -73,7 +73,20 @@ registry! {
     "H21" => h21_regression_tolerance, false, "Measurement";
     "H22" => h22_verify_read_size, false, "Hashing";
     "H23" => h23_packed_vocab, false, "I/O";
+    "P01" => p01_gguf_inspect, false, "Peers";
+    "P02" => p02_inspect_process, false, "Peers";
+    "P03" => p03_safetensors_inspect, false, "Peers";
+    "P04" => p04_f32_load, false, "Peers";
+    "P05" => p05_dequant, false, "Peers";
+    "P06" => p06_verify, false, "Peers";
+    "P07" => p07_verify_process, false, "Peers";
+    "P08" => p08_f16_convert, false, "Peers";
+    "P09" => p09_python, false, "Peers";
+    "P10" => p10_limits, false, "Peers";
 }
+
+/// The group `lab run` leaves out unless asked for (`--group peers`, `--only P01`).
+pub const PEERS: &str = "Peers";
 
 /// The `EXPERIMENTS.md` section of an experiment id ("Other" when unknown).
 pub fn group_of(id: &str) -> String {

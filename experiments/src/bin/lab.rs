@@ -44,6 +44,11 @@ enum Cmd {
         /// Only the K-th of N deterministic slices of the catalog (e.g. 2/4).
         #[arg(long, value_parser = campaign::parse_shard)]
         shard: Option<(usize, usize)>,
+        /// Only this group of EXPERIMENTS.md (e.g. `peers`: loadlab against candle-core,
+        /// the safetensors crate, the Python references, openssl, and the machine's
+        /// limits; left out unless asked for; its Rust peers need `--features peers`).
+        #[arg(long)]
+        group: Option<String>,
         /// Continue the newest unfinished campaign of the same mode.
         #[arg(long)]
         resume: bool,
@@ -171,12 +176,13 @@ fn main() -> ExitCode {
             quick,
             only,
             shard,
+            group,
             resume,
             offline,
             allow_dirty,
         } => campaign::run(
             &ws,
-            &campaign::Selection { only, shard },
+            &campaign::Selection { only, shard, group },
             &campaign::RunOpts {
                 quick,
                 resume,

@@ -19,6 +19,9 @@ pub struct Selection {
     pub only: Vec<String>,
     /// `(k, n)`: the k-th (1-based) of n deterministic slices of the catalog.
     pub shard: Option<(usize, usize)>,
+    /// Only this group (case-insensitive, e.g. `peers`). Without `--only`
+    /// or `--group`, every experiment except the peers group.
+    pub group: Option<String>,
 }
 
 impl Selection {
@@ -30,10 +33,23 @@ impl Selection {
                 return Err(format!("no experiment {o:?} (known: {})", ids.join(", ")));
             }
         }
+        if let Some(g) = &self.group {
+            if !registry::ALL.iter().any(|e| e.group.eq_ignore_ascii_case(g)) {
+                let mut groups: Vec<&str> = registry::ALL.iter().map(|e| e.group).collect();
+                groups.dedup();
+                return Err(format!("no group {g:?} (known: {})", groups.join(", ")));
+            }
+        }
+        let wanted = |e: &Experiment| match (&self.group, self.only.is_empty()) {
+            (Some(g), _) if !e.group.eq_ignore_ascii_case(g) => false,
+            (_, false) => self.only.iter().any(|o| o.eq_ignore_ascii_case(e.id)),
+            (Some(_), true) => true,
+            (None, true) => e.group != registry::PEERS,
+        };
         Ok(registry::ALL
             .iter()
             .enumerate()
-            .filter(|(_, e)| self.only.is_empty() || self.only.iter().any(|o| o.eq_ignore_ascii_case(e.id)))
+            .filter(|(_, e)| wanted(e))
             .filter(|(i, _)| self.shard.is_none_or(|(k, n)| i % n == k - 1))
             .map(|(_, e)| e)
             .collect())

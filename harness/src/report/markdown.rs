@@ -46,6 +46,7 @@ fn claimed_text(k: &Comparison) -> String {
         ),
         Expect::NoEffect => "no effect".into(),
         Expect::Unclaimed => "—".into(),
+        Expect::AtMost(r) => format!("at most {}×", ratio_text(r)),
     }
 }
 
@@ -393,6 +394,12 @@ pub fn index(entries: &[(Entry, Campaign)], group_of: &dyn Fn(&str) -> String, a
         }
         seen.push(g.clone());
         let _ = writeln!(s, "## {g}\n");
+        if g == "Peers" {
+            let _ = writeln!(
+                s,
+                "Summary with every target, loadlab's share of the machine's limits and a chart: [reports/peers.md](reports/peers.md).\n"
+            );
+        }
         for (e, c) in entries.iter().filter(|(e, _)| group_of(&e.spec.id) == g) {
             let head = e
                 .headline()

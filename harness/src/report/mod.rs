@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod markdown;
+pub mod peers;
 pub mod svg;
 
 use crate::error::Result;
@@ -51,5 +52,12 @@ pub fn render(
     let text = markdown::index(&chosen, group_of, &agreement);
     ledger::write_atomic(index, text.as_bytes())?;
     written.push(index.to_owned());
+    let is_peer = |id: &str| group_of(id) == "Peers";
+    if let Some((text, chart)) = peers::page(&chosen, &campaigns, &is_peer, &svg_dir)? {
+        let path = reports.join("peers.md");
+        ledger::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+        written.push(svg_dir.join(chart.file));
+    }
     Ok(written)
 }

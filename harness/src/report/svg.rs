@@ -177,7 +177,8 @@ fn ratio_axis(values: &[f64], log_pad: f64, lin_pad: f64) -> (f64, f64, bool) {
     }
 }
 
-fn effect_chart(e: &Entry, path: &Path) -> Result<()> {
+/// The forest of every comparison of an entry (B/A with intervals).
+pub fn effect_chart(e: &Entry, path: &Path) -> Result<()> {
     let rows = forest_rows(e);
     let n = rows.len().max(1);
     let all: Vec<f64> = rows

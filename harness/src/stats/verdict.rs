@@ -33,6 +33,10 @@ pub enum Verdict {
     Inconclusive,
     /// A significant difference in a comparison that carried no claim.
     Significant,
+    /// A target (B/A at most a bound) met: the whole interval is at or under it.
+    TargetMet,
+    /// A target missed: the whole interval is over the bound.
+    TargetMissed,
 }
 
 impl Verdict {
@@ -46,6 +50,8 @@ impl Verdict {
             Verdict::Opposite => "opposite to the claim",
             Verdict::Inconclusive => "inconclusive",
             Verdict::Significant => "significant (no claim)",
+            Verdict::TargetMet => "target met",
+            Verdict::TargetMissed => "target missed",
         }
     }
 
@@ -58,6 +64,8 @@ impl Verdict {
                 | Verdict::LargerThanClaimed
                 | Verdict::Opposite
                 | Verdict::Significant
+                | Verdict::TargetMet
+                | Verdict::TargetMissed
         )
     }
 }
@@ -72,13 +80,16 @@ pub enum Expect {
     NoEffect,
     /// No claim: the comparison is reported, not judged against anything.
     Unclaimed,
+    /// A target rather than a prediction: B/A must be at most this bound
+    /// (the peers group: loadlab's time over a peer's or a limit's).
+    AtMost(f64),
 }
 
 impl Expect {
     /// The claimed ratio, if any.
     pub fn ratio(self) -> Option<f64> {
         match self {
-            Expect::Ratio(r) => Some(r),
+            Expect::Ratio(r) | Expect::AtMost(r) => Some(r),
             _ => None,
         }
     }
@@ -143,6 +154,22 @@ pub fn judge(expect: Expect, e: &Effect, bands: Bands) -> Verdict {
             Verdict::Opposite => Verdict::Significant,
             v => v,
         },
+        Expect::AtMost(bound) => target(bound, e),
+    }
+}
+
+/// A target is judged on the interval alone: met when all of it is at or
+/// under the bound, missed when all of it is over, inconclusive otherwise.
+/// (The noise margin plays no part: a bound is not a claim of an effect.)
+pub fn target(bound: f64, e: &Effect) -> Verdict {
+    if !(e.lo.is_finite() && e.hi.is_finite()) {
+        Verdict::Inconclusive
+    } else if e.hi <= bound {
+        Verdict::TargetMet
+    } else if e.lo > bound {
+        Verdict::TargetMissed
+    } else {
+        Verdict::Inconclusive
     }
 }
 
@@ -225,6 +252,11 @@ mod tests {
         assert_eq!(decide(None, &e(0.99, 1.01), f), Verdict::Confirmed);
         assert_eq!(decide(None, &e(1.10, 1.20), f), Verdict::Opposite);
         assert_eq!(decide(None, &e(0.95, 1.01), f), Verdict::Inconclusive);
+        // Targets: the interval against the bound.
+        assert_eq!(judge(Expect::AtMost(0.5), &e(0.30, 0.49), f), Verdict::TargetMet);
+        assert_eq!(judge(Expect::AtMost(0.5), &e(0.51, 0.60), f), Verdict::TargetMissed);
+        assert_eq!(judge(Expect::AtMost(0.5), &e(0.45, 0.55), f), Verdict::Inconclusive);
+        assert_eq!(judge(Expect::AtMost(1.0), &e(1.001, 1.01), f), Verdict::TargetMissed);
         // Unclaimed: never "opposite", never "confirmed".
         assert_eq!(judge(Expect::Unclaimed, &e(0.5, 0.6), f), Verdict::Significant);
         assert_eq!(judge(Expect::Unclaimed, &e(0.995, 1.01), f), Verdict::NoEffect);

@@ -1,0 +1,142 @@
+//! The peers group: loadlab against the libraries and tools a user would
+//! otherwise load with (candle-core, the safetensors crate, gguf-py,
+//! numpy, openssl, sha256sum), and against this machine's limits.
+//!
+//! Every comparison puts the peer (or the limit) as A and loadlab as B, so
+//! B/A is loadlab's time as a fraction of the other's, and each claim is a
+//! target ratio that B/A must stay at or under (`reports/peers.md` reads
+//! them that way). Rust peers are linked only with `--features peers`;
+//! without it their cases are skipped with the reason. `lab run` runs the
+//! group only when asked (`--group peers` or `--only P01,…`).
+
+use crate::context::{digest, mix};
+use std::path::Path;
+use std::process::Command;
+
+pub mod p01_gguf_inspect;
+pub mod p02_inspect_process;
+pub mod p03_safetensors_inspect;
+pub mod p04_f32_load;
+pub mod p05_dequant;
+pub mod p06_verify;
+pub mod p07_verify_process;
+pub mod p08_f16_convert;
+pub mod p09_python;
+pub mod p10_limits;
+
+/// Why a case needing a linked peer was skipped in a build without it.
+#[cfg(not(feature = "peers"))]
+pub const NOT_LINKED: &str =
+    "needs the Rust peers: build the lab with `cargo build --release -p experiments --features peers`";
+
+/// Runs a command to completion; its stdout, or an error with its stderr.
+pub fn run(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The first 64 bits of a hex digest (SHA-256 printed by a tool or script).
+pub fn hex64(hex: &str) -> Result<u64, String> {
+    let h = hex.get(..16).ok_or_else(|| format!("short digest {hex:?}"))?;
+    u64::from_str_radix(h, 16).map_err(|e| format!("digest {hex:?}: {e}"))
+}
+
+/// A sibling of the running `lab` binary in the same target folder
+/// (`loader`, `candle-inspect`), or why it is missing.
+pub fn sibling(name: &str, build: &str) -> Result<std::path::PathBuf, String> {
+    let exe = crate::commands::this_exe();
+    let p = exe
+        .parent()
+        .map(|d| d.join(name))
+        .ok_or("no folder for the lab binary")?;
+    if p.is_file() {
+        Ok(p)
+    } else {
+        Err(format!("{} is not built ({build})", p.display()))
+    }
+}
+
+/// SHA-256 over sorted lines, as the Python references print it.
+pub fn lines_sha(mut lines: Vec<String>) -> u64 {
+    use sha2::Digest;
+    lines.sort();
+    let d = sha2::Sha256::digest(lines.join("\n").as_bytes());
+    u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
+}
+
+/// The numpy name of a loadlab dtype (for digests shared with numpy).
+pub fn numpy_name(d: loader::DType) -> &'static str {
+    use loader::DType::*;
+    match d {
+        Bool => "bool",
+        U8 => "uint8",
+        I8 => "int8",
+        U16 => "uint16",
+        I16 => "int16",
+        U32 => "uint32",
+        I32 => "int32",
+        U64 => "uint64",
+        I64 => "int64",
+        F16 => "float16",
+        F32 => "float32",
+        F64 => "float64",
+        _ => "unsupported",
+    }
+}
+
+/// SHA-256 over sorted `name NUL dtype NUL bytes` records, as the Python
+/// references print it for loaded arrays.
+pub fn arrays_sha<'a>(items: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8])>) -> u64 {
+    use sha2::Digest;
+    let mut v: Vec<_> = items.into_iter().collect();
+    v.sort_by(|a, b| a.0.cmp(b.0));
+    let mut h = sha2::Sha256::new();
+    for (name, dt, bytes) in v {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update(dt.as_bytes());
+        h.update([0]);
+        h.update(bytes);
+    }
+    let d = h.finalize();
+    u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
+}
+
+/// A digest of F32 values (every bit).
+pub fn f32_digest(v: &[f32]) -> u64 {
+    let mut bytes = Vec::with_capacity(v.len() * 4);
+    for x in v {
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    mix(v.len() as u64, digest(&bytes))
+}
+
+/// The Python reference's interpreter, from the fixture cache's venv.
+pub fn python(ctx: &crate::Ctx) -> Result<std::path::PathBuf, String> {
+    let py = ctx.store.cache.join("venv/bin/python");
+    if py.is_file() {
+        Ok(py)
+    } else {
+        Err(format!("{} is missing (run `lab fixtures`)", py.display()))
+    }
+}
+
+/// Runs `peer_bench.py OP PATH`: (seconds measured inside, digest).
+pub fn python_op(ctx: &crate::Ctx, op: &str, path: &Path) -> Result<(f64, u64), String> {
+    let script = ctx.store.dir.join("python/peer_bench.py");
+    let out = run(Command::new(python(ctx)?).arg(script).arg(op).arg(path))?;
+    let mut it = out.split_whitespace();
+    let secs: f64 = it
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or("peer_bench.py printed no timing")?;
+    let d = it.next().map_or(Ok(0), hex64)?;
+    Ok((secs, d))
+}

@@ -1,0 +1,75 @@
+//! P08 — F32 → F16 conversion against the `half` crate's slice conversion,
+//! the ceiling on this CPU (F16C).
+
+use crate::context::digest;
+use crate::registry::Built;
+use crate::Ctx;
+use half::f16;
+use half::slice::HalfFloatSliceExt;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use std::sync::{Arc, Mutex};
+
+/// P08's declaration.
+pub fn spec() -> Spec {
+    Spec {
+        id: "P08".into(),
+        title: "F32 → F16: loadlab vs the `half` slice conversion (F16C)".into(),
+        hypothesis: "Converting MiniLM's word embeddings (11.7 M F32 values, in memory) to F16 into a preallocated output. A is `half`'s `convert_from_f32_slice`, which uses F16C on this CPU — the ceiling; B is loadlab's `convert::f32_to_f16`. Both outputs are digested after the clock and must agree bit for bit.".into(),
+        source: "issue “performance”: 5.1 ms for loadlab against 5.3 ms for `half`'s slice conversion".into(),
+        claim: Claim::ratio("loadlab converts at ≥ 0.95× the `half` ceiling (B/A ≤ 1.053)", 1.0 / 0.95),
+        fixtures: vec!["model.safetensors".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx) -> Result<Case<'static>, String> {
+    let path = ctx.need("model.safetensors")?;
+    let m = loader::Model::open(&path, loader::Backend::Mmap, &loader::Limits::default()).map_err(|e| e.to_string())?;
+    let src: Vec<f32> = m
+        .tensor_f32("embeddings.word_embeddings.weight")
+        .map_err(|e| e.to_string())?;
+    let n = src.len();
+    let src2 = src.clone();
+    // Outputs are reused across trials and digested after the clock.
+    let shared = || Arc::new(Mutex::new(vec![f16::ZERO; n]));
+    let (out_a, out_b) = (shared(), shared());
+    let deferred = |out: &Arc<Mutex<Vec<f16>>>| {
+        let out = out.clone();
+        Outcome::output(move || {
+            let Ok(v) = out.lock() else { return 0 };
+            let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_bits().to_le_bytes()).collect();
+            digest(&bytes)
+        })
+    };
+    Ok(Case::new(
+        format!(
+            "word embeddings ({n} values, {} of F32), in memory",
+            harness::report::svg::human((n * 4) as f64)
+        ),
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .bytes((n * 4) as u64)
+    .variant("A half convert_from_f32_slice", move || {
+        out_a.lock().map_err(|_| "poisoned")?.convert_from_f32_slice(&src);
+        Ok(deferred(&out_a))
+    })
+    .variant("B loadlab f32_to_f16", move || {
+        loader::convert::f32_to_f16(&src2, &mut out_b.lock().map_err(|_| "poisoned")?)?;
+        Ok(deferred(&out_b))
+    })
+    .compare(
+        "A half convert_from_f32_slice",
+        "B loadlab f32_to_f16",
+        Expect::AtMost(1.0 / 0.95),
+    ))
+}
+
+/// P08's cases for this run and what was skipped.
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx));
+    b
+}
