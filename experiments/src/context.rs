@@ -118,3 +118,47 @@ pub fn cache_word(c: harness::CacheMode) -> &'static str {
         harness::CacheMode::Cold => "cold",
     }
 }
+
+/// The committed real GGUF files with quantized tensors, for experiments
+/// that take one tensor per block type.
+pub const QUANTIZED_FILES: &[&str] = &[
+    "gemma-3-270m-q4_k_m.gguf",
+    "SmolLM2-135M-Instruct.Q4_1.gguf",
+    "minilm-q4_0.gguf",
+    "minilm-q4_1.gguf",
+    "minilm-q5_0.gguf",
+    "minilm-q5_1.gguf",
+    "minilm-q8_0.gguf",
+    "minilm-tq1_0.gguf",
+    "minilm-tq2_0.gguf",
+];
+
+/// For each block type `keep` accepts, the largest tensor of it among the
+/// present `files`: (type, file, tensor, elements), in type-name order.
+pub fn largest_quantized(
+    ctx: &Ctx,
+    files: &[&str],
+    keep: impl Fn(loader::GgmlType) -> bool,
+) -> Vec<(loader::GgmlType, String, String, u64)> {
+    let mut best: Vec<(loader::GgmlType, String, String, u64)> = Vec::new();
+    for f in files {
+        let Some(p) = ctx.fixture(f) else { continue };
+        let Ok(inv) = loader::inspect_path(&p, loader::Backend::Mmap, &loader::Limits::default()) else {
+            continue;
+        };
+        for t in &inv.tensors {
+            let loader::DType::Ggml(ty) = t.dtype else { continue };
+            if !keep(ty) || ty.plain().is_some() {
+                continue;
+            }
+            let n = t.n_elements();
+            match best.iter_mut().find(|b| b.0 == ty) {
+                Some(b) if b.3 >= n => {}
+                Some(b) => *b = (ty, f.to_string(), t.name.clone(), n),
+                None => best.push((ty, f.to_string(), t.name.clone(), n)),
+            }
+        }
+    }
+    best.sort_by_key(|b| b.0.name());
+    best
+}

@@ -175,7 +175,7 @@ fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) ->
     };
     match how {
         ReadStrategy::ZeroedReadExact => {
-            let mut v = vec![0u8; n];
+            let mut v = crate::alloc::zeroed::<u8>(n);
             f.read_exact_at(&mut v, offset).map_err(map)?;
             Ok(v)
         }
@@ -199,7 +199,7 @@ fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) ->
 #[allow(unsafe_code)] // pread into spare capacity; see the SAFETY comments
 fn read_uninit(f: &File, offset: u64, n: usize) -> std::io::Result<Vec<u8>> {
     use std::os::fd::AsRawFd;
-    let mut v: Vec<u8> = Vec::with_capacity(n);
+    let mut v: Vec<u8> = crate::alloc::with_capacity(n);
     let mut done = 0usize;
     while done < n {
         let at = offset

@@ -15,6 +15,7 @@
 //! from a file is checked against [`Limits`] and the bytes remaining before
 //! anything is allocated.
 
+pub mod alloc;
 pub mod backend;
 pub mod cache;
 pub mod convert;

@@ -55,6 +55,27 @@ fn random_blocks_match(m: &Model, types: &[GgmlType]) {
             t.name(),
             want.len()
         );
+        // Every kernel path, and the parallel runs, give the same bits.
+        for path in [
+            dequant::Path::BlockCopy,
+            dequant::Path::Direct,
+            dequant::Path::DirectAvx2,
+        ] {
+            let mut out = vec![0f32; got.len()];
+            dequant::dequantize_into_with(t, &blocks, &mut out, path).unwrap();
+            assert!(
+                out.iter().zip(&got).all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{} {path:?}",
+                t.name()
+            );
+        }
+        let mut out = vec![0f32; got.len()];
+        dequant::dequantize_into_parallel(t, &blocks, &mut out).unwrap();
+        assert!(
+            out.iter().zip(&got).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{} parallel",
+            t.name()
+        );
         // Both BF16 output patterns give the BF16 rounding of the F32 result.
         let expect: Vec<u8> = got.iter().flat_map(|&x| bf16::from_f32(x).to_le_bytes()).collect();
         for p in [OutputPattern::Preallocated, OutputPattern::Extend] {
@@ -217,15 +238,20 @@ fn every_quantized_tensor_of_every_gguf_fixture_dequantizes_like_gguf_py() {
             };
             let bytes = m.tensor_bytes(&g.name).unwrap();
             let f = dequant::dequantize_f32(ty, &bytes).unwrap();
-            let raw: Vec<u8> = f.iter().flat_map(|x| x.to_le_bytes()).collect();
-            assert_eq!(
-                &common::sha256_hex(&raw),
-                want,
-                "{} / {} ({})",
-                r.fixture.name,
-                g.name,
-                ty.name()
-            );
+            // The parallel runs (H26) give the same values in the same places.
+            let mut p = vec![0f32; f.len()];
+            dequant::dequantize_into_parallel(ty, &bytes, &mut p).unwrap();
+            for (name, v) in [("sequential", &f), ("parallel", &p)] {
+                let raw: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                assert_eq!(
+                    &common::sha256_hex(&raw),
+                    want,
+                    "{} / {} ({}, {name})",
+                    r.fixture.name,
+                    g.name,
+                    ty.name()
+                );
+            }
             checked += 1;
         }
     }

@@ -29,18 +29,8 @@ mod linked {
     use super::*;
     use harness::stats::verdict::Expect;
     use harness::{CacheMode, Case, Outcome};
-    use loader::{Backend, DType, GgmlType, Limits, Model};
+    use loader::{Backend, GgmlType, Limits, Model};
     use std::sync::Arc;
-
-    const FILES: &[&str] = &[
-        "gemma-3-270m-q4_k_m.gguf",
-        "SmolLM2-135M-Instruct.Q4_1.gguf",
-        "minilm-q4_0.gguf",
-        "minilm-q4_1.gguf",
-        "minilm-q5_0.gguf",
-        "minilm-q5_1.gguf",
-        "minilm-q8_0.gguf",
-    ];
 
     fn candle_type(t: GgmlType) -> Option<candle_core::quantized::GgmlDType> {
         use candle_core::quantized::GgmlDType as C;
@@ -59,29 +49,9 @@ mod linked {
         })
     }
 
-    /// For each block type candle knows, the largest tensor of it: (file, tensor, elements).
+    /// For each block type candle knows, the largest tensor of it.
     pub fn largest(ctx: &Ctx) -> Vec<(GgmlType, String, String, u64)> {
-        let mut best: Vec<(GgmlType, String, String, u64)> = Vec::new();
-        for f in FILES {
-            let Some(p) = ctx.fixture(f) else { continue };
-            let Ok(inv) = loader::inspect_path(&p, Backend::Mmap, &Limits::default()) else {
-                continue;
-            };
-            for t in &inv.tensors {
-                let DType::Ggml(ty) = t.dtype else { continue };
-                if candle_type(ty).is_none() {
-                    continue;
-                }
-                let n = t.n_elements();
-                match best.iter_mut().find(|b| b.0 == ty) {
-                    Some(b) if b.3 >= n => {}
-                    Some(b) => *b = (ty, f.to_string(), t.name.clone(), n),
-                    None => best.push((ty, f.to_string(), t.name.clone(), n)),
-                }
-            }
-        }
-        best.sort_by_key(|b| b.0.name());
-        best
+        crate::context::largest_quantized(ctx, crate::context::QUANTIZED_FILES, |t| candle_type(t).is_some())
     }
 
     pub fn case(ctx: &Ctx, ty: GgmlType, file: &str, tensor: &str) -> Result<Case<'static>, String> {

@@ -152,7 +152,7 @@ fn unsupported(from: DType, to: Target) -> LoadError {
 /// bytes. Same-type requests copy. Allocates the output once.
 pub fn convert_bytes(src: &[u8], from: DType, to: Target) -> Result<Vec<u8>> {
     if from == to.dtype() {
-        return Ok(src.to_vec());
+        return Ok(crate::alloc::copy_of(src));
     }
     let n = src.len()
         / from
@@ -161,25 +161,25 @@ pub fn convert_bytes(src: &[u8], from: DType, to: Target) -> Result<Vec<u8>> {
             .ok_or_else(|| unsupported(from, to))? as usize;
     match (from, to) {
         (DType::F8E4M3, Target::BF16) => {
-            let mut out = vec![0u8; n * 2];
+            let mut out = crate::alloc::zeroed::<u8>(n * 2);
             fp8::e4m3_to_bf16_bytes(src, &mut out)?;
             return Ok(out);
         }
         (DType::F8E5M2, Target::BF16) => {
-            let mut out = vec![0u8; n * 2];
+            let mut out = crate::alloc::zeroed::<u8>(n * 2);
             fp8::e5m2_to_bf16_bytes(src, &mut out)?;
             return Ok(out);
         }
         _ => {}
     }
-    let mut f = vec![0f32; n];
+    let mut f = crate::alloc::zeroed::<f32>(n);
     bytes_to_f32(src, from, &mut f)?;
     Ok(f32_to_target_bytes(&f, to))
 }
 
 /// F32 values → little-endian bytes of `to`, allocated at the exact size.
 pub fn f32_to_target_bytes(src: &[f32], to: Target) -> Vec<u8> {
-    let mut out = vec![0u8; src.len() * to.size()];
+    let mut out = crate::alloc::zeroed::<u8>(src.len() * to.size());
     f32_into_target(src, to, &mut out);
     out
 }

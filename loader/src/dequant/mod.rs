@@ -146,8 +146,100 @@ fn dispatch(t: GgmlType, data: &[u8], mut sink: impl FnMut(&[f32])) -> Result<()
     Ok(())
 }
 
-/// Dequantizes into `out`, which must hold exactly the tensor's elements.
+/// How [`dequantize_into_with`] runs the kernels (H25 compares them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    /// Each block decoded into a stack buffer, then copied to the output
+    /// (the path BF16 output still takes); baseline x86-64 code.
+    BlockCopy,
+    /// Each block decoded straight into its slot of the output; baseline
+    /// x86-64 code (SSE2).
+    Direct,
+    /// As `Direct`, compiled for AVX2 and chosen at run time when the CPU
+    /// has it. The same IEEE operations in the same order, so the same bits.
+    DirectAvx2,
+}
+
+impl Path {
+    /// The fastest path this CPU runs.
+    pub fn best() -> Path {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Path::DirectAvx2;
+        }
+        Path::Direct
+    }
+}
+
+/// Decodes block after block straight into `out`.
+#[inline(always)]
+fn direct<const B: usize, const N: usize>(data: &[u8], out: &mut [f32], k: impl Fn(&[u8; B], &mut [f32; N])) {
+    for (b, y) in data.chunks_exact(B).zip(out.chunks_exact_mut(N)) {
+        k(
+            b.try_into().expect("chunks_exact yields B bytes"),
+            y.try_into().expect("chunks_exact_mut yields N values"),
+        );
+    }
+}
+
+/// Every quantized type through [`direct`]; `None` for types without a
+/// block kernel (the plain types), which take the block-copy path.
+#[inline(always)]
+fn fill(t: GgmlType, data: &[u8], out: &mut [f32]) -> Option<()> {
+    use GgmlType::*;
+    match t {
+        Q4_0 => direct(data, out, blocks::q4_0),
+        Q4_1 => direct(data, out, blocks::q4_1),
+        Q5_0 => direct(data, out, blocks::q5_0),
+        Q5_1 => direct(data, out, blocks::q5_1),
+        Q8_0 => direct(data, out, blocks::q8_0),
+        Q2_K => direct(data, out, blocks::q2_k),
+        Q3_K => direct(data, out, blocks::q3_k),
+        Q4_K => direct(data, out, blocks::q4_k),
+        Q5_K => direct(data, out, blocks::q5_k),
+        Q6_K => direct(data, out, blocks::q6_k),
+        TQ1_0 => direct(data, out, ternary::tq1_0),
+        TQ2_0 => direct(data, out, ternary::tq2_0),
+        IQ4_NL => direct(data, out, nonlinear::iq4_nl),
+        IQ4_XS => direct(data, out, nonlinear::iq4_xs),
+        MXFP4 => direct(data, out, nonlinear::mxfp4),
+        IQ2_XXS => direct(data, out, iquants::iq2_xxs),
+        IQ2_XS => direct(data, out, iquants::iq2_xs),
+        IQ2_S => direct(data, out, iquants::iq2_s),
+        IQ3_XXS => direct(data, out, iquants::iq3_xxs),
+        IQ3_S => direct(data, out, iquants::iq3_s),
+        IQ1_S => direct(data, out, iquants::iq1_s),
+        IQ1_M => direct(data, out, iquants::iq1_m),
+        NVFP4 => direct(data, out, nonlinear::nvfp4),
+        _ => return None,
+    }
+    Some(())
+}
+
+/// [`fill`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn fill_avx2(t: GgmlType, data: &[u8], out: &mut [f32]) -> Option<()> {
+    fill(t, data, out)
+}
+
+fn block_copy(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
+    let mut at = 0;
+    dispatch(t, data, |y| {
+        out[at..at + y.len()].copy_from_slice(y);
+        at += y.len();
+    })
+}
+
+/// Dequantizes into `out`, which must hold exactly the tensor's elements,
+/// on the fastest path this CPU runs ([`Path::best`]; the ledger's H25).
 pub fn dequantize_into(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
+    dequantize_into_with(t, data, out, Path::best())
+}
+
+/// [`dequantize_into`] on a chosen path. `DirectAvx2` on a CPU without
+/// AVX2 runs `Direct`.
+pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Path) -> Result<()> {
     let n = element_count(t, data)?;
     if out.len() != n {
         return Err(LoadError::SizeMismatch {
@@ -156,11 +248,44 @@ pub fn dequantize_into(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> 
             found: out.len() as u64,
         });
     }
-    let mut at = 0;
-    dispatch(t, data, |y| {
-        out[at..at + y.len()].copy_from_slice(y);
-        at += y.len();
-    })
+    let done = match path {
+        Path::BlockCopy => None,
+        Path::Direct => fill(t, data, out),
+        #[cfg(target_arch = "x86_64")]
+        Path::DirectAvx2 if std::arch::is_x86_feature_detected!("avx2") => {
+            // SAFETY: `fill_avx2` only needs AVX2, which the CPU was just
+            // detected to have.
+            #[allow(unsafe_code)]
+            unsafe {
+                fill_avx2(t, data, out)
+            }
+        }
+        Path::DirectAvx2 => fill(t, data, out),
+    };
+    match done {
+        Some(()) => Ok(()),
+        None => block_copy(t, data, out),
+    }
+}
+
+/// Dequantizes into `out` on rayon's pool, in runs of whole blocks of at
+/// least 64 Ki elements each (H26); each run takes [`Path::best`].
+pub fn dequantize_into_parallel(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
+    use rayon::prelude::*;
+    let n = element_count(t, data)?;
+    if out.len() != n {
+        return Err(LoadError::SizeMismatch {
+            what: "dequantize output length",
+            expected: n as u64,
+            found: out.len() as u64,
+        });
+    }
+    let (block, bytes) = t.block();
+    let blocks_per_run = (65536 / block).max(1) as usize;
+    let path = Path::best();
+    data.par_chunks(blocks_per_run * bytes as usize)
+        .zip(out.par_chunks_mut(blocks_per_run * block as usize))
+        .try_for_each(|(d, o)| dequantize_into_with(t, d, o, path))
 }
 
 /// Dequantizes to a new F32 vector.
@@ -169,7 +294,7 @@ pub fn dequantize_f32(t: GgmlType, data: &[u8]) -> Result<Vec<f32>> {
     if !supports(t) {
         return Err(unsupported(t, "F32"));
     }
-    let mut out = vec![0f32; n];
+    let mut out = crate::alloc::zeroed::<f32>(n);
     dequantize_into(t, data, &mut out)?;
     Ok(out)
 }
@@ -184,7 +309,7 @@ pub fn dequantize_bf16(t: GgmlType, data: &[u8], pattern: OutputPattern) -> Resu
     let mut bytes = [0u8; 512];
     match pattern {
         OutputPattern::Preallocated => {
-            let mut out = vec![0u8; n * 2];
+            let mut out = crate::alloc::zeroed::<u8>(n * 2);
             let mut at = 0;
             dispatch(t, data, |y| {
                 let k = encode_bf16(y, &mut h, &mut bytes);
@@ -194,7 +319,7 @@ pub fn dequantize_bf16(t: GgmlType, data: &[u8], pattern: OutputPattern) -> Resu
             Ok(out)
         }
         OutputPattern::Extend => {
-            let mut out = Vec::with_capacity(n * 2);
+            let mut out = crate::alloc::with_capacity(n * 2);
             dispatch(t, data, |y| {
                 let k = encode_bf16(y, &mut h, &mut bytes);
                 out.extend_from_slice(&bytes[..k]);

@@ -62,7 +62,10 @@ pub fn load_tensor(model: &Model, name: &str, target: Option<Target>) -> Result<
     let convertible = t.dtype.is_float() || matches!(t.dtype, DType::Ggml(_));
     let (dtype, data) = match target {
         Some(to) if convertible && t.dtype != to.dtype() => (to.dtype(), model.tensor_as(name, to)?),
-        _ => (t.dtype, model.tensor_bytes_of(t)?.into_owned()),
+        _ => match model.tensor_bytes_of(t)? {
+            std::borrow::Cow::Borrowed(b) => (t.dtype, crate::alloc::copy_of(b)),
+            std::borrow::Cow::Owned(v) => (t.dtype, v),
+        },
     };
     Ok(LoadedTensor {
         name: t.name.clone(),

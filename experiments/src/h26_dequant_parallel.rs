@@ -1,0 +1,77 @@
+//! H26 — GGUF dequant of one large tensor on one thread (A) or in runs of
+//! whole blocks on rayon's pool (B).
+
+use crate::context::{digest, Ctx};
+use crate::registry::Built;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::{Backend, Limits, Model};
+use std::sync::{Arc, Mutex};
+
+/// H26's declaration.
+pub fn spec() -> Spec {
+    Spec {
+        id: "H26".into(),
+        title: "GGUF dequant of one large tensor: one thread vs two".into(),
+        hypothesis: "Dequantizing one tensor of at least 16 MiB of F32 output into a preallocated buffer. A runs `dequantize_into` on the calling thread; B runs `dequantize_into_parallel`: the tensor split into runs of whole blocks (at least 64 Ki elements each), decoded on rayon's pool (two threads here). Outputs are digested after the clock and must agree bit for bit. The ceiling on this machine is 2× (two cores), lower if the work is bound by memory bandwidth (P10: a second core adds 5 % to memcpy).".into(),
+        source: "issue “performance”: tensors of ≥ 16 MiB output ≥ 1.8× single-thread speed with 2 threads".into(),
+        claim: Claim::ratio("B takes 0.55× the time of A (1.8× faster)", 0.55),
+        fixtures: vec!["gemma-3-270m-q4_k_m.gguf".into(), "minilm-q4_0.gguf".into(), "minilm-q8_0.gguf".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
+    let path = ctx.need(file)?;
+    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let q = m.quantized(tensor).map_err(|e| e.to_string())?;
+    let ty = q.ty;
+    let blocks: Arc<Vec<u8>> = Arc::new(q.blocks.to_vec());
+    let n: usize = q.shape.iter().product::<u64>() as usize;
+    let variant = |parallel: bool| {
+        let blocks = blocks.clone();
+        let out = Arc::new(Mutex::new(vec![0f32; n]));
+        move || -> harness::experiment::VariantResult {
+            {
+                let mut o = out.lock().map_err(|_| "poisoned")?;
+                if parallel {
+                    loader::dequant::dequantize_into_parallel(ty, &blocks, &mut o)?;
+                } else {
+                    loader::dequant::dequantize_into(ty, &blocks, &mut o)?;
+                }
+            }
+            let out = out.clone();
+            Ok(Outcome::output(move || {
+                out.lock().map_or(0, |v| {
+                    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                    digest(&bytes)
+                })
+            }))
+        }
+    };
+    Ok(Case::new(
+        format!(
+            "{} {tensor} of {file} ({} of F32)",
+            ty.name(),
+            harness::report::svg::human((n * 4) as f64)
+        ),
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .bytes((n * 4) as u64)
+    .variant("A one thread", variant(false))
+    .variant("B two threads", variant(true))
+    .compare("A one thread", "B two threads", Expect::Ratio(0.55)))
+}
+
+/// H26's cases for this run (`ctx.quick`: the MiniLM Q4_0 embeddings).
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(case(ctx, "minilm-q4_0.gguf", "embeddings.word_embeddings.weight"));
+    if !ctx.quick {
+        b.case(case(ctx, "minilm-q8_0.gguf", "embeddings.word_embeddings.weight"));
+        b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", "token_embd.weight"));
+    }
+    b
+}

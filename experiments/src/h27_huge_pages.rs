@@ -1,0 +1,113 @@
+//! H27 — large output buffers on ordinary 4 KiB pages (A) or advised onto
+//! transparent huge pages before their first write (B).
+
+use crate::context::{digest, tensors_digest, Ctx};
+use crate::registry::Built;
+use harness::stats::verdict::Expect;
+use harness::{CacheMode, Case, Claim, Metric, Outcome, Spec};
+use loader::alloc::set_huge_pages;
+use loader::{Backend, Limits, Model};
+use std::sync::Arc;
+
+/// H27's declaration.
+pub fn spec() -> Spec {
+    Spec {
+        id: "H27".into(),
+        title: "Large outputs: 4 KiB pages vs transparent huge pages".into(),
+        hypothesis: "Every loader path that returns a fresh buffer of at least 4 MiB (dequantized or converted tensors, owned tensor copies, positioned reads) gets it from the allocator as untouched pages, and pays one page fault per 4 KiB on the first write. A allocates as the allocator does; B advises the buffer onto transparent huge pages (`madvise(MADV_HUGEPAGE)`, `loader::alloc`) before the first write, so the kernel maps 2 MiB at a time (THP is in `madvise` mode on this machine, defrag `madvise`). Same code otherwise; the switch is process-wide and each variant sets it before its trial. Outputs are digested after the clock and must agree.".into(),
+        source: "H25's first trials (2026-11-26): dequantizing MiniLM's Q4_0 embeddings into a reused buffer took 2.4 ms, into a fresh `Vec` 15 ms — the difference is first-touch page faults, which candle-core pays too".into(),
+        claim: Claim::ratio("B takes at most half the time of A on outputs of tens of MiB", 0.5),
+        fixtures: vec!["minilm-q4_0.gguf".into(), "gemma-3-270m-q4_k_m.gguf".into(), "model.safetensors".into()],
+        metric: Metric::WallTime,
+        explanation: None,
+    }
+}
+
+fn with_pages<'a>(
+    huge: bool,
+    mut f: impl FnMut() -> harness::experiment::VariantResult + 'a,
+) -> impl FnMut() -> harness::experiment::VariantResult + 'a {
+    move || {
+        set_huge_pages(huge);
+        let r = f();
+        set_huge_pages(true);
+        r
+    }
+}
+
+fn dequant(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
+    let path = ctx.need(file)?;
+    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let q = m.quantized(tensor).map_err(|e| e.to_string())?;
+    let ty = q.ty;
+    let blocks = Arc::new(q.blocks.to_vec());
+    let n: u64 = q.shape.iter().product();
+    let run = |huge: bool| {
+        let blocks = blocks.clone();
+        with_pages(huge, move || {
+            let v = loader::dequant::dequantize_f32(ty, &blocks)?;
+            Ok(Outcome::output(move || {
+                let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                digest(&bytes)
+            }))
+        })
+    };
+    Ok(Case::new(
+        format!(
+            "dequantize_f32, {} {tensor} of {file} ({} of F32)",
+            ty.name(),
+            harness::report::svg::human((n * 4) as f64)
+        ),
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .bytes(n * 4)
+    .variant("A 4 KiB pages", run(false))
+    .variant("B huge pages", run(true))
+    .compare("A 4 KiB pages", "B huge pages", Expect::Ratio(0.5)))
+}
+
+fn load(ctx: &Ctx, backend: Backend, target: Option<loader::convert::Target>) -> Result<Case<'static>, String> {
+    let path = ctx.need("model.safetensors")?;
+    let run = |huge: bool| {
+        let p = path.clone();
+        with_pages(huge, move || {
+            let m = Model::open(&p, backend, &Limits::default())?;
+            let ts = loader::load::load_all(
+                &m,
+                &loader::load::LoadOptions {
+                    target,
+                    ..Default::default()
+                },
+            )?;
+            Ok(Outcome::output(move || tensors_digest(&ts)))
+        })
+    };
+    Ok(Case::new(
+        format!(
+            "load_all of model.safetensors ({}), {} backend, {}, warm",
+            harness::report::svg::human(Ctx::size(&path) as f64),
+            backend.name(),
+            target.map_or("own dtype".to_string(), |t| format!("to {}", t.dtype().name()))
+        ),
+        Metric::WallTime,
+        CacheMode::Warm,
+    )
+    .files([path.clone()])
+    .variant("A 4 KiB pages", run(false))
+    .variant("B huge pages", run(true))
+    .compare("A 4 KiB pages", "B huge pages", Expect::Ratio(0.5)))
+}
+
+/// H27's cases for this run (`ctx.quick`: the MiniLM ones).
+pub fn build(ctx: &Ctx) -> Built<'_> {
+    let mut b = Built::default();
+    b.case(dequant(ctx, "minilm-q4_0.gguf", "embeddings.word_embeddings.weight"));
+    b.case(load(ctx, Backend::Mmap, None));
+    if !ctx.quick {
+        b.case(dequant(ctx, "gemma-3-270m-q4_k_m.gguf", "token_embd.weight"));
+        b.case(load(ctx, Backend::Reader { buffered: true }, None));
+        b.case(load(ctx, Backend::Mmap, Some(loader::convert::Target::F16)));
+    }
+    b
+}
