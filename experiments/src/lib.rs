@@ -34,7 +34,7 @@ pub mod h20_lru_cache;
 pub mod h21_regression_tolerance;
 pub mod h22_verify_read_size;
 pub mod h23_packed_vocab;
-pub mod h25_dequant_direct_avx2;
+pub mod h25_dequant_direct;
 pub mod h26_dequant_parallel;
 pub mod h27_huge_pages;
 

@@ -73,7 +73,7 @@ registry! {
     "H21" => h21_regression_tolerance, false, "Measurement";
     "H22" => h22_verify_read_size, false, "Hashing";
     "H23" => h23_packed_vocab, false, "I/O";
-    "H25" => h25_dequant_direct_avx2, false, "Conversion";
+    "H25" => h25_dequant_direct, false, "Conversion";
     "H26" => h26_dequant_parallel, false, "Conversion";
     "H27" => h27_huge_pages, false, "Loading strategy";
     "P01" => p01_gguf_inspect, false, "Peers";

@@ -16,7 +16,7 @@ pub const QK: usize = 32;
 pub const QK_K: usize = 256;
 
 /// Q4_0: d (f16), 16 bytes of 4-bit values; y = (q - 8) · d.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn q4_0(b: &[u8; 18], y: &mut [f32; QK]) {
     let d = h(b, 0);
     for j in 0..16 {
@@ -27,7 +27,7 @@ pub fn q4_0(b: &[u8; 18], y: &mut [f32; QK]) {
 }
 
 /// Q4_1: d, m (f16), 16 bytes; y = q · d + m.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn q4_1(b: &[u8; 20], y: &mut [f32; QK]) {
     let (d, m) = (h(b, 0), h(b, 2));
     for j in 0..16 {
@@ -38,7 +38,7 @@ pub fn q4_1(b: &[u8; 20], y: &mut [f32; QK]) {
 }
 
 /// Q5_0: d (f16), 32 high bits, 16 bytes; y = (q - 16) · d.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn q5_0(b: &[u8; 22], y: &mut [f32; QK]) {
     let d = h(b, 0);
     let qh = u32::from_le_bytes([b[2], b[3], b[4], b[5]]);
@@ -52,7 +52,7 @@ pub fn q5_0(b: &[u8; 22], y: &mut [f32; QK]) {
 }
 
 /// Q5_1: d, m (f16), 32 high bits, 16 bytes; y = q · d + m.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn q5_1(b: &[u8; 24], y: &mut [f32; QK]) {
     let (d, m) = (h(b, 0), h(b, 2));
     let qh = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
@@ -66,7 +66,7 @@ pub fn q5_1(b: &[u8; 24], y: &mut [f32; QK]) {
 }
 
 /// Q8_0: d (f16), 32 signed bytes; y = q · d.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn q8_0(b: &[u8; 34], y: &mut [f32; QK]) {
     let d = h(b, 0);
     for j in 0..32 {
@@ -75,7 +75,7 @@ pub fn q8_0(b: &[u8; 34], y: &mut [f32; QK]) {
 }
 
 /// Q2_K: 16 scale bytes (4-bit scale, 4-bit min), 64 bytes of 2-bit values, d, dmin.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn q2_k(b: &[u8; 84], y: &mut [f32; QK_K]) {
     let (scales, qs) = (&b[..16], &b[16..80]);
     let (d, dmin) = (h(b, 80), h(b, 82));
@@ -99,7 +99,7 @@ pub fn q2_k(b: &[u8; 84], y: &mut [f32; QK_K]) {
 }
 
 /// Q3_K: 32 bytes of high bits, 64 bytes of 2-bit values, 12 bytes of 6-bit scales, d.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn q3_k(b: &[u8; 110], y: &mut [f32; QK_K]) {
     let (hmask, qs, sc) = (&b[..32], &b[32..96], &b[96..108]);
     let d = h(b, 108);
@@ -135,7 +135,7 @@ fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
 }
 
 /// Q4_K: d, dmin, 12 bytes of 6-bit scales/mins, 128 bytes of 4-bit values.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn q4_k(b: &[u8; 144], y: &mut [f32; QK_K]) {
     let (d, dmin) = (h(b, 0), h(b, 2));
     let (scales, qs) = (&b[4..16], &b[16..144]);
@@ -153,7 +153,7 @@ pub fn q4_k(b: &[u8; 144], y: &mut [f32; QK_K]) {
 }
 
 /// Q5_K: d, dmin, 12 bytes of scales/mins, 32 bytes of high bits, 128 bytes of 4-bit values.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn q5_k(b: &[u8; 176], y: &mut [f32; QK_K]) {
     let (d, dmin) = (h(b, 0), h(b, 2));
     let (scales, qh, qs) = (&b[4..16], &b[16..48], &b[48..176]);
@@ -173,7 +173,7 @@ pub fn q5_k(b: &[u8; 176], y: &mut [f32; QK_K]) {
 }
 
 /// Q6_K: 128 bytes of low 4 bits, 64 bytes of high 2 bits, 16 signed scales, d.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn q6_k(b: &[u8; 210], y: &mut [f32; QK_K]) {
     let (ql, qh, sc) = (&b[..128], &b[128..192], &b[192..208]);
     let d = h(b, 208);

@@ -34,7 +34,7 @@ fn put<const W: usize>(y: &mut [f32], at: usize, db: f32, grid: &[u8; W], bits: 
 /// IQ2_XXS (66 bytes): d (f16), then per 32-element sub-block two u32: the
 /// first holds four 8-bit grid indices, the second four 7-bit sign indices
 /// (into [`KSIGNS`]) and a 4-bit scale; db = d · (½ + s) · ¼.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn iq2_xxs(b: &[u8; 66], y: &mut [f32; QK_K]) {
     let d = h(b, 0);
     for i in 0..8 {
@@ -50,7 +50,7 @@ pub fn iq2_xxs(b: &[u8; 66], y: &mut [f32; QK_K]) {
 
 /// IQ2_XS (74 bytes): d (f16), 32 u16 (9-bit grid index, 7-bit sign
 /// index), 8 bytes of 4-bit scales, one per 16 elements; db = d · (½ + s) · ¼.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn iq2_xs(b: &[u8; 74], y: &mut [f32; QK_K]) {
     let d = h(b, 0);
     for j in 0..32 {
@@ -65,7 +65,7 @@ pub fn iq2_xs(b: &[u8; 74], y: &mut [f32; QK_K]) {
 /// IQ2_S (82 bytes): d (f16), 32 low index bytes, 32 sign bytes, 8 bytes of
 /// 2-bit high index parts, 8 bytes of 4-bit scales (one per 16 elements);
 /// db = d · (½ + s) · ¼.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn iq2_s(b: &[u8; 82], y: &mut [f32; QK_K]) {
     let d = h(b, 0);
     for j in 0..32 {
@@ -80,7 +80,7 @@ pub fn iq2_s(b: &[u8; 82], y: &mut [f32; QK_K]) {
 /// IQ3_XXS (98 bytes): d (f16), 64 grid index bytes (4 values each), then
 /// per 32-element sub-block a u32 of four 7-bit sign indices and a 4-bit
 /// scale; db = d · (½ + s) · ½.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn iq3_xxs(b: &[u8; 98], y: &mut [f32; QK_K]) {
     let d = h(b, 0);
     for i in 0..8 {
@@ -98,7 +98,7 @@ pub fn iq3_xxs(b: &[u8; 98], y: &mut [f32; QK_K]) {
 /// IQ3_S (110 bytes): d (f16), 64 low index bytes, 8 bytes of high index
 /// bits, 32 sign bytes, 4 bytes of 4-bit scales (one per 32 elements);
 /// db = d · (1 + 2s).
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn iq3_s(b: &[u8; 110], y: &mut [f32; QK_K]) {
     let d = h(b, 0);
     for i in 0..8 {
@@ -119,7 +119,7 @@ const IQ1_DELTA: f32 = 0.125;
 /// IQ1_S (50 bytes): d (f16), 32 low index bytes, then per 32-element
 /// sub-block a u16: four 3-bit high index parts, a 3-bit scale s and the
 /// delta's sign (bit 15); y = d · (2s + 1) · (grid ± ⅛).
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn iq1_s(b: &[u8; 50], y: &mut [f32; QK_K]) {
     let d = h(b, 0);
     for i in 0..8 {
@@ -140,7 +140,7 @@ pub fn iq1_s(b: &[u8; 50], y: &mut [f32; QK_K]) {
 /// part, delta sign) nibbles, and 4 u16 whose low 12 bits hold four 3-bit
 /// scales (one per 16 elements) and whose top nibbles together form d
 /// (f16); y = d · (2s + 1) · (grid ± ⅛).
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn iq1_m(b: &[u8; 56], y: &mut [f32; QK_K]) {
     let sc: [u16; 4] = std::array::from_fn(|w| u16::from_le_bytes([b[48 + 2 * w], b[49 + 2 * w]]));
     let d_bits = (sc[0] >> 12) | ((sc[1] >> 8) & 0x00F0) | ((sc[2] >> 4) & 0x0F00) | (sc[3] & 0xF000);

@@ -146,33 +146,23 @@ fn dispatch(t: GgmlType, data: &[u8], mut sink: impl FnMut(&[f32])) -> Result<()
     Ok(())
 }
 
-/// How [`dequantize_into_with`] runs the kernels (H25 compares them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How [`dequantize_into_with`] writes the kernels' output (H25).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Path {
     /// Each block decoded into a stack buffer, then copied to the output
-    /// (the path BF16 output still takes); baseline x86-64 code.
+    /// (the path BF16 output still takes).
     BlockCopy,
-    /// Each block decoded straight into its slot of the output; baseline
-    /// x86-64 code (SSE2).
+    /// Each block decoded straight into its slot of the output. The
+    /// default: H25 (campaign 2026-11-26T04-00-11Z) measured it 2–13 %
+    /// faster than `BlockCopy` on nine block types. An AVX2 instance of
+    /// the same loop, chosen at run time, measured no faster than this one
+    /// and was removed with its `unsafe` call.
+    #[default]
     Direct,
-    /// As `Direct`, compiled for AVX2 and chosen at run time when the CPU
-    /// has it. The same IEEE operations in the same order, so the same bits.
-    DirectAvx2,
-}
-
-impl Path {
-    /// The fastest path this CPU runs.
-    pub fn best() -> Path {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return Path::DirectAvx2;
-        }
-        Path::Direct
-    }
 }
 
 /// Decodes block after block straight into `out`.
-#[inline(always)]
+#[inline]
 fn direct<const B: usize, const N: usize>(data: &[u8], out: &mut [f32], k: impl Fn(&[u8; B], &mut [f32; N])) {
     for (b, y) in data.chunks_exact(B).zip(out.chunks_exact_mut(N)) {
         k(
@@ -184,7 +174,6 @@ fn direct<const B: usize, const N: usize>(data: &[u8], out: &mut [f32], k: impl 
 
 /// Every quantized type through [`direct`]; `None` for types without a
 /// block kernel (the plain types), which take the block-copy path.
-#[inline(always)]
 fn fill(t: GgmlType, data: &[u8], out: &mut [f32]) -> Option<()> {
     use GgmlType::*;
     match t {
@@ -216,13 +205,6 @@ fn fill(t: GgmlType, data: &[u8], out: &mut [f32]) -> Option<()> {
     Some(())
 }
 
-/// [`fill`] compiled for AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn fill_avx2(t: GgmlType, data: &[u8], out: &mut [f32]) -> Option<()> {
-    fill(t, data, out)
-}
-
 fn block_copy(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
     let mut at = 0;
     dispatch(t, data, |y| {
@@ -231,14 +213,12 @@ fn block_copy(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
     })
 }
 
-/// Dequantizes into `out`, which must hold exactly the tensor's elements,
-/// on the fastest path this CPU runs ([`Path::best`]; the ledger's H25).
+/// Dequantizes into `out`, which must hold exactly the tensor's elements.
 pub fn dequantize_into(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
-    dequantize_into_with(t, data, out, Path::best())
+    dequantize_into_with(t, data, out, Path::default())
 }
 
-/// [`dequantize_into`] on a chosen path. `DirectAvx2` on a CPU without
-/// AVX2 runs `Direct`.
+/// [`dequantize_into`] on a chosen path.
 pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Path) -> Result<()> {
     let n = element_count(t, data)?;
     if out.len() != n {
@@ -251,16 +231,6 @@ pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Pat
     let done = match path {
         Path::BlockCopy => None,
         Path::Direct => fill(t, data, out),
-        #[cfg(target_arch = "x86_64")]
-        Path::DirectAvx2 if std::arch::is_x86_feature_detected!("avx2") => {
-            // SAFETY: `fill_avx2` only needs AVX2, which the CPU was just
-            // detected to have.
-            #[allow(unsafe_code)]
-            unsafe {
-                fill_avx2(t, data, out)
-            }
-        }
-        Path::DirectAvx2 => fill(t, data, out),
     };
     match done {
         Some(()) => Ok(()),
@@ -269,7 +239,10 @@ pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Pat
 }
 
 /// Dequantizes into `out` on rayon's pool, in runs of whole blocks of at
-/// least 64 Ki elements each (H26); each run takes [`Path::best`].
+/// least 64 Ki elements each. Not what [`dequantize_into`] does: H26
+/// (campaign 2026-11-26T04-00-11Z) measured two threads no faster on
+/// 44.7 MiB outputs (1.03–1.04×, inconclusive) and 1.2× faster on a
+/// 640 MiB one, because the decoding is bound by memory bandwidth here.
 pub fn dequantize_into_parallel(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
     use rayon::prelude::*;
     let n = element_count(t, data)?;
@@ -282,7 +255,7 @@ pub fn dequantize_into_parallel(t: GgmlType, data: &[u8], out: &mut [f32]) -> Re
     }
     let (block, bytes) = t.block();
     let blocks_per_run = (65536 / block).max(1) as usize;
-    let path = Path::best();
+    let path = Path::default();
     data.par_chunks(blocks_per_run * bytes as usize)
         .zip(out.par_chunks_mut(blocks_per_run * block as usize))
         .try_for_each(|(d, o)| dequantize_into_with(t, d, o, path))

@@ -16,7 +16,7 @@ const E2M1_X2: [i8; 16] = [0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -
 
 /// IQ4_NL (18 bytes): d (f16), 16 bytes; byte j holds elements j (low
 /// nibble) and j + 16 (high); y = d · `kvalues[q]`.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn iq4_nl(b: &[u8; 18], y: &mut [f32; QK]) {
     let d = h(b, 0);
     for j in 0..16 {
@@ -30,7 +30,7 @@ pub fn iq4_nl(b: &[u8; 18], y: &mut [f32; QK]) {
 /// Sub-block i (32 elements) has scale s = (l | h << 4) − 32 and
 /// dl = d · s; its 16 bytes hold elements 32i + j (low) and 32i + 16 + j
 /// (high); y = dl · `kvalues[q]`.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn iq4_xs(b: &[u8; 136], y: &mut [f32; QK_K]) {
     let d = h(b, 0);
     let scales_h = u16::from_le_bytes([b[2], b[3]]);
@@ -60,7 +60,7 @@ fn e8m0_half(e: u8) -> f32 {
 
 /// MXFP4 (17 bytes): an E8M0 exponent, 16 bytes of E2M1 codes; byte j
 /// holds elements j (low nibble) and j + 16 (high); y = ½·2^(e−127) · 2v.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn mxfp4(b: &[u8; 17], y: &mut [f32; QK]) {
     let d = e8m0_half(b[0]);
     for j in 0..16 {
@@ -90,7 +90,7 @@ fn ue4m3_half(x: u8) -> f32 {
 /// NVFP4 (36 bytes, 64 elements): four UE4M3 scales, one per 16 elements,
 /// then 32 bytes of E2M1 codes; sub-block s's 8 bytes hold elements 16s + j
 /// (low nibble) and 16s + 8 + j (high); y = scale · 2v.
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn nvfp4(b: &[u8; 36], y: &mut [f32; 64]) {
     for s in 0..4 {
         let d = ue4m3_half(b[s]);

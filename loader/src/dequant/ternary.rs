@@ -21,7 +21,7 @@ fn trit(byte: u8, k: usize) -> f32 {
 /// each, d (f16). Elements: the first 32 bytes give 5 × 32 values (trit k of
 /// byte m at 32k + m), the next 16 give 5 × 16 (at 160 + 16k + m), `qh`
 /// gives 4 × 4 (at 240 + 4k + m); y = d · (t − 1).
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn tq1_0(b: &[u8; 54], y: &mut [f32; QK_K]) {
     let d = h(b, 52);
     for k in 0..5 {
@@ -41,7 +41,7 @@ pub fn tq1_0(b: &[u8; 54], y: &mut [f32; QK_K]) {
 
 /// TQ2_0 (66 bytes): 64 bytes of four 2-bit values each, d (f16). Value l
 /// of byte 32c + m sits at 128c + 32l + m; y = d · (q − 1).
-#[inline(always)] // inlined into the AVX2 instance of the loop (H25)
+#[inline]
 pub fn tq2_0(b: &[u8; 66], y: &mut [f32; QK_K]) {
     let d = h(b, 64);
     for c in 0..2 {
