@@ -162,3 +162,38 @@ pub fn largest_quantized(
     best.sort_by_key(|b| b.0.name());
     best
 }
+
+/// A digest of F32 values (every bit), as the dequant and conversion
+/// experiments compare their outputs.
+pub fn f32_digest(v: &[f32]) -> u64 {
+    let mut bytes = Vec::with_capacity(v.len() * 4);
+    for x in v {
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    mix(v.len() as u64, digest(&bytes))
+}
+
+/// An output buffer reused across trials, shared with the digest that
+/// runs after the clock.
+pub type Reused<T> = std::sync::Arc<std::sync::Mutex<Vec<T>>>;
+
+/// The outcome of a trial that wrote into `out`: every value digested
+/// after the clock.
+pub fn reused_f32_output(out: &Reused<f32>) -> harness::Outcome {
+    let out = out.clone();
+    harness::Outcome::output(move || out.lock().map_or(0, |v| f32_digest(&v)))
+}
+
+/// One quantized tensor's blocks, copied out of its file once: (type,
+/// blocks, elements).
+pub fn quantized_blocks(
+    ctx: &Ctx,
+    file: &str,
+    tensor: &str,
+) -> Result<(loader::GgmlType, std::sync::Arc<Vec<u8>>, usize), String> {
+    let path = ctx.need(file)?;
+    let m = loader::Model::open(&path, loader::Backend::Mmap, &loader::Limits::default()).map_err(|e| e.to_string())?;
+    let q = m.quantized(tensor).map_err(|e| e.to_string())?;
+    let n = q.shape.iter().product::<u64>() as usize;
+    Ok((q.ty, std::sync::Arc::new(q.blocks.to_vec()), n))
+}

@@ -1,12 +1,12 @@
 //! H25 — GGUF dequant to F32: decode each block into a stack buffer and
 //! copy it out (A), or decode straight into the output (B).
 
-use crate::context::{digest, largest_quantized, Ctx, QUANTIZED_FILES};
+use crate::context::{largest_quantized, quantized_blocks, reused_f32_output, Ctx, Reused, QUANTIZED_FILES};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Claim, Explanation, Metric, Spec, Verdict};
 use loader::dequant::{dequantize_into_with, supports, Path};
-use loader::{Backend, GgmlType, Limits, Model};
+use loader::GgmlType;
 use std::sync::{Arc, Mutex};
 
 /// H25's declaration.
@@ -28,24 +28,14 @@ pub fn spec() -> Spec {
     }
 }
 
-fn case(ctx: &Ctx, ty: GgmlType, file: &str, tensor: &str) -> Result<Case<'static>, String> {
-    let path = ctx.need(file)?;
-    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
-    let q = m.quantized(tensor).map_err(|e| e.to_string())?;
-    let blocks: Arc<Vec<u8>> = Arc::new(q.blocks.to_vec());
-    let n: usize = q.shape.iter().product::<u64>() as usize;
+fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
+    let (ty, blocks, n) = quantized_blocks(ctx, file, tensor)?;
     let variant = |p: Path| {
         let blocks = blocks.clone();
-        let out = Arc::new(Mutex::new(vec![0f32; n]));
+        let out: Reused<f32> = Arc::new(Mutex::new(vec![0f32; n]));
         move || -> harness::experiment::VariantResult {
             dequantize_into_with(ty, &blocks, &mut out.lock().map_err(|_| "poisoned")?, p)?;
-            let out = out.clone();
-            Ok(Outcome::output(move || {
-                out.lock().map_or(0, |v| {
-                    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-                    digest(&bytes)
-                })
-            }))
+            Ok(reused_f32_output(&out))
         }
     };
     Ok(Case::new(
@@ -75,7 +65,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         if ctx.quick && !matches!(ty, GgmlType::Q4_0 | GgmlType::Q4_K) {
             continue;
         }
-        b.case(case(ctx, ty, &file, &tensor));
+        b.case(case(ctx, &file, &tensor));
     }
     b
 }

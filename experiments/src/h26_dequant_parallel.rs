@@ -1,11 +1,10 @@
 //! H26 — GGUF dequant of one large tensor on one thread (A) or in runs of
 //! whole blocks on rayon's pool (B).
 
-use crate::context::{digest, Ctx};
+use crate::context::{quantized_blocks, reused_f32_output, Ctx, Reused};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
-use loader::{Backend, Limits, Model};
+use harness::{CacheMode, Case, Claim, Explanation, Metric, Spec, Verdict};
 use std::sync::{Arc, Mutex};
 
 /// H26's declaration.
@@ -19,8 +18,8 @@ pub fn spec() -> Spec {
         fixtures: vec!["gemma-3-270m-q4_k_m.gguf".into(), "minilm-q4_0.gguf".into(), "minilm-q8_0.gguf".into()],
         metric: Metric::WallTime,
         explanation: Some(Explanation {
-            written_for: Verdict::SmallerThanClaimed,
-            why: r#"Dequantization into a reused buffer is bound by memory bandwidth on this VM, not by the core: one thread already writes 23 GiB/s of F32 (MiniLM's Q4_0 embeddings in 1.9 ms), about what a memcpy reaches (P10, where a second core adds 5 %). A second thread therefore added nothing on 44.7 MiB outputs (Q4_0 1.03×, Q8_0 1.04×, both inconclusive) and 1.2× on Gemma-3's 640 MiB Q8_0 embedding (0.822×), far from the 1.8× claimed."#.into(),
+            written_for: Verdict::Inconclusive,
+            why: r#"Dequantization into a reused buffer is bound by memory bandwidth on this VM, not by the core: one thread already writes about 23 GiB/s of F32 (MiniLM's Q4_0 embeddings in 1.9 ms), about what a memcpy reaches (P10, where a second core adds 5–7 %). On 44.7 MiB outputs a second thread made things 5–8 % slower in every campaign (Q4_0 1.05–1.07×, Q8_0 1.06–1.08×; the verdict is "opposite" where the interval cleared the margin and "inconclusive" where it did not) — the split costs a task hand-off and both threads contend for the same bandwidth. Only Gemma-3's 640 MiB Q8_0 embedding gained, 1.2× (0.83–0.85×), far from the 1.8× claimed."#.into(),
             disposition: r#"`dequantize_into_parallel` stays available, documented with this result; nothing uses it by default. Whole-model loads already run tensors in parallel when asked (`LoadOptions::parallel`, H11)."#.into(),
             reattempt: r#"A machine with more memory bandwidth per core, or a type whose decoding is compute-bound (the i-quants' grid lookups), measured against A."#.into(),
         }),
@@ -28,31 +27,18 @@ pub fn spec() -> Spec {
 }
 
 fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
-    let path = ctx.need(file)?;
-    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
-    let q = m.quantized(tensor).map_err(|e| e.to_string())?;
-    let ty = q.ty;
-    let blocks: Arc<Vec<u8>> = Arc::new(q.blocks.to_vec());
-    let n: usize = q.shape.iter().product::<u64>() as usize;
+    let (ty, blocks, n) = quantized_blocks(ctx, file, tensor)?;
     let variant = |parallel: bool| {
         let blocks = blocks.clone();
-        let out = Arc::new(Mutex::new(vec![0f32; n]));
+        let out: Reused<f32> = Arc::new(Mutex::new(vec![0f32; n]));
         move || -> harness::experiment::VariantResult {
-            {
-                let mut o = out.lock().map_err(|_| "poisoned")?;
-                if parallel {
-                    loader::dequant::dequantize_into_parallel(ty, &blocks, &mut o)?;
-                } else {
-                    loader::dequant::dequantize_into(ty, &blocks, &mut o)?;
-                }
+            let mut o = out.lock().map_err(|_| "poisoned")?;
+            if parallel {
+                loader::dequant::dequantize_into_parallel(ty, &blocks, &mut o)?;
+            } else {
+                loader::dequant::dequantize_into(ty, &blocks, &mut o)?;
             }
-            let out = out.clone();
-            Ok(Outcome::output(move || {
-                out.lock().map_or(0, |v| {
-                    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-                    digest(&bytes)
-                })
-            }))
+            Ok(reused_f32_output(&out))
         }
     };
     Ok(Case::new(

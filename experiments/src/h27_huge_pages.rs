@@ -1,13 +1,12 @@
 //! H27 — large output buffers on ordinary 4 KiB pages (A) or advised onto
 //! transparent huge pages before their first write (B).
 
-use crate::context::{digest, tensors_digest, Ctx};
+use crate::context::{f32_digest, quantized_blocks, tensors_digest, Ctx};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::alloc::set_huge_pages;
 use loader::{Backend, Limits, Model};
-use std::sync::Arc;
 
 /// H27's declaration.
 pub fn spec() -> Spec {
@@ -41,20 +40,13 @@ fn with_pages<'a>(
 }
 
 fn dequant(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
-    let path = ctx.need(file)?;
-    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
-    let q = m.quantized(tensor).map_err(|e| e.to_string())?;
-    let ty = q.ty;
-    let blocks = Arc::new(q.blocks.to_vec());
-    let n: u64 = q.shape.iter().product();
+    let (ty, blocks, n) = quantized_blocks(ctx, file, tensor)?;
+    let n = n as u64;
     let run = |huge: bool| {
         let blocks = blocks.clone();
         with_pages(huge, move || {
             let v = loader::dequant::dequantize_f32(ty, &blocks)?;
-            Ok(Outcome::output(move || {
-                let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-                digest(&bytes)
-            }))
+            Ok(Outcome::output(move || f32_digest(&v)))
         })
     };
     Ok(Case::new(

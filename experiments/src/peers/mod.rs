@@ -9,7 +9,6 @@
 //! without it their cases are skipped with the reason. `lab run` runs the
 //! group only when asked (`--group peers` or `--only P01,…`).
 
-use crate::context::{digest, mix};
 use std::path::Path;
 use std::process::Command;
 
@@ -109,14 +108,7 @@ pub fn arrays_sha<'a>(items: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8
     u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
 }
 
-/// A digest of F32 values (every bit).
-pub fn f32_digest(v: &[f32]) -> u64 {
-    let mut bytes = Vec::with_capacity(v.len() * 4);
-    for x in v {
-        bytes.extend_from_slice(&x.to_le_bytes());
-    }
-    mix(v.len() as u64, digest(&bytes))
-}
+pub use crate::context::f32_digest;
 
 /// The Python reference's interpreter, from the fixture cache's venv.
 pub fn python(ctx: &crate::Ctx) -> Result<std::path::PathBuf, String> {

@@ -213,13 +213,8 @@ fn block_copy(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
     })
 }
 
-/// Dequantizes into `out`, which must hold exactly the tensor's elements.
-pub fn dequantize_into(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
-    dequantize_into_with(t, data, out, Path::default())
-}
-
-/// [`dequantize_into`] on a chosen path.
-pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Path) -> Result<()> {
+/// Checks that `data` holds whole blocks and `out` exactly their elements.
+fn check_output(t: GgmlType, data: &[u8], out: &[f32]) -> Result<()> {
     let n = element_count(t, data)?;
     if out.len() != n {
         return Err(LoadError::SizeMismatch {
@@ -228,6 +223,17 @@ pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Pat
             found: out.len() as u64,
         });
     }
+    Ok(())
+}
+
+/// Dequantizes into `out`, which must hold exactly the tensor's elements.
+pub fn dequantize_into(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
+    dequantize_into_with(t, data, out, Path::default())
+}
+
+/// [`dequantize_into`] on a chosen path.
+pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Path) -> Result<()> {
+    check_output(t, data, out)?;
     let done = match path {
         Path::BlockCopy => None,
         Path::Direct => fill(t, data, out),
@@ -245,14 +251,7 @@ pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Pat
 /// 640 MiB one, because the decoding is bound by memory bandwidth here.
 pub fn dequantize_into_parallel(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
     use rayon::prelude::*;
-    let n = element_count(t, data)?;
-    if out.len() != n {
-        return Err(LoadError::SizeMismatch {
-            what: "dequantize output length",
-            expected: n as u64,
-            found: out.len() as u64,
-        });
-    }
+    check_output(t, data, out)?;
     let (block, bytes) = t.block();
     let blocks_per_run = (65536 / block).max(1) as usize;
     let path = Path::default();
