@@ -220,7 +220,14 @@ fn run_format(format: &str, pick: impl Fn(&fixtures::Fixture) -> bool) {
     let chosen = common::ready(&store, &format!("robustness {format}"), |f| {
         f.format == format && !f.must_be_refused() && f.bytes <= 4 << 20 && pick(f)
     });
-    assert!(!chosen.is_empty(), "no {format} fixture to mutate");
+    if chosen.is_empty() {
+        // Every small real file of this format comes from ../shared or its
+        // public origin; `ready` printed why each is missing. Offline that
+        // is a skip, as for every other fixture; under CI it fails.
+        assert!(std::env::var("CI").is_err(), "no {format} fixture to mutate");
+        eprintln!("SKIPPED robustness {format}: no fixture of at most 4 MiB is available");
+        return;
+    }
     let per = CASES_PER_FORMAT / chosen.len();
     let mut total = Tally::default();
     for (i, r) in chosen.iter().enumerate() {
