@@ -34,38 +34,11 @@ pub enum OutputPattern {
     Extend,
 }
 
-/// Types this module dequantizes.
+/// Types this module dequantizes: every type with a block kernel in
+/// [`with_kernel`], and the plain float types.
 pub fn supports(t: GgmlType) -> bool {
     use GgmlType::*;
-    matches!(
-        t,
-        F32 | F16
-            | BF16
-            | F64
-            | Q4_0
-            | Q4_1
-            | Q5_0
-            | Q5_1
-            | Q8_0
-            | Q2_K
-            | Q3_K
-            | Q4_K
-            | Q5_K
-            | Q6_K
-            | TQ1_0
-            | TQ2_0
-            | IQ4_NL
-            | IQ4_XS
-            | MXFP4
-            | IQ2_XXS
-            | IQ2_XS
-            | IQ2_S
-            | IQ3_XXS
-            | IQ3_S
-            | IQ1_S
-            | IQ1_M
-            | NVFP4
-    )
+    matches!(t, F32 | F16 | BF16 | F64) || with_kernel(t, Probe).is_some()
 }
 
 fn unsupported(t: GgmlType, to: &str) -> LoadError {
@@ -90,16 +63,88 @@ fn element_count(t: GgmlType, data: &[u8]) -> Result<usize> {
     Ok((data.len() as u64 / bytes * block) as usize)
 }
 
-#[inline]
-fn each_block<const B: usize, const N: usize>(
-    data: &[u8],
-    mut k: impl FnMut(&[u8; B], &mut [f32; N]),
-    mut sink: impl FnMut(&[f32; N]),
-) {
-    let mut y = [0f32; N];
-    for b in data.chunks_exact(B) {
-        k(b.try_into().expect("chunks_exact yields B bytes"), &mut y);
-        sink(&y);
+/// What to do with the block kernel of a type: [`with_kernel`] hands the
+/// kernel over with its block sizes (`B` bytes in, `N` values out), once
+/// per type, so the type → kernel table exists in one place.
+trait KernelUse {
+    type Out;
+    fn with<const B: usize, const N: usize>(self, k: impl Fn(&[u8; B], &mut [f32; N])) -> Self::Out;
+}
+
+/// The block kernel of every quantized type, given to `u`; `None` for
+/// types without one (the plain types and the unsupported ones).
+fn with_kernel<U: KernelUse>(t: GgmlType, u: U) -> Option<U::Out> {
+    use GgmlType::*;
+    Some(match t {
+        Q4_0 => u.with(blocks::q4_0),
+        Q4_1 => u.with(blocks::q4_1),
+        Q5_0 => u.with(blocks::q5_0),
+        Q5_1 => u.with(blocks::q5_1),
+        Q8_0 => u.with(blocks::q8_0),
+        Q2_K => u.with(blocks::q2_k),
+        Q3_K => u.with(blocks::q3_k),
+        Q4_K => u.with(blocks::q4_k),
+        Q5_K => u.with(blocks::q5_k),
+        Q6_K => u.with(blocks::q6_k),
+        TQ1_0 => u.with(ternary::tq1_0),
+        TQ2_0 => u.with(ternary::tq2_0),
+        IQ4_NL => u.with(nonlinear::iq4_nl),
+        IQ4_XS => u.with(nonlinear::iq4_xs),
+        MXFP4 => u.with(nonlinear::mxfp4),
+        IQ2_XXS => u.with(iquants::iq2_xxs),
+        IQ2_XS => u.with(iquants::iq2_xs),
+        IQ2_S => u.with(iquants::iq2_s),
+        IQ3_XXS => u.with(iquants::iq3_xxs),
+        IQ3_S => u.with(iquants::iq3_s),
+        IQ1_S => u.with(iquants::iq1_s),
+        IQ1_M => u.with(iquants::iq1_m),
+        NVFP4 => u.with(nonlinear::nvfp4),
+        _ => return None,
+    })
+}
+
+/// Asks only whether a kernel exists.
+struct Probe;
+
+impl KernelUse for Probe {
+    type Out = ();
+    fn with<const B: usize, const N: usize>(self, _: impl Fn(&[u8; B], &mut [f32; N])) {}
+}
+
+/// Decodes each block into a stack buffer and hands it to a sink.
+struct EachBlock<'d, S> {
+    data: &'d [u8],
+    sink: S,
+}
+
+impl<S: FnMut(&[f32])> KernelUse for EachBlock<'_, S> {
+    type Out = ();
+    #[inline]
+    fn with<const B: usize, const N: usize>(mut self, k: impl Fn(&[u8; B], &mut [f32; N])) {
+        let mut y = [0f32; N];
+        for b in self.data.chunks_exact(B) {
+            k(b.try_into().expect("chunks_exact yields B bytes"), &mut y);
+            (self.sink)(&y);
+        }
+    }
+}
+
+/// Decodes block after block straight into the output.
+struct Direct<'d, 'o> {
+    data: &'d [u8],
+    out: &'o mut [f32],
+}
+
+impl KernelUse for Direct<'_, '_> {
+    type Out = ();
+    #[inline]
+    fn with<const B: usize, const N: usize>(self, k: impl Fn(&[u8; B], &mut [f32; N])) {
+        for (b, y) in self.data.chunks_exact(B).zip(self.out.chunks_exact_mut(N)) {
+            k(
+                b.try_into().expect("chunks_exact yields B bytes"),
+                y.try_into().expect("chunks_exact_mut yields N values"),
+            );
+        }
     }
 }
 
@@ -107,30 +152,10 @@ fn each_block<const B: usize, const N: usize>(
 /// Plain types are handed over in blocks of 256.
 fn dispatch(t: GgmlType, data: &[u8], mut sink: impl FnMut(&[f32])) -> Result<()> {
     use GgmlType::*;
+    if with_kernel(t, EachBlock { data, sink: &mut sink }).is_some() {
+        return Ok(());
+    }
     match t {
-        Q4_0 => each_block(data, blocks::q4_0, |y| sink(y)),
-        Q4_1 => each_block(data, blocks::q4_1, |y| sink(y)),
-        Q5_0 => each_block(data, blocks::q5_0, |y| sink(y)),
-        Q5_1 => each_block(data, blocks::q5_1, |y| sink(y)),
-        Q8_0 => each_block(data, blocks::q8_0, |y| sink(y)),
-        Q2_K => each_block(data, blocks::q2_k, |y| sink(y)),
-        Q3_K => each_block(data, blocks::q3_k, |y| sink(y)),
-        Q4_K => each_block(data, blocks::q4_k, |y| sink(y)),
-        Q5_K => each_block(data, blocks::q5_k, |y| sink(y)),
-        Q6_K => each_block(data, blocks::q6_k, |y| sink(y)),
-        TQ1_0 => each_block(data, ternary::tq1_0, |y| sink(y)),
-        TQ2_0 => each_block(data, ternary::tq2_0, |y| sink(y)),
-        IQ4_NL => each_block(data, nonlinear::iq4_nl, |y| sink(y)),
-        IQ4_XS => each_block(data, nonlinear::iq4_xs, |y| sink(y)),
-        MXFP4 => each_block(data, nonlinear::mxfp4, |y| sink(y)),
-        IQ2_XXS => each_block(data, iquants::iq2_xxs, |y| sink(y)),
-        IQ2_XS => each_block(data, iquants::iq2_xs, |y| sink(y)),
-        IQ2_S => each_block(data, iquants::iq2_s, |y| sink(y)),
-        IQ3_XXS => each_block(data, iquants::iq3_xxs, |y| sink(y)),
-        IQ3_S => each_block(data, iquants::iq3_s, |y| sink(y)),
-        IQ1_S => each_block(data, iquants::iq1_s, |y| sink(y)),
-        IQ1_M => each_block(data, iquants::iq1_m, |y| sink(y)),
-        NVFP4 => each_block(data, nonlinear::nvfp4, |y| sink(y)),
         F32 | F16 | BF16 | F64 => {
             let dt = t.plain().expect("plain type");
             let size = dt.size().expect("plain") as usize;
@@ -140,10 +165,10 @@ fn dispatch(t: GgmlType, data: &[u8], mut sink: impl FnMut(&[f32])) -> Result<()
                 convert::bytes_to_f32(c, dt, &mut y[..n])?;
                 sink(&y[..n]);
             }
+            Ok(())
         }
-        _ => return Err(unsupported(t, "F32")),
+        _ => Err(unsupported(t, "F32")),
     }
-    Ok(())
 }
 
 /// How [`dequantize_into_with`] writes the kernels' output (H25).
@@ -159,50 +184,6 @@ pub enum Path {
     /// and was removed with its `unsafe` call.
     #[default]
     Direct,
-}
-
-/// Decodes block after block straight into `out`.
-#[inline]
-fn direct<const B: usize, const N: usize>(data: &[u8], out: &mut [f32], k: impl Fn(&[u8; B], &mut [f32; N])) {
-    for (b, y) in data.chunks_exact(B).zip(out.chunks_exact_mut(N)) {
-        k(
-            b.try_into().expect("chunks_exact yields B bytes"),
-            y.try_into().expect("chunks_exact_mut yields N values"),
-        );
-    }
-}
-
-/// Every quantized type through [`direct`]; `None` for types without a
-/// block kernel (the plain types), which take the block-copy path.
-fn fill(t: GgmlType, data: &[u8], out: &mut [f32]) -> Option<()> {
-    use GgmlType::*;
-    match t {
-        Q4_0 => direct(data, out, blocks::q4_0),
-        Q4_1 => direct(data, out, blocks::q4_1),
-        Q5_0 => direct(data, out, blocks::q5_0),
-        Q5_1 => direct(data, out, blocks::q5_1),
-        Q8_0 => direct(data, out, blocks::q8_0),
-        Q2_K => direct(data, out, blocks::q2_k),
-        Q3_K => direct(data, out, blocks::q3_k),
-        Q4_K => direct(data, out, blocks::q4_k),
-        Q5_K => direct(data, out, blocks::q5_k),
-        Q6_K => direct(data, out, blocks::q6_k),
-        TQ1_0 => direct(data, out, ternary::tq1_0),
-        TQ2_0 => direct(data, out, ternary::tq2_0),
-        IQ4_NL => direct(data, out, nonlinear::iq4_nl),
-        IQ4_XS => direct(data, out, nonlinear::iq4_xs),
-        MXFP4 => direct(data, out, nonlinear::mxfp4),
-        IQ2_XXS => direct(data, out, iquants::iq2_xxs),
-        IQ2_XS => direct(data, out, iquants::iq2_xs),
-        IQ2_S => direct(data, out, iquants::iq2_s),
-        IQ3_XXS => direct(data, out, iquants::iq3_xxs),
-        IQ3_S => direct(data, out, iquants::iq3_s),
-        IQ1_S => direct(data, out, iquants::iq1_s),
-        IQ1_M => direct(data, out, iquants::iq1_m),
-        NVFP4 => direct(data, out, nonlinear::nvfp4),
-        _ => return None,
-    }
-    Some(())
 }
 
 fn block_copy(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
@@ -236,7 +217,7 @@ pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Pat
     check_output(t, data, out)?;
     let done = match path {
         Path::BlockCopy => None,
-        Path::Direct => fill(t, data, out),
+        Path::Direct => with_kernel(t, Direct { data, out: &mut *out }),
     };
     match done {
         Some(()) => Ok(()),

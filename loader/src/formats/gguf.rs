@@ -286,12 +286,10 @@ impl<R: Read + Seek> Parser<'_, '_, R> {
                 None => e,
             });
         }
-        let split = |text: &[u8]| ends.iter().any(|&e| text.get(e).is_some_and(|&b| (b as i8) < -0x40));
-        if split(&text) {
-            let at = first_invalid(&text, &ends).unwrap_or(start);
-            return Err(bad(self.input, at));
-        }
-        if simdutf8::basic::from_utf8(&text).is_err() {
+        // A string ends inside a character when the next byte is a UTF-8
+        // continuation byte (0b10xx_xxxx).
+        let split = ends.iter().any(|&e| text.get(e).is_some_and(|&b| (b as i8) < -0x40));
+        if split || simdutf8::basic::from_utf8(&text).is_err() {
             let at = first_invalid(&text, &ends).unwrap_or(start);
             return Err(bad(self.input, at));
         }
