@@ -184,16 +184,56 @@ pub fn reused_f32_output(out: &Reused<f32>) -> harness::Outcome {
     harness::Outcome::output(move || out.lock().map_or(0, |v| f32_digest(&v)))
 }
 
-/// One quantized tensor's blocks, copied out of its file once: (type,
-/// blocks, elements).
-pub fn quantized_blocks(
-    ctx: &Ctx,
-    file: &str,
-    tensor: &str,
-) -> Result<(loader::GgmlType, std::sync::Arc<Vec<u8>>, usize), String> {
+/// One quantized tensor's blocks, copied out of its file once.
+pub struct Quantized {
+    /// Its block type.
+    pub ty: loader::GgmlType,
+    /// The blocks as stored.
+    pub blocks: std::sync::Arc<Vec<u8>>,
+    /// GGUF order (innermost first).
+    pub shape: Vec<u64>,
+}
+
+impl Quantized {
+    /// Number of elements.
+    pub fn elements(&self) -> usize {
+        self.shape.iter().product::<u64>() as usize
+    }
+}
+
+/// The blocks of `tensor` in the fixture `file`.
+pub fn quantized_blocks(ctx: &Ctx, file: &str, tensor: &str) -> Result<Quantized, String> {
     let path = ctx.need(file)?;
     let m = loader::Model::open(&path, loader::Backend::Mmap, &loader::Limits::default()).map_err(|e| e.to_string())?;
     let q = m.quantized(tensor).map_err(|e| e.to_string())?;
-    let n = q.shape.iter().product::<u64>() as usize;
-    Ok((q.ty, std::sync::Arc::new(q.blocks.to_vec()), n))
+    Ok(Quantized {
+        ty: q.ty,
+        blocks: std::sync::Arc::new(q.blocks.to_vec()),
+        shape: q.shape,
+    })
+}
+
+/// The first 64 bits of a hex digest (a SHA-256 printed by a tool or a
+/// Python reference).
+pub fn hex64(hex: &str) -> Result<u64, String> {
+    let h = hex.get(..16).ok_or_else(|| format!("short digest {hex:?}"))?;
+    u64::from_str_radix(h, 16).map_err(|e| format!("digest {hex:?}: {e}"))
+}
+
+/// SHA-256 over the sorted lines joined by newlines, first 8 bytes: the
+/// form the Python references print, so both sides can be compared.
+pub fn lines_sha(mut lines: Vec<String>) -> u64 {
+    use sha2::Digest;
+    lines.sort();
+    let d = sha2::Sha256::digest(lines.join("\n").as_bytes());
+    u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
+}
+
+/// [`lines_sha`] of one `name:dim,dim` line per tensor.
+pub fn names_and_shapes<'a>(entries: impl Iterator<Item = (&'a str, &'a [u64])>) -> u64 {
+    lines_sha(
+        entries
+            .map(|(n, s)| format!("{n}:{}", s.iter().map(u64::to_string).collect::<Vec<_>>().join(",")))
+            .collect(),
+    )
 }

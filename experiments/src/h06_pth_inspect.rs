@@ -1,12 +1,11 @@
 //! H06 — PyTorch inspect: mmap path (A) against the reader path (B, C) and
 //! the Python reference (D), on every real `.pth` (legacy and zip).
 
-use crate::context::Ctx;
+use crate::context::{hex64, names_and_shapes, Ctx};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
 use loader::{Backend, Limits};
-use sha2::Digest;
 use std::process::Command;
 
 /// H06's declaration: claim, source, fixtures, metric and explanation.
@@ -45,18 +44,8 @@ fn ctx_fixtures() -> Vec<String> {
     FILES.iter().map(|s| s.to_string()).collect()
 }
 
-/// Runs the Python reference once and returns its in-process seconds.
-/// The digest both sides compute: SHA-256 of the sorted `name:dim,dim`
-/// lines, first 8 bytes.
-fn names_and_shapes(entries: impl Iterator<Item = (String, Vec<u64>)>) -> u64 {
-    let mut lines: Vec<String> = entries
-        .map(|(n, s)| format!("{n}:{}", s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(",")))
-        .collect();
-    lines.sort();
-    let d = sha2::Sha256::digest(lines.join("\n").as_bytes());
-    u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
-}
-
+/// Runs the Python reference once and returns its in-process seconds
+/// and its digest ([`names_and_shapes`] of what it loaded).
 fn python_reference(ctx: &Ctx, path: &std::path::Path) -> Result<(f64, u64), String> {
     let py = ctx.store.cache.join("venv/bin/python");
     let script = ctx.store.dir.join("python/pth_bench.py");
@@ -77,7 +66,7 @@ fn python_reference(ctx: &Ctx, path: &std::path::Path) -> Result<(f64, u64), Str
     let secs: f64 = it.next().and_then(|s| s.parse().ok()).ok_or("no timing printed")?;
     let _count = it.next().ok_or("no tensor count printed")?;
     let hex = it.next().ok_or("no digest printed (old pth_bench.py?)")?;
-    let d = u64::from_str_radix(hex.get(..16).ok_or("short digest")?, 16).map_err(|e| e.to_string())?;
+    let d = hex64(hex)?;
     Ok((secs, d))
 }
 
@@ -93,7 +82,9 @@ fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, Stri
     // Variants must agree: the checksum covers every tensor's name and
     // shape, which the reference also reports (as the same digest).
     let count = move |inv: loader::Inventory| {
-        Outcome::checksum(names_and_shapes(inv.tensors.into_iter().map(|t| (t.name, t.shape))))
+        Outcome::checksum(names_and_shapes(
+            inv.tensors.iter().map(|t| (t.name.as_str(), t.shape.as_slice())),
+        ))
     };
     let size = Ctx::size(&path);
     Ok(Case::new(

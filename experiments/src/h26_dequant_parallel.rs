@@ -27,7 +27,8 @@ pub fn spec() -> Spec {
 }
 
 fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
-    let (ty, blocks, n) = quantized_blocks(ctx, file, tensor)?;
+    let q = quantized_blocks(ctx, file, tensor)?;
+    let (ty, blocks, n) = (q.ty, q.blocks.clone(), q.elements());
     let variant = |parallel: bool| {
         let blocks = blocks.clone();
         let out: Reused<f32> = Arc::new(Mutex::new(vec![0f32; n]));

@@ -40,7 +40,8 @@ fn with_pages<'a>(
 }
 
 fn dequant(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
-    let (ty, blocks, n) = quantized_blocks(ctx, file, tensor)?;
+    let q = quantized_blocks(ctx, file, tensor)?;
+    let (ty, blocks, n) = (q.ty, q.blocks.clone(), q.elements());
     let n = n as u64;
     let run = |huge: bool| {
         let blocks = blocks.clone();

@@ -41,12 +41,6 @@ pub fn run(cmd: &mut Command) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The first 64 bits of a hex digest (SHA-256 printed by a tool or script).
-pub fn hex64(hex: &str) -> Result<u64, String> {
-    let h = hex.get(..16).ok_or_else(|| format!("short digest {hex:?}"))?;
-    u64::from_str_radix(h, 16).map_err(|e| format!("digest {hex:?}: {e}"))
-}
-
 /// A sibling of the running `lab` binary in the same target folder
 /// (`loader`, `candle-inspect`), or why it is missing.
 pub fn sibling(name: &str, build: &str) -> Result<std::path::PathBuf, String> {
@@ -60,14 +54,6 @@ pub fn sibling(name: &str, build: &str) -> Result<std::path::PathBuf, String> {
     } else {
         Err(format!("{} is not built ({build})", p.display()))
     }
-}
-
-/// SHA-256 over sorted lines, as the Python references print it.
-pub fn lines_sha(mut lines: Vec<String>) -> u64 {
-    use sha2::Digest;
-    lines.sort();
-    let d = sha2::Sha256::digest(lines.join("\n").as_bytes());
-    u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
 }
 
 /// The numpy name of a loadlab dtype (for digests shared with numpy).
@@ -108,7 +94,7 @@ pub fn arrays_sha<'a>(items: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8
     u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
 }
 
-pub use crate::context::f32_digest;
+pub use crate::context::{f32_digest, hex64, lines_sha, names_and_shapes};
 
 /// The Python reference's interpreter, from the fixture cache's venv.
 pub fn python(ctx: &crate::Ctx) -> Result<std::path::PathBuf, String> {

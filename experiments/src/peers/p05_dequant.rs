@@ -34,8 +34,7 @@ mod linked {
     use super::*;
     use harness::stats::verdict::Expect;
     use harness::{CacheMode, Case, Outcome};
-    use loader::{Backend, GgmlType, Limits, Model};
-    use std::sync::Arc;
+    use loader::GgmlType;
 
     fn candle_type(t: GgmlType) -> Option<candle_core::quantized::GgmlDType> {
         use candle_core::quantized::GgmlDType as C;
@@ -60,11 +59,9 @@ mod linked {
     }
 
     pub fn case(ctx: &Ctx, ty: GgmlType, file: &str, tensor: &str) -> Result<Case<'static>, String> {
-        let path = ctx.need(file)?;
-        let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
-        let q = m.quantized(tensor).map_err(|e| e.to_string())?;
-        let blocks: Arc<Vec<u8>> = Arc::new(q.blocks.to_vec());
-        let n: u64 = q.shape.iter().product();
+        let q = crate::context::quantized_blocks(ctx, file, tensor)?;
+        let blocks = q.blocks.clone();
+        let n = q.elements() as u64;
         let mut dims: Vec<usize> = q.shape.iter().map(|&d| d as usize).collect();
         dims.reverse();
         let ct = candle_type(ty).ok_or("candle has no such type")?;

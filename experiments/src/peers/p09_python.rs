@@ -1,7 +1,7 @@
 //! P09 — the Python references, each timed inside its own process after
 //! its imports: numpy, safetensors, gguf-py, hashlib.
 
-use super::{arrays_sha, lines_sha, numpy_name, python_op, run};
+use super::{arrays_sha, names_and_shapes, numpy_name, python_op, run};
 use crate::registry::Built;
 use crate::Ctx;
 use harness::ledger::{Evidence, EvidenceKind};
@@ -48,17 +48,7 @@ fn ours(op: &str, p: &std::path::Path) -> harness::experiment::VariantResult {
         }
         "gguf" => {
             let inv = loader::inspect_path(p, Backend::Mmap, &Limits::default())?;
-            Outcome::output(move || {
-                lines_sha(
-                    inv.tensors
-                        .iter()
-                        .map(|t| {
-                            let dims: Vec<String> = t.shape.iter().map(u64::to_string).collect();
-                            format!("{}:{}", t.name, dims.join(","))
-                        })
-                        .collect(),
-                )
-            })
+            Outcome::output(move || names_and_shapes(inv.tensors.iter().map(|t| (t.name.as_str(), t.shape.as_slice()))))
         }
         _ => {
             let d = super::hex64(&loader::verify::sha256_file(p)?)?;
