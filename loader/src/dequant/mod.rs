@@ -34,8 +34,8 @@ pub enum OutputPattern {
     Extend,
 }
 
-/// Types this module dequantizes: every type with a block kernel in
-/// [`with_kernel`], and the plain float types.
+/// Types this module dequantizes: every type with a block kernel (the
+/// one table, `with_kernel`), and the plain float types.
 pub fn supports(t: GgmlType) -> bool {
     use GgmlType::*;
     matches!(t, F32 | F16 | BF16 | F64) || with_kernel(t, Probe).is_some()
