@@ -18,8 +18,11 @@ use std::path::{Path, PathBuf};
 /// Bumped on any change of the types below. Schema 2 added replication
 /// (processes, the A/A control, the margin, load) to case records and the
 /// rule's false-positive figures to the calibration in force; schema-1
-/// files still load (those fields are then absent).
-pub const SCHEMA: u32 = 2;
+/// files still load (those fields are then absent). Schema 3 changed what
+/// the same fields mean, not their types: a campaign runs each case's
+/// processes in passes spread over its span, and every replicated interval
+/// carries the between-process term (see `stats::bootstrap`).
+pub const SCHEMA: u32 = 3;
 
 /// The oldest schema this version reads.
 pub const OLDEST_READABLE: u32 = 1;

@@ -550,10 +550,65 @@ fn hash(s: &str) -> u64 {
 /// binary implements it by running itself as `lab worker`.
 pub type Spawn<'s> = dyn FnMut(&WorkerPlan) -> Result<Vec<(String, ProcessSamples)>> + 's;
 
+/// The plan of one worker process (replicate `process`, 0-based) that
+/// measures the cases `which` of an experiment, each with one process's
+/// share of the budget and the precision that, pooled, meets the target.
+pub fn worker_plan(
+    spec: &Spec,
+    cases: &[Case<'_>],
+    which: &[usize],
+    cfg: &Config,
+    process: usize,
+    transform: Transform,
+) -> WorkerPlan {
+    let (budget, target) = cfg.per_process();
+    WorkerPlan {
+        experiment: spec.id.clone(),
+        cases: which.iter().map(|&i| cases[i].label.clone()).collect(),
+        process,
+        seed: cfg.seed,
+        budget_s: budget.as_secs_f64(),
+        target_half_width: target,
+        min_rounds: cfg.min_rounds,
+        max_rounds: cfg.max_rounds,
+        control: cfg.control,
+        transform,
+    }
+}
+
+/// Files what a worker reported under its cases (by label) in `procs`.
+pub fn file_reports(cases: &[Case<'_>], reports: Vec<(String, ProcessSamples)>, procs: &mut [Vec<ProcessSamples>]) {
+    for (label, p) in reports {
+        if let Some(i) = cases.iter().position(|c| c.label == label) {
+            procs[i].push(p);
+        }
+    }
+}
+
+/// Which of the cases `which` need another process after those in `procs`
+/// (see [`needs_more`]). Consulted once a case has `cfg.processes`.
+pub fn still_needing(
+    spec: &Spec,
+    cases: &[Case<'_>],
+    which: &[usize],
+    procs: &[Vec<ProcessSamples>],
+    cfg: &Config,
+) -> Result<Vec<usize>> {
+    let mut still = Vec::new();
+    for &i in which {
+        let rec = assemble(spec, &cases[i], procs[i].clone(), cfg, Instant::now())?;
+        if needs_more(&rec, cfg).is_some() {
+            still.push(i);
+        }
+    }
+    Ok(still)
+}
+
 /// Measures the cases `which` of an experiment in `cfg.processes` fresh
 /// processes, then extends each case one process at a time (up to
 /// `cfg.max_processes`) while [`needs_more`] says so. Returns every case's
-/// processes (empty for cases not in `which`).
+/// processes (empty for cases not in `which`). The processes run back to
+/// back; a campaign instead spreads them over its span in passes.
 pub fn replicate(
     spec: &Spec,
     cases: &[Case<'_>],
@@ -563,45 +618,29 @@ pub fn replicate(
     transform: Transform,
     bar: Option<&ProgressBar>,
 ) -> Result<Vec<Vec<ProcessSamples>>> {
-    let start = Instant::now();
     let mut procs: Vec<Vec<ProcessSamples>> = (0..cases.len()).map(|_| Vec::new()).collect();
-    let (budget, target) = cfg.per_process();
     let mut todo = which.to_vec();
     let mut process = 0;
     while !todo.is_empty() && process < cfg.max_processes.max(cfg.processes) {
         if let Some(b) = bar {
             b.set_message(format!("{} · process {} · {} cases", spec.id, process + 1, todo.len()));
         }
-        let plan = WorkerPlan {
-            experiment: spec.id.clone(),
-            cases: todo.iter().map(|&i| cases[i].label.clone()).collect(),
-            process,
-            seed: cfg.seed,
-            budget_s: budget.as_secs_f64(),
-            target_half_width: target,
-            min_rounds: cfg.min_rounds,
-            max_rounds: cfg.max_rounds,
-            control: cfg.control,
-            transform,
-        };
-        for (label, p) in spawn(&plan)? {
-            if let Some(i) = cases.iter().position(|c| c.label == label) {
-                procs[i].push(p);
-            }
-        }
+        let plan = worker_plan(spec, cases, &todo, cfg, process, transform);
+        file_reports(cases, spawn(&plan)?, &mut procs);
         process += 1;
         if process >= cfg.processes {
-            let mut still = Vec::new();
-            for &i in &todo {
-                let rec = assemble(spec, &cases[i], procs[i].clone(), cfg, start)?;
-                if needs_more(&rec, cfg).is_some() {
-                    still.push(i);
-                }
-            }
-            todo = still;
+            todo = still_needing(spec, cases, &todo, &procs, cfg)?;
         }
     }
     Ok(procs)
+}
+
+/// The indices of the cases measured in time (not instruction counts):
+/// the ones worker processes measure.
+pub fn timed_cases(cases: &[Case<'_>]) -> Vec<usize> {
+    (0..cases.len())
+        .filter(|&i| cases[i].metric != Metric::Instructions)
+        .collect()
 }
 
 /// Runs every case of an experiment into a ledger entry. With `spawn`,
@@ -618,9 +657,7 @@ pub fn run_experiment(
     bar: Option<&ProgressBar>,
 ) -> Result<Entry> {
     let start = Instant::now();
-    let timed: Vec<usize> = (0..cases.len())
-        .filter(|&i| cases[i].metric != Metric::Instructions)
-        .collect();
+    let timed = timed_cases(cases);
     let mut procs: Vec<Vec<ProcessSamples>> = (0..cases.len()).map(|_| Vec::new()).collect();
     match spawn {
         None => {
@@ -637,12 +674,26 @@ pub fn run_experiment(
             procs = replicate(spec, cases, &timed, cfg, spawn, Transform::AsDeclared, bar)?;
         }
     }
+    record_experiment(spec, cases, fixtures, cfg, procs, bar, start)
+}
+
+/// Turns the processes that measured an experiment's timed cases (by case
+/// index) into its ledger entry; instruction-count cases are counted here.
+pub fn record_experiment(
+    spec: &Spec,
+    cases: &mut [Case<'_>],
+    fixtures: Vec<FixtureRef>,
+    cfg: &Config,
+    mut procs: Vec<Vec<ProcessSamples>>,
+    bar: Option<&ProgressBar>,
+    start: Instant,
+) -> Result<Entry> {
     let mut records = Vec::with_capacity(cases.len());
     for (i, case) in cases.iter_mut().enumerate() {
         if case.metric == Metric::Instructions {
             records.push(run_case(spec, case, cfg, bar)?);
         } else {
-            let p = std::mem::take(&mut procs[i]);
+            let p = procs.get_mut(i).map(std::mem::take).unwrap_or_default();
             if p.is_empty() {
                 return Err(HarnessError::Variant {
                     experiment: spec.id.clone(),

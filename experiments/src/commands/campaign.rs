@@ -10,6 +10,7 @@ use crate::Ctx;
 use harness::calibration::{self, Calibration};
 use harness::ledger::{self, Campaign, Evidence, EvidenceKind, FixtureRef, Mode};
 use harness::measure::strace;
+use harness::protocol::Transform;
 use harness::runner::{self, Config};
 use std::process::ExitCode;
 
@@ -139,7 +140,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     if !offline {
         super::fixtures::ensure_all(ws, quick.then_some("default"), true)?;
     }
-    let ctx = Ctx::new(ws.store()?, quick);
+    let mut ctx = Ctx::new(ws.store()?, quick);
     let mode = if quick { Mode::Quick } else { Mode::Full };
     let dir = ws.ledger_dir();
     let resumed = if resume {
@@ -177,26 +178,44 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
         .filter(|e| !campaign.entries.iter().any(|x| x.spec.id == e.id))
         .collect();
     let bar = bar(
-        todo.len() as u64,
-        "{spinner} [{elapsed_precise}] [{bar:25}] {pos}/{len} experiments (ETA {eta}) {msg}",
+        (todo.len() * (cfg.processes + 1)) as u64,
+        "{spinner} [{elapsed_precise}] [{bar:25}] {pos}/{len} worker runs and entries (ETA {eta}) {msg}",
     )?;
+    // Measure in passes: every experiment's first process, then every
+    // experiment's second, … so the processes of one case are spread over
+    // the campaign's span and its interval carries the machine's drift
+    // over that span, not just the differences between adjacent processes.
+    // Evidence is gathered once, when the entry is recorded.
+    ctx.evidence = false;
+    let mut runs: Vec<Measuring> = todo.iter().map(|&exp| Measuring::new(exp)).collect();
+    let mut pass = 0;
+    while pass < cfg.max_processes.max(cfg.processes) && runs.iter().any(Measuring::active) {
+        let n = runs.iter().filter(|m| m.active()).count();
+        say(
+            &bar,
+            format!("pass {}: a fresh worker process for each of {n} experiments", pass + 1),
+        );
+        for m in runs.iter_mut().filter(|m| m.active()) {
+            bar.set_message(format!("pass {} · {}", pass + 1, m.exp.id));
+            m.measure_pass(ws, &ctx, &cfg, pass, quick);
+            if pass >= cfg.processes {
+                bar.inc_length(1);
+            }
+            bar.inc(1);
+        }
+        pass += 1;
+    }
+    ctx.evidence = true;
     let mut skipped_all = Vec::new();
     let mut failed = Vec::new();
-    for exp in todo {
+    for m in runs {
+        let exp = m.exp;
         let spec = (exp.spec)();
-        bar.set_message(format!("{} — building cases", exp.id));
-        say(&bar, format!("{}  running: {}", exp.id, spec.title));
+        bar.set_message(format!("{} — recording", exp.id));
         let mut built = (exp.build)(&ctx);
         skipped_all.extend(built.skipped.iter().map(|s| format!("{}: {s}", exp.id)));
-        if built.cases.is_empty() {
-            say(
-                &bar,
-                format!(
-                    "{}  FAILED: no case could be built ({})",
-                    exp.id,
-                    built.skipped.join("; ")
-                ),
-            );
+        if let Some(why) = &m.failed {
+            say(&bar, format!("{}  FAILED: {why}", exp.id));
             failed.push(exp.id);
             bar.inc(1);
             continue;
@@ -215,8 +234,16 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
                     })
             })
             .collect();
-        let mut spawn = |plan: &harness::protocol::WorkerPlan| super::worker::spawn(ws, plan, quick);
-        match runner::run_experiment(&spec, &mut built.cases, fixtures, &cfg, Some(&mut spawn), Some(&bar)) {
+        let procs = m.processes_for(&built.cases);
+        match runner::record_experiment(
+            &spec,
+            &mut built.cases,
+            fixtures,
+            &cfg,
+            procs,
+            Some(&bar),
+            std::time::Instant::now(),
+        ) {
             Ok(mut entry) => {
                 entry.evidence.append(&mut built.evidence);
                 if exp.strace {
@@ -261,6 +288,87 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
         return Ok(ExitCode::from(EXIT_FAILED));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One experiment of a campaign while its passes run: the processes each
+/// timed case (by label) has so far and the cases that still need one.
+struct Measuring {
+    exp: &'static Experiment,
+    /// Processes per case label, in pass order.
+    procs: Vec<(String, Vec<runner::ProcessSamples>)>,
+    /// Labels still to measure in the next pass (`None`: not yet built).
+    todo: Option<Vec<String>>,
+    /// Why the experiment cannot be recorded.
+    failed: Option<String>,
+}
+
+impl Measuring {
+    fn new(exp: &'static Experiment) -> Measuring {
+        Measuring {
+            exp,
+            procs: Vec::new(),
+            todo: None,
+            failed: None,
+        }
+    }
+
+    fn active(&self) -> bool {
+        self.failed.is_none() && self.todo.as_ref().is_none_or(|t| !t.is_empty())
+    }
+
+    /// Builds the cases (cheaply: no evidence), runs one worker process
+    /// over those still to measure, and — once each has `cfg.processes` —
+    /// keeps only those [`runner::needs_more`] says need another.
+    fn measure_pass(&mut self, ws: &Workspace, ctx: &Ctx, cfg: &Config, pass: usize, quick: bool) {
+        let spec = (self.exp.spec)();
+        let built = (self.exp.build)(ctx);
+        if built.cases.is_empty() {
+            self.failed = Some(format!("no case could be built ({})", built.skipped.join("; ")));
+            return;
+        }
+        let cases = &built.cases;
+        let which: Vec<usize> = match &self.todo {
+            None => runner::timed_cases(cases),
+            Some(t) => t
+                .iter()
+                .filter_map(|l| cases.iter().position(|c| &c.label == l))
+                .collect(),
+        };
+        if self.procs.is_empty() {
+            self.procs = cases.iter().map(|c| (c.label.clone(), Vec::new())).collect();
+        }
+        let plan = runner::worker_plan(&spec, cases, &which, cfg, pass, Transform::AsDeclared);
+        let mut procs = self.processes_for(cases);
+        let next = super::worker::spawn(ws, &plan, quick).and_then(|r| {
+            runner::file_reports(cases, r, &mut procs);
+            if pass + 1 >= cfg.processes {
+                runner::still_needing(&spec, cases, &which, &procs, cfg)
+            } else {
+                Ok(which.clone())
+            }
+        });
+        for (slot, p) in self.procs.iter_mut().zip(procs) {
+            slot.1 = p;
+        }
+        match next {
+            Ok(next) => self.todo = Some(next.iter().map(|&i| cases[i].label.clone()).collect()),
+            Err(e) => self.failed = Some(e.to_string()),
+        }
+    }
+
+    /// The processes so far, indexed like `cases`.
+    fn processes_for(&self, cases: &[harness::Case<'_>]) -> Vec<Vec<runner::ProcessSamples>> {
+        cases
+            .iter()
+            .map(|c| {
+                self.procs
+                    .iter()
+                    .find(|(l, _)| l == &c.label)
+                    .map(|(_, p)| p.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
 }
 
 /// Syscall counts of each variant of the headline case: `strace -c` of one
