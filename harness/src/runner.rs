@@ -357,16 +357,18 @@ pub fn assemble(
     }
     let pairs = comparisons(Some(spec), case, Expect::Unclaimed);
     let seed = case_seed(cfg.seed, &spec.id, &case.label, usize::MAX);
-    let effect = |a: usize, b: usize| {
-        let views: Vec<(&[f64], &[f64])> = procs
+    let views = |a: usize, b: usize| -> Vec<(&[f64], &[f64])> {
+        procs
             .iter()
             .filter(|p| p.samples.len() > a.max(b))
             .map(|p| (p.samples[a].as_slice(), p.samples[b].as_slice()))
-            .collect();
-        bootstrap::replicated_ratio(&views, seed)
+            .collect()
     };
+    let effect = |a: usize, b: usize| bootstrap::replicated_ratio(&views(a, b), seed);
     let has_control = procs.iter().all(|p| p.samples.len() == n + 1) && !procs.is_empty();
-    let control = has_control.then(|| effect(0, n));
+    // The control is A against itself in each process: no between-process
+    // term (see `replicated_ratio_within`).
+    let control = has_control.then(|| bootstrap::replicated_ratio_within(&views(0, n), seed));
     let bands = Bands::of(min_margin(case.metric, cfg), control.as_ref());
     let pooled = |slot: usize, f: &dyn Fn(&ProcessSamples) -> &Vec<Vec<f64>>| -> Vec<f64> {
         procs.iter().flat_map(|p| f(p)[slot].iter().copied()).collect()

@@ -69,6 +69,19 @@ pub fn paired_ratio(a: &[f64], b: &[f64], seed: u64) -> Effect {
 /// two-stage bootstrap interval (processes, then rounds within each). One
 /// process gives exactly [`paired_ratio`]'s interval.
 pub fn replicated_ratio(processes: &[(&[f64], &[f64])], seed: u64) -> Effect {
+    replicated(processes, seed, true)
+}
+
+/// [`replicated_ratio`] without the between-process term: for a
+/// comparison that cannot differ between processes by construction — the
+/// A/A control, variant A against itself in the same process — where a
+/// τ² estimated from three processes is noise, and scaling that noise by
+/// t(k−1) would only make the control look as if it strayed.
+pub fn replicated_ratio_within(processes: &[(&[f64], &[f64])], seed: u64) -> Effect {
+    replicated(processes, seed, false)
+}
+
+fn replicated(processes: &[(&[f64], &[f64])], seed: u64, between: bool) -> Effect {
     let per: Vec<Vec<f64>> = processes
         .iter()
         .map(|(a, b)| {
@@ -102,7 +115,11 @@ pub fn replicated_ratio(processes: &[(&[f64], &[f64])], seed: u64) -> Effect {
     meds.sort_by(f64::total_cmp);
     let ratio = median(&pooled);
     let (lo, hi) = (quantile(&meds, 0.025), quantile(&meds, 0.975));
-    let h = between_half_width(&per, &mut rng);
+    let h = if between {
+        between_half_width(&per, &mut rng)
+    } else {
+        0.0
+    };
     // Both halves in log space, the bootstrap's and the between-process
     // term added in quadrature.
     let widen = |edge: f64| (edge.ln() - ratio.ln()).hypot(h);
@@ -241,6 +258,9 @@ mod tests {
         // A t interval over three values 3 % apart: ± 4.30 · 0.03 / √3.
         assert!(e.lo <= 0.93 && e.hi >= 1.07, "{e:?}");
         assert_eq!(replicated_ratio(&procs[..1], 3), one);
+        // The control's interval has no between-process term.
+        let w = replicated_ratio_within(&procs, 3);
+        assert!(w.lo > e.lo && w.hi < e.hi, "{w:?} {e:?}");
     }
 
     #[test]
