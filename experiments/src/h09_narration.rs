@@ -20,8 +20,8 @@ pub fn spec() -> Spec {
         fixtures: vec!["model.safetensors".into(), "SmolLM2-135M-Instruct.Q4_1.gguf".into()],
         metric: Metric::WallTime,
         explanation: Some(Explanation {
-            written_for: Verdict::Inconclusive,
-            why: r#"No cost could be measured. Emitting one formatted narration line per tensor (104 for MiniLM, 272 for SmolLM2) moved the load time by +0.5 % (interval −0.7 % … +1.3 %) and +1.1 % (+0.2 … +2.1 %): both intervals lie inside ±2 %, straddling this machine's calibrated floor of ±0.35 %, so the verdict is inconclusive rather than "no effect" — the synthetic calibration workload is steadier than a load that faults in 11 446 pages. Each event is one `format!` and one `Vec` push (a few hundred nanoseconds), 100–300 of them against a 14–36 ms load: the audit's "< 0.01 %" is the right order of magnitude and below what this lab can resolve."#.into(),
+            written_for: Verdict::Confirmed,
+            why: r#"Narration costs nothing this lab can see, as claimed: emitting one formatted line per tensor (104 for MiniLM, 272 for SmolLM2) moved MiniLM's load time by +0.3 to +0.6 % in the three campaigns of 71e7dea (2026-11-26) (intervals within −0.2 … +1.0 %), every interval inside the ±2 % band. Each event is one `format!` and one `Vec` push (a few hundred nanoseconds), 100–300 of them against a 14–36 ms load; the audit's "< 0.01 %" is the right order of magnitude and below what this machine resolves. SmolLM2's load is bimodal on this VM (about 4 ms or 30 ms per load, in both variants alike), so its A/A control sometimes strays and that case ends inconclusive rather than "no effect"."#.into(),
             disposition: r#"No change: loadlab emits no narration of its own; `LoadOptions::progress` is the hook for it."#.into(),
             reattempt: r#"An effect above about 2 % to be detectable here; a narration layer that does I/O (a log file, a socket) per event would be a different hypothesis."#.into(),
         }),
