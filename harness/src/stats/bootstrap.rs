@@ -21,7 +21,7 @@
 //! (an A/A control, a stable case) add nothing; processes that disagree
 //! widen the interval as far as a t interval over k values would.
 
-use super::summary::{median, quantile};
+use super::summary::{median, quantile, Summary};
 use super::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -143,9 +143,9 @@ pub fn between_half_width(per: &[Vec<f64>], rng: &mut Rng) -> f64 {
     if k < 2 {
         return 0.0;
     }
+    let variance = |v: &[f64]| Summary::of(v).sd.powi(2);
     let logs: Vec<f64> = per.iter().map(|p| median(p).ln()).collect();
-    let mean = logs.iter().sum::<f64>() / k as f64;
-    let between = logs.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
+    let between = variance(&logs);
     let mut buf = Vec::new();
     let within = per
         .iter()
@@ -157,8 +157,7 @@ pub fn between_half_width(per: &[Vec<f64>], rng: &mut Rng) -> f64 {
                     median(&buf).ln()
                 })
                 .collect();
-            let m = meds.iter().sum::<f64>() / meds.len() as f64;
-            meds.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (meds.len() - 1) as f64
+            variance(&meds)
         })
         .sum::<f64>()
         / k as f64;
