@@ -85,6 +85,11 @@ impl Config {
         }
     }
 
+    /// The most processes a case is measured in (extensions included).
+    pub fn most_processes(&self) -> usize {
+        self.max_processes.max(self.processes)
+    }
+
     /// What one process of a case is given when `processes` share the
     /// budget: its share, and the precision that, pooled over them, meets
     /// the target.
@@ -623,7 +628,7 @@ pub fn replicate(
     let mut procs: Vec<Vec<ProcessSamples>> = (0..cases.len()).map(|_| Vec::new()).collect();
     let mut todo = which.to_vec();
     let mut process = 0;
-    while !todo.is_empty() && process < cfg.max_processes.max(cfg.processes) {
+    while !todo.is_empty() && process < cfg.most_processes() {
         if let Some(b) = bar {
             b.set_message(format!("{} · process {} · {} cases", spec.id, process + 1, todo.len()));
         }

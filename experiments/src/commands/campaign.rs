@@ -12,6 +12,7 @@ use harness::ledger::{self, Campaign, Evidence, EvidenceKind, FixtureRef, Mode};
 use harness::measure::strace;
 use harness::protocol::Transform;
 use harness::runner::{self, Config};
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 /// Which experiments a run covers.
@@ -189,7 +190,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     ctx.evidence = false;
     let mut runs: Vec<Measuring> = todo.iter().map(|&exp| Measuring::new(exp)).collect();
     let mut pass = 0;
-    while pass < cfg.max_processes.max(cfg.processes) && runs.iter().any(Measuring::active) {
+    while pass < cfg.most_processes() && runs.iter().any(Measuring::active) {
         let n = runs.iter().filter(|m| m.active()).count();
         say(
             &bar,
@@ -208,7 +209,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     ctx.evidence = true;
     let mut skipped_all = Vec::new();
     let mut failed = Vec::new();
-    for m in runs {
+    for mut m in runs {
         let exp = m.exp;
         let spec = (exp.spec)();
         bar.set_message(format!("{} — recording", exp.id));
@@ -234,7 +235,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
                     })
             })
             .collect();
-        let procs = m.processes_for(&built.cases);
+        let procs = m.take_processes(&built.cases);
         match runner::record_experiment(
             &spec,
             &mut built.cases,
@@ -295,7 +296,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
 struct Measuring {
     exp: &'static Experiment,
     /// Processes per case label, in pass order.
-    procs: Vec<(String, Vec<runner::ProcessSamples>)>,
+    procs: HashMap<String, Vec<runner::ProcessSamples>>,
     /// Labels still to measure in the next pass (`None`: not yet built).
     todo: Option<Vec<String>>,
     /// Why the experiment cannot be recorded.
@@ -306,7 +307,7 @@ impl Measuring {
     fn new(exp: &'static Experiment) -> Measuring {
         Measuring {
             exp,
-            procs: Vec::new(),
+            procs: HashMap::new(),
             todo: None,
             failed: None,
         }
@@ -334,11 +335,8 @@ impl Measuring {
                 .filter_map(|l| cases.iter().position(|c| &c.label == l))
                 .collect(),
         };
-        if self.procs.is_empty() {
-            self.procs = cases.iter().map(|c| (c.label.clone(), Vec::new())).collect();
-        }
         let plan = runner::worker_plan(&spec, cases, &which, cfg, pass, Transform::AsDeclared);
-        let mut procs = self.processes_for(cases);
+        let mut procs = self.take_processes(cases);
         let next = super::worker::spawn(ws, &plan, quick).and_then(|r| {
             runner::file_reports(cases, r, &mut procs);
             if pass + 1 >= cfg.processes {
@@ -347,8 +345,8 @@ impl Measuring {
                 Ok(which.clone())
             }
         });
-        for (slot, p) in self.procs.iter_mut().zip(procs) {
-            slot.1 = p;
+        for (c, p) in cases.iter().zip(procs) {
+            self.procs.insert(c.label.clone(), p);
         }
         match next {
             Ok(next) => self.todo = Some(next.iter().map(|&i| cases[i].label.clone()).collect()),
@@ -356,17 +354,11 @@ impl Measuring {
         }
     }
 
-    /// The processes so far, indexed like `cases`.
-    fn processes_for(&self, cases: &[harness::Case<'_>]) -> Vec<Vec<runner::ProcessSamples>> {
+    /// Moves the processes so far out, indexed like `cases`.
+    fn take_processes(&mut self, cases: &[harness::Case<'_>]) -> Vec<Vec<runner::ProcessSamples>> {
         cases
             .iter()
-            .map(|c| {
-                self.procs
-                    .iter()
-                    .find(|(l, _)| l == &c.label)
-                    .map(|(_, p)| p.clone())
-                    .unwrap_or_default()
-            })
+            .map(|c| self.procs.remove(&c.label).unwrap_or_default())
             .collect()
     }
 }
