@@ -253,8 +253,12 @@ pub struct Rule {
     pub min_margin: f64,
     /// Precision target (± fraction).
     pub target_half_width: f64,
-    /// Processes per case, and the most after extension.
+    /// Processes per case, and the most after extension for width or load.
     pub processes: (usize, usize),
+    /// The most processes after extension for an interval on a verdict's
+    /// edge (0 in calibrations made before the rule had it).
+    #[serde(default)]
+    pub edge_processes: usize,
     /// Budget per case, seconds.
     pub budget_s: f64,
     /// Rounds before stopping is considered (per process).
@@ -408,6 +412,7 @@ pub fn calibrate(
             min_margin: cfg.calibration.noise_floor,
             target_half_width: cfg.target_half_width,
             processes: (cfg.processes, cfg.max_processes),
+            edge_processes: cfg.edge_processes,
             budget_s: cfg.budget.as_secs_f64(),
             min_rounds: cfg.min_rounds,
             control: cfg.control,

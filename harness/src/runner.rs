@@ -14,7 +14,7 @@ use crate::platform::{self, Usage};
 use crate::protocol::{Transform, WorkerPlan};
 use crate::stats::bootstrap::{self, Effect};
 use crate::stats::summary::{median, Summary};
-use crate::stats::verdict::{judge, Bands, Expect};
+use crate::stats::verdict::{judge, on_edge, Bands, Expect};
 use crate::stats::Rng;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,10 @@ pub struct Config {
     /// Processes a case may be extended to while its interval is wider
     /// than the target or a process saw a busy machine.
     pub max_processes: usize,
+    /// Processes a case may be extended to while an interval contains a
+    /// ratio where its verdict changes ([`on_edge`]): more evidence where
+    /// a campaign would otherwise decide by which side noise put it on.
+    pub edge_processes: usize,
     /// Run variant A a second time in every round as an A/A control.
     pub control: bool,
     /// Seeds the round order and the bootstrap.
@@ -66,6 +70,7 @@ impl Config {
             target_half_width: calibration.noise_floor / 2.0,
             processes: 3,
             max_processes: 5,
+            edge_processes: 8,
             control: true,
             seed: 0x10AD_1AB5,
             calibration,
@@ -81,13 +86,14 @@ impl Config {
             max_rounds: 400,
             budget: Duration::from_millis(1200),
             max_processes: 3,
+            edge_processes: 3,
             ..Config::full(calibration)
         }
     }
 
     /// The most processes a case is measured in (extensions included).
     pub fn most_processes(&self) -> usize {
-        self.max_processes.max(self.processes)
+        self.processes.max(self.max_processes).max(self.edge_processes)
     }
 
     /// What one process of a case is given when `processes` share the
@@ -425,19 +431,33 @@ pub fn min_margin(metric: Metric, cfg: &Config) -> f64 {
     }
 }
 
-/// How much more a case needs after its processes so far: `None` when
-/// its intervals reached the target and no process ran on a busy machine.
+/// Why a case needs another process after those so far, or `None`. Up to
+/// `cfg.max_processes`: a process ran on a busy machine, or an interval is
+/// wider than the target. Up to `cfg.edge_processes`: an interval contains
+/// a ratio where its verdict changes ([`on_edge`]).
 pub fn needs_more(rec: &CaseRecord, cfg: &Config) -> Option<&'static str> {
     let r = rec.replication.as_ref()?;
-    if r.busy > 0 {
-        return Some("the machine was busy");
+    let k = r.process_rounds.len();
+    if k < cfg.max_processes {
+        if r.busy > 0 {
+            return Some("the machine was busy");
+        }
+        let worst = rec
+            .comparisons
+            .iter()
+            .map(|c| c.effect.relative_half_width())
+            .fold(0.0, f64::max);
+        if worst > cfg.target_half_width {
+            return Some("interval wider than the target");
+        }
     }
-    let worst = rec
-        .comparisons
-        .iter()
-        .map(|c| c.effect.relative_half_width())
-        .fold(0.0, f64::max);
-    (worst > cfg.target_half_width).then_some("interval wider than the target")
+    if k < cfg.edge_processes {
+        let bands = Bands::of(min_margin(rec.metric, cfg), r.control.as_ref().map(|c| &c.effect));
+        if rec.comparisons.iter().any(|c| on_edge(c.expect, &c.effect, bands)) {
+            return Some("interval on a verdict's edge");
+        }
+    }
+    None
 }
 
 fn run_callgrind(
@@ -613,7 +633,8 @@ pub fn still_needing(
 
 /// Measures the cases `which` of an experiment in `cfg.processes` fresh
 /// processes, then extends each case one process at a time (up to
-/// `cfg.max_processes`) while [`needs_more`] says so. Returns every case's
+/// `cfg.max_processes`, or `cfg.edge_processes` for an interval on a
+/// verdict's edge) while [`needs_more`] says so. Returns every case's
 /// processes (empty for cases not in `which`). The processes run back to
 /// back; a campaign instead spreads them over its span in passes.
 pub fn replicate(
@@ -652,9 +673,9 @@ pub fn timed_cases(cases: &[Case<'_>]) -> Vec<usize> {
 
 /// Runs every case of an experiment into a ledger entry. With `spawn`,
 /// each timed case is measured in `cfg.processes` fresh processes, then
-/// extended one process at a time (up to `cfg.max_processes`) while its
-/// interval is wider than the target or the machine was busy; without,
-/// in this process once.
+/// extended one process at a time while [`needs_more`] says so (an
+/// interval wider than the target, a busy machine, an interval on a
+/// verdict's edge); without, in this process once.
 pub fn run_experiment(
     spec: &Spec,
     cases: &mut [Case<'_>],
@@ -724,4 +745,68 @@ pub fn record_experiment(
         recorded: crate::time::utc_now(),
         evidence: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Comparison, ControlRecord};
+    use crate::stats::verdict::Verdict;
+
+    /// A case measured in `k` processes whose one comparison (claimed 0.6,
+    /// band 0.54..0.66) has the interval `lo..hi`; its control is tight.
+    fn case(k: usize, lo: f64, hi: f64) -> CaseRecord {
+        let effect = |lo: f64, hi: f64| Effect {
+            ratio: (lo + hi) / 2.0,
+            lo,
+            hi,
+            rounds: 60,
+        };
+        CaseRecord {
+            label: "c".into(),
+            cache: CacheMode::Warm,
+            metric: Metric::WallTime,
+            bytes: None,
+            x: None,
+            variants: Vec::new(),
+            comparisons: vec![Comparison {
+                a: "A".into(),
+                b: "B".into(),
+                expect: Expect::Ratio(0.6),
+                effect: effect(lo, hi),
+                verdict: Verdict::Confirmed,
+            }],
+            rounds: 60,
+            elapsed_s: 1.0,
+            stop: String::new(),
+            replication: Some(Replication {
+                process_rounds: vec![20; k],
+                control: Some(ControlRecord {
+                    samples: Vec::new(),
+                    effect: effect(0.995, 1.005),
+                }),
+                margin: 0.02,
+                load: None,
+                busy: 0,
+            }),
+        }
+    }
+
+    #[test]
+    fn extension_follows_width_then_edges() {
+        let cfg = Config::full(crate::calibration::default_in_force());
+        // Wide (±5 %): extended to max_processes, not beyond.
+        assert!(needs_more(&case(3, 0.40, 0.44), &cfg).is_some());
+        assert!(needs_more(&case(cfg.max_processes, 0.40, 0.44), &cfg).is_none());
+        // Narrow and across the band's edge at 0.54: extended to edge_processes.
+        let edge = |k| needs_more(&case(k, 0.535, 0.545), &cfg);
+        assert_eq!(edge(3), Some("interval on a verdict's edge"));
+        assert!(edge(cfg.max_processes).is_some());
+        assert!(edge(cfg.edge_processes).is_none());
+        // Narrow and settled: done at the first look.
+        assert!(needs_more(&case(3, 0.50, 0.51), &cfg).is_none());
+        // Quick mode never extends.
+        let quick = Config::quick(crate::calibration::default_in_force());
+        assert!(needs_more(&case(3, 0.535, 0.545), &quick).is_none());
+    }
 }

@@ -56,7 +56,7 @@ fn cases_are_measured_in_several_processes_with_a_control() {
             .collect()
     };
     let entry = run_experiment(&spec(), &mut cases, Vec::new(), &cfg, Some(&mut spawn), None).unwrap();
-    assert!(plans.len() >= cfg.processes && plans.len() <= cfg.max_processes);
+    assert!(plans.len() >= cfg.processes && plans.len() <= cfg.most_processes());
     assert_eq!(plans[0].cases, vec!["one".to_string(), "two".to_string()]);
     let seeds: Vec<usize> = plans.iter().map(|p| p.process).collect();
     assert_eq!(

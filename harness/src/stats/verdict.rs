@@ -173,6 +173,46 @@ pub fn target(bound: f64, e: &Effect) -> Verdict {
     }
 }
 
+/// True when the interval contains a ratio at which the rule's verdict
+/// changes — the margin's or the equivalence band's edge, an edge of the
+/// claim's band, a target's bound — so that another campaign, whose
+/// interval falls a little to one side, could decide differently.
+/// Campaigns extend such cases instead of letting the verdict flip
+/// (see `runner::needs_more`). A verdict edge is found from the rule
+/// itself: a candidate ratio counts only where points just below and just
+/// above it get different verdicts.
+pub fn on_edge(expect: Expect, e: &Effect, bands: Bands) -> bool {
+    if !(e.lo.is_finite() && e.hi.is_finite()) {
+        return false;
+    }
+    let (f, q) = (bands.effect, bands.equivalence);
+    let mut at = vec![1.0 - f, 1.0 + f, 1.0 - q, 1.0 + q];
+    match expect {
+        Expect::Ratio(c) => {
+            let (lo, hi) = claim_band(c, f);
+            at.extend([lo, hi]);
+        }
+        Expect::AtMost(bound) => at.push(bound),
+        Expect::NoEffect | Expect::Unclaimed => {}
+    }
+    let point = |x: f64| {
+        judge(
+            expect,
+            &Effect {
+                ratio: x,
+                lo: x,
+                hi: x,
+                rounds: e.rounds,
+            },
+            bands,
+        )
+    };
+    const EPS: f64 = 1e-9;
+    at.into_iter()
+        .filter(|&t| t > 0.0 && e.lo <= t && t <= e.hi)
+        .any(|t| point(t * (1.0 - EPS)) != point(t * (1.0 + EPS)))
+}
+
 /// Applies the rule with the case's bands (fractions: 0.02 = ±2 %).
 pub fn decide(claimed: Option<f64>, e: &Effect, bands: Bands) -> Verdict {
     if !(e.lo.is_finite() && e.hi.is_finite()) {
@@ -260,6 +300,31 @@ mod tests {
         // Unclaimed: never "opposite", never "confirmed".
         assert_eq!(judge(Expect::Unclaimed, &e(0.5, 0.6), f), Verdict::Significant);
         assert_eq!(judge(Expect::Unclaimed, &e(0.995, 1.01), f), Verdict::NoEffect);
+    }
+
+    #[test]
+    fn an_interval_on_a_verdicts_edge() {
+        let f = Bands::both(0.02);
+        // Claimed 0.6: band 0.54..0.66. Wholly beyond it: settled.
+        assert!(!on_edge(Expect::Ratio(0.6), &e(0.43, 0.53), f));
+        // Across the band's lower edge: confirmed now, "larger" a little lower.
+        assert!(on_edge(Expect::Ratio(0.6), &e(0.43, 0.547), f));
+        // Across the margin: inconclusive now, "opposite" a little higher.
+        assert!(on_edge(Expect::Ratio(0.8), &e(1.005, 1.099), f));
+        assert!(!on_edge(Expect::Ratio(0.8), &e(1.025, 1.099), f));
+        // Inside the equivalence band, and across an edge that changes nothing:
+        // a claimed cost of 2.6 % has its band (1.005..1.047) overlap "no
+        // effect", but a point at 1.005 is "no effect" on both sides.
+        assert!(!on_edge(Expect::NoEffect, &e(0.99, 1.01), f));
+        assert!(!on_edge(Expect::Ratio(1.026), &e(0.991, 1.011), f));
+        assert!(on_edge(Expect::Ratio(1.026), &e(1.015, 1.03), f));
+        // Targets: only the bound.
+        assert!(on_edge(Expect::AtMost(0.5), &e(0.45, 0.55), f));
+        assert!(!on_edge(Expect::AtMost(0.5), &e(0.97, 1.03), f));
+        // Unclaimed: the margin.
+        assert!(on_edge(Expect::Unclaimed, &e(1.01, 1.03), f));
+        // No interval, no edge.
+        assert!(!on_edge(Expect::NoEffect, &e(f64::NAN, 1.0), f));
     }
 
     #[test]
