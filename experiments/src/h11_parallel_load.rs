@@ -13,7 +13,7 @@ pub fn spec() -> Spec {
     Spec {
         id: "H11".into(),
         title: "Parallel tensor loading".into(),
-        hypothesis: "Loading and converting every tensor of a model: A one tensor after another, B on rayon's pool (`LoadOptions::parallel`), identical results. This machine has 2 cores, so 2× (ratio 0.5) is the ceiling.".into(),
+        hypothesis: "Loading and converting every tensor of a model: A one tensor after another, B on rayon's pool (`LoadOptions::parallel`), identical results. This machine has 2 cores, so 2× (ratio 0.5) is the ceiling. Measured with every output a fresh mapping (glibc's mmap threshold pinned, `Allocator::FreshBuffers`), as in a process that loads a model once: under glibc's adaptive threshold, whether a trial's outputs reuse pages an earlier trial freed depends on the process's history and on which thread allocated them.".into(),
         source: "seeds/002 (idea 1: −30…50 % load time)".into(),
         claim: Claim::ratio("30–50 % less load time (ratio 0.6)", 0.6),
         fixtures: vec!["model.safetensors".into(), "SmolLM2-135M-Instruct.Q4_1.gguf".into(), "gemma-3-270m-q4_k_m.gguf".into()],

@@ -2,6 +2,7 @@
 
 use crate::context::Ctx;
 use harness::ledger::Evidence;
+use harness::platform::Allocator;
 use harness::{Case, Spec};
 
 /// An experiment's cases for this run, what was skipped and why, and any
@@ -38,15 +39,40 @@ pub struct Experiment {
     pub strace: bool,
     /// Its section of `EXPERIMENTS.md` (I/O, hashing, conversion, …).
     pub group: &'static str,
+    /// The malloc policy its measuring processes (workers, trials) run
+    /// under, set before anything is built. Process-wide, so declared per
+    /// experiment; campaigns record a non-default one as evidence.
+    pub allocator: Allocator,
+}
+
+impl Experiment {
+    /// Puts this process under the experiment's malloc policy: the first
+    /// thing a measuring process does, before any case is built.
+    pub fn set_allocator(&self) -> Result<(), String> {
+        if harness::platform::use_allocator(self.allocator) {
+            Ok(())
+        } else {
+            Err(format!("{}: cannot apply {}", self.id, self.allocator.describe()))
+        }
+    }
 }
 
 macro_rules! registry {
-    ($($id:literal => $m:ident, $strace:literal, $group:literal;)*) => {
+    ($($id:literal => $m:ident, $strace:literal, $group:literal $(, $alloc:ident)?;)*) => {
         /// Every experiment, in catalog order.
         pub static ALL: &[Experiment] = &[
-            $( Experiment { id: $id, spec: crate::$m::spec, build: crate::$m::build, strace: $strace, group: $group }, )*
+            $( Experiment {
+                id: $id,
+                spec: crate::$m::spec,
+                build: crate::$m::build,
+                strace: $strace,
+                group: $group,
+                allocator: registry!(@alloc $($alloc)?),
+            }, )*
         ];
     };
+    (@alloc) => { Allocator::Adaptive };
+    (@alloc $alloc:ident) => { Allocator::$alloc };
 }
 
 registry! {
@@ -60,7 +86,8 @@ registry! {
     "H08" => h08_sha256_throughput, false, "Hashing";
     "H09" => h09_narration, false, "Measurement";
     "H10" => h10_async_io, false, "I/O";
-    "H11" => h11_parallel_load, false, "Loading strategy";
+    // A's outputs come from the calling thread, B's from rayon's: see H11's hypothesis.
+    "H11" => h11_parallel_load, false, "Loading strategy", FreshBuffers;
     "H12" => h12_streaming_convert, false, "Conversion";
     "H13" => h13_simd_f16, false, "Conversion";
     "H14" => h14_mmap_load, true, "I/O";

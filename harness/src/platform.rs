@@ -104,6 +104,61 @@ pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", b"5").is_ok()
 }
 
+/// How glibc's malloc serves large blocks while an experiment is measured.
+/// A process-wide policy: a worker sets it once, before its first trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Allocator {
+    /// glibc's default. Its mmap threshold rises to the size of the largest
+    /// mapped block freed so far, so after a trial frees a large output,
+    /// later outputs up to that size come from the heap and reuse its pages:
+    /// what a trial costs depends on which trials ran before it, and on
+    /// which thread (arena) they allocated from.
+    #[default]
+    Adaptive,
+    /// The threshold pinned at glibc's initial 128 KiB (which also stops it
+    /// moving): every block of that size or more is a fresh mapping whose
+    /// pages fault on first write, whichever thread allocates it and
+    /// whatever ran before — as in a process that loads one model once.
+    FreshBuffers,
+}
+
+impl Allocator {
+    /// The policy in words, for the ledger's evidence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Allocator::Adaptive => "glibc malloc with its adaptive mmap threshold (the default)",
+            Allocator::FreshBuffers => {
+                "glibc malloc with the mmap threshold pinned at 128 KiB in every measuring process \
+                 (mallopt M_MMAP_THRESHOLD): each output of 128 KiB or more is a fresh mapping, \
+                 faulted in on first write, in every trial and on every thread"
+            }
+        }
+    }
+}
+
+/// Puts this process under `policy`. Returns false where it could not be
+/// applied (not glibc, or mallopt refused).
+#[allow(unsafe_code)] // mallopt; see the SAFETY comment
+pub fn use_allocator(policy: Allocator) -> bool {
+    match policy {
+        Allocator::Adaptive => true,
+        Allocator::FreshBuffers => {
+            #[cfg(all(target_os = "linux", target_env = "gnu"))]
+            {
+                // SAFETY: mallopt only changes malloc's tuning parameters
+                // under its own lock; it takes no pointers and may be called
+                // at any time from any thread.
+                let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024) };
+                ok == 1
+            }
+            #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+            {
+                false
+            }
+        }
+    }
+}
+
 /// Makes peak-memory trials see every allocation: returns free heap memory
 /// to the kernel (`malloc_trim(0)`), so a trial cannot reuse pages an
 /// earlier trial left resident. Without it glibc keeps freed memory and a
@@ -115,5 +170,30 @@ pub fn release_free_memory() {
     // is safe to call at any time from any thread.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+mod tests {
+    use super::*;
+
+    /// Under `FreshBuffers` a 4 MiB buffer freed and allocated again is a
+    /// new mapping each time, so writing it faults its pages in again; the
+    /// adaptive threshold would have moved to 4 MiB after the first free and
+    /// served the later ones from the heap without a fault.
+    #[test]
+    fn fresh_buffers_fault_in_every_time() {
+        assert!(use_allocator(Allocator::Adaptive));
+        assert!(use_allocator(Allocator::FreshBuffers));
+        const BYTES: usize = 4 << 20;
+        let mut faults = Vec::new();
+        for _ in 0..3 {
+            let before = Usage::now();
+            let v = std::hint::black_box(vec![1u8; BYTES]);
+            drop(v);
+            faults.push(Usage::now().since(&before).minor_faults);
+        }
+        // 4 KiB pages: 1024 a buffer; other test threads only add faults.
+        assert!(faults.iter().all(|&f| f >= 512), "minor faults per buffer: {faults:?}");
     }
 }

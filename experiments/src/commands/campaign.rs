@@ -10,6 +10,7 @@ use crate::Ctx;
 use harness::calibration::{self, Calibration};
 use harness::ledger::{self, Campaign, Evidence, EvidenceKind, FixtureRef, Mode};
 use harness::measure::strace;
+use harness::platform::Allocator;
 use harness::protocol::Transform;
 use harness::runner::{self, Config};
 use std::collections::HashMap;
@@ -247,6 +248,12 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
         ) {
             Ok(mut entry) => {
                 entry.evidence.append(&mut built.evidence);
+                if exp.allocator != Allocator::Adaptive {
+                    entry.evidence.push(Evidence {
+                        what: "allocator".into(),
+                        text: exp.allocator.describe().to_owned(),
+                    });
+                }
                 if exp.strace {
                     entry.evidence.extend(strace_evidence(&entry, quick));
                 }

@@ -18,8 +18,9 @@ pub fn run(ws: &Workspace, t: &TrialArgs) -> Outcome {
         return run_variant(&mut case, t);
     }
     let exp = registry::find(&t.experiment).ok_or_else(|| format!("no experiment {}", t.experiment))?;
-    let mut built = (exp.build)(&ctx).cases;
-    let case = built
+    exp.set_allocator()?;
+    let mut cases = (exp.build)(&ctx).cases;
+    let case = cases
         .iter_mut()
         .find(|c| c.label == t.case)
         .ok_or_else(|| format!("{}: no case {:?}", t.experiment, t.case))?;

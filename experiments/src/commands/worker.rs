@@ -15,10 +15,11 @@ use std::time::Duration;
 /// Measures the plan's cases and prints the report line.
 pub fn run(ws: &Workspace, plan: &str, quick: bool) -> Outcome {
     let plan: WorkerPlan = serde_json::from_str(plan)?;
+    let exp = registry::find(&plan.experiment).ok_or_else(|| format!("no experiment {}", plan.experiment))?;
+    exp.set_allocator()?;
     let mut ctx = Ctx::new(ws.store()?, quick);
     // Evidence is the campaign's business, recorded once in its own process.
     ctx.evidence = false;
-    let exp = registry::find(&plan.experiment).ok_or_else(|| format!("no experiment {}", plan.experiment))?;
     let mut cases = (exp.build)(&ctx).cases;
     if plan.transform != Transform::AsDeclared {
         // B becomes a second, separately built instance of A.
