@@ -46,9 +46,12 @@ pub struct LoadOptions<'a> {
     /// each tensor's own type (canonical bytes copied out).
     pub target: Option<Target>,
     /// Load tensors on rayon's pool instead of one after another. Off by
-    /// default so a caller's own pool is not oversubscribed; the ledger's
-    /// H11 (`reports/H11.md`) measured it 25 % faster converting MiniLM to
-    /// F16 and 2.3× faster dequantizing SmolLM2 on this 2-core machine.
+    /// default so a caller's own pool is not oversubscribed. The ledger's
+    /// H11 (`reports/H11.md`, campaigns of 4214f40), with every output
+    /// freshly allocated as in a one-shot load, found it erratic on a
+    /// 2-core VM: converting MiniLM to F16 through a mapping took 0.6× or
+    /// 1.5× of the sequential time from one load to the next
+    /// (inconclusive); through the reader backend, 0.65×.
     pub parallel: bool,
     /// Called after each tensor. Absent, no counter is even updated; the
     /// ledger's H18 (`reports/H18.md`) could not measure a cost of a
