@@ -239,3 +239,30 @@ fn lab_refuses_unknown_experiments_and_missing_workspaces() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not inside a loadlab workspace"));
 }
+
+/// `lab list | head -1`: when the reader is gone, `lab` ends by SIGPIPE, as
+/// any Unix tool does, not by a panic on the closed pipe (exit 101).
+#[test]
+fn a_closed_pipe_ends_lab_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    // Closed before lab starts, so its first write meets a closed pipe.
+    drop(reader);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
+    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .arg("--root")
+        .arg(root)
+        .arg("list")
+        .stdout(writer)
+        .output()
+        .expect("run lab");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "lab panicked: {stderr}");
+    const SIGPIPE: i32 = 13;
+    assert_eq!(
+        out.status.signal(),
+        Some(SIGPIPE),
+        "lab ended with {:?}: {stderr}",
+        out.status
+    );
+}

@@ -104,6 +104,20 @@ pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", b"5").is_ok()
 }
 
+/// Restores the default action of SIGPIPE, which Rust's runtime sets to
+/// "ignore": a command whose output goes into `head` then ends quietly, as
+/// Unix tools do, instead of panicking when `println!` meets the closed
+/// pipe. Call first thing in `main`.
+#[allow(unsafe_code)] // signal; see the SAFETY comment
+pub fn exit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called before any thread exists; it changes only SIGPIPE's
+    // disposition, to the default, and passes no pointers of ours.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// How glibc's malloc serves large blocks while an experiment is measured.
 /// A process-wide policy: a worker sets it once, before its first trial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

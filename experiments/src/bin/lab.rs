@@ -162,6 +162,7 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    harness::platform::exit_quietly_on_closed_pipe();
     let cli = Cli::parse();
     let ws = match Workspace::find(cli.root.as_deref()) {
         Ok(ws) => ws,
