@@ -166,7 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             // exported gives an error, not SIGBUS (see `Backend::Mmap`).
             let m = Model::open(&file, Backend::READER, &limits)?;
             loader::export::export_npy_file(&m, &tensor, to, &out, force)?;
-            println!("wrote {} ({tensor} as {dtype})", out.display());
+            writeln!(std::io::stdout(), "wrote {} ({tensor} as {dtype})", out.display())?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Verify { path, sha256, manifest } => match (sha256, manifest) {
@@ -177,12 +177,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     .map_err(|e| loader::LoadError::io(path.display().to_string(), e))?
                     .len();
                 let s = t.elapsed().as_secs_f64();
-                println!(
+                writeln!(
+                    std::io::stdout(),
                     "OK {} ({} bytes, {:.0} MB/s)",
                     path.display(),
                     bytes,
                     bytes as f64 / s / 1e6
-                );
+                )?;
                 Ok(ExitCode::SUCCESS)
             }
             (None, Some(man)) => {
@@ -191,24 +192,26 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 let verdicts = loader::verify::verify_manifest(&path, &entries, limits.max_file_bytes);
                 let mut bad = 0;
                 let mut total = 0;
+                let mut out = std::io::stdout().lock();
                 for v in &verdicts {
                     total += v.bytes;
                     match &v.result {
-                        Ok(()) => println!("OK   {}", v.file.display()),
+                        Ok(()) => writeln!(out, "OK   {}", v.file.display())?,
                         Err(e) => {
                             bad += 1;
-                            println!("FAIL {e}");
+                            writeln!(out, "FAIL {e}")?;
                         }
                     }
                 }
                 let s = t.elapsed().as_secs_f64();
-                println!(
+                writeln!(
+                    out,
                     "{} files, {} failed, {} bytes, {:.0} MB/s",
                     verdicts.len(),
                     bad,
                     total,
                     total as f64 / s / 1e6
-                );
+                )?;
                 Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
             }
             _ => Err("give either --sha256 HEX or --manifest SHA256SUMS".into()),
