@@ -259,6 +259,10 @@ pub struct Rule {
     /// edge (0 in calibrations made before the rule had it).
     #[serde(default)]
     pub edge_processes: usize,
+    /// The most processes for an experiment's headline on a verdict's edge
+    /// (0 in calibrations made before the rule had it).
+    #[serde(default)]
+    pub headline_processes: usize,
     /// Budget per case, seconds.
     pub budget_s: f64,
     /// Rounds before stopping is considered (per process).
@@ -413,6 +417,7 @@ pub fn calibrate(
             target_half_width: cfg.target_half_width,
             processes: (cfg.processes, cfg.max_processes),
             edge_processes: cfg.edge_processes,
+            headline_processes: cfg.headline_processes,
             budget_s: cfg.budget.as_secs_f64(),
             min_rounds: cfg.min_rounds,
             control: cfg.control,

@@ -46,6 +46,11 @@ pub struct Config {
     /// ratio where its verdict changes ([`on_edge`]): more evidence where
     /// a campaign would otherwise decide by which side noise put it on.
     pub edge_processes: usize,
+    /// Processes an experiment's headline (first case, first comparison)
+    /// may be extended to while its interval still contains a verdict's
+    /// edge and its effect is headline-sized ([`HEADLINE_EFFECT`]): the
+    /// verdict the README would quote is where a campaign spends more.
+    pub headline_processes: usize,
     /// Run variant A a second time in every round as an A/A control.
     pub control: bool,
     /// Seeds the round order and the bootstrap.
@@ -71,6 +76,7 @@ impl Config {
             processes: 3,
             max_processes: 5,
             edge_processes: 8,
+            headline_processes: 16,
             control: true,
             seed: 0x10AD_1AB5,
             calibration,
@@ -87,13 +93,17 @@ impl Config {
             budget: Duration::from_millis(1200),
             max_processes: 3,
             edge_processes: 3,
+            headline_processes: 3,
             ..Config::full(calibration)
         }
     }
 
     /// The most processes a case is measured in (extensions included).
     pub fn most_processes(&self) -> usize {
-        self.processes.max(self.max_processes).max(self.edge_processes)
+        self.processes
+            .max(self.max_processes)
+            .max(self.edge_processes)
+            .max(self.headline_processes)
     }
 
     /// What one process of a case is given when `processes` share the
@@ -431,11 +441,22 @@ pub fn min_margin(metric: Metric, cfg: &Config) -> f64 {
     }
 }
 
+/// The smallest effect (|B/A − 1|) whose verdict counts as a headline
+/// finding: the stability report counts flips of headlines this large, and
+/// campaigns extend such a headline on a verdict's edge furthest. A/A
+/// controls never come near it (the largest A/A point estimate in the
+/// calibration of 2026-11-26 was 0.85 %).
+pub const HEADLINE_EFFECT: f64 = 0.05;
+
 /// Why a case needs another process after those so far, or `None`. Up to
 /// `cfg.max_processes`: a process ran on a busy machine, or an interval is
 /// wider than the target. Up to `cfg.edge_processes`: an interval contains
-/// a ratio where its verdict changes ([`on_edge`]).
-pub fn needs_more(rec: &CaseRecord, cfg: &Config) -> Option<&'static str> {
+/// a ratio where its verdict changes ([`on_edge`]). Up to
+/// `cfg.headline_processes`, for the experiment's `headline` case only: its
+/// first comparison is still on an edge with an effect of at least
+/// [`HEADLINE_EFFECT`] — a finding the README would quote, decided by which
+/// side of an edge noise put it on unless the interval narrows further.
+pub fn needs_more(rec: &CaseRecord, cfg: &Config, headline: bool) -> Option<&'static str> {
     let r = rec.replication.as_ref()?;
     let k = r.process_rounds.len();
     if k < cfg.max_processes {
@@ -451,11 +472,14 @@ pub fn needs_more(rec: &CaseRecord, cfg: &Config) -> Option<&'static str> {
             return Some("interval wider than the target");
         }
     }
-    if k < cfg.edge_processes {
-        let bands = Bands::of(min_margin(rec.metric, cfg), r.control.as_ref().map(|c| &c.effect));
-        if rec.comparisons.iter().any(|c| on_edge(c.expect, &c.effect, bands)) {
-            return Some("interval on a verdict's edge");
-        }
+    let bands = Bands::of(min_margin(rec.metric, cfg), r.control.as_ref().map(|c| &c.effect));
+    let edge = |c: &Comparison| on_edge(c.expect, &c.effect, bands);
+    if k < cfg.edge_processes && rec.comparisons.iter().any(edge) {
+        return Some("interval on a verdict's edge");
+    }
+    let headline_sized = |c: &&Comparison| (c.effect.ratio - 1.0).abs() >= HEADLINE_EFFECT;
+    if headline && k < cfg.headline_processes && rec.comparisons.first().filter(headline_sized).is_some_and(edge) {
+        return Some("headline on a verdict's edge");
     }
     None
 }
@@ -613,7 +637,8 @@ pub fn file_reports(cases: &[Case<'_>], reports: Vec<(String, ProcessSamples)>, 
 }
 
 /// Which of the cases `which` need another process after those in `procs`
-/// (see [`needs_more`]). Consulted once a case has `cfg.processes`.
+/// (see [`needs_more`]; case 0 is the experiment's headline). Consulted
+/// once a case has `cfg.processes`.
 pub fn still_needing(
     spec: &Spec,
     cases: &[Case<'_>],
@@ -624,7 +649,7 @@ pub fn still_needing(
     let mut still = Vec::new();
     for &i in which {
         let rec = assemble(spec, &cases[i], procs[i].clone(), cfg, Instant::now())?;
-        if needs_more(&rec, cfg).is_some() {
+        if needs_more(&rec, cfg, i == 0).is_some() {
             still.push(i);
         }
     }
@@ -796,17 +821,30 @@ mod tests {
     fn extension_follows_width_then_edges() {
         let cfg = Config::full(crate::calibration::default_in_force());
         // Wide (±5 %): extended to max_processes, not beyond.
-        assert!(needs_more(&case(3, 0.40, 0.44), &cfg).is_some());
-        assert!(needs_more(&case(cfg.max_processes, 0.40, 0.44), &cfg).is_none());
+        assert!(needs_more(&case(3, 0.40, 0.44), &cfg, true).is_some());
+        assert!(needs_more(&case(cfg.max_processes, 0.40, 0.44), &cfg, true).is_none());
         // Narrow and across the band's edge at 0.54: extended to edge_processes.
-        let edge = |k| needs_more(&case(k, 0.535, 0.545), &cfg);
+        let edge = |k| needs_more(&case(k, 0.535, 0.545), &cfg, false);
         assert_eq!(edge(3), Some("interval on a verdict's edge"));
         assert!(edge(cfg.max_processes).is_some());
         assert!(edge(cfg.edge_processes).is_none());
         // Narrow and settled: done at the first look.
-        assert!(needs_more(&case(3, 0.50, 0.51), &cfg).is_none());
+        assert!(needs_more(&case(3, 0.50, 0.51), &cfg, true).is_none());
+        // The headline, with a headline-sized effect, goes on to
+        // headline_processes; a headline of a small effect does not.
+        let head = |k, lo, hi| needs_more(&case(k, lo, hi), &cfg, true);
+        assert_eq!(
+            head(cfg.edge_processes, 0.535, 0.545),
+            Some("headline on a verdict's edge")
+        );
+        assert!(head(cfg.headline_processes, 0.535, 0.545).is_none());
+        assert!(head(cfg.edge_processes, 0.50, 0.51).is_none());
+        assert!(cfg.headline_processes > cfg.edge_processes);
+        let small = |k| needs_more(&case(k, 0.97, 0.985), &cfg, true);
+        assert!(small(3).is_some(), "across the 2 % margin");
+        assert!(small(cfg.edge_processes).is_none(), "a 2.2 % effect is no headline");
         // Quick mode never extends.
         let quick = Config::quick(crate::calibration::default_in_force());
-        assert!(needs_more(&case(3, 0.535, 0.545), &quick).is_none());
+        assert!(needs_more(&case(3, 0.535, 0.545), &quick, true).is_none());
     }
 }

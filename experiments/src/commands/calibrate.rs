@@ -107,12 +107,13 @@ pub fn run(ws: &Workspace, quick: bool) -> Outcome {
         ledger::write_atomic(&ws.calibration_path(), serde_json::to_string_pretty(&c)?.as_bytes())?;
     }
     println!(
-        "rule: margin ±{:.1} %, target ±{:.1} %, {}–{} processes ({} on a verdict's edge), {:.1} s per case, A/A control {}",
+        "rule: margin ±{:.1} %, target ±{:.1} %, {}–{} processes ({} on a verdict's edge, {} for a headline there), {:.1} s per case, A/A control {}",
         c.rule.min_margin * 100.0,
         c.rule.target_half_width * 100.0,
         c.rule.processes.0,
         c.rule.processes.1,
         c.rule.edge_processes,
+        c.rule.headline_processes,
         c.rule.budget_s,
         if c.rule.control { "on" } else { "off" }
     );
