@@ -4,6 +4,7 @@
 use super::svg::Chart;
 use crate::human::bytes as human;
 use crate::ledger::{Campaign, CaseRecord, Comparison, Entry};
+use crate::runner::{Config, HEADLINE_EFFECT};
 use crate::stats::verdict::Expect;
 use std::fmt::Write;
 
@@ -205,10 +206,18 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String 
         spec.hypothesis, spec.source, spec.claim.text
     );
     let _ = writeln!(s, "## Method\n");
+    // The extension limits are the full campaign's, read from its Config
+    // rather than restated here.
+    let rule = Config::full(c.calibration.clone());
     let _ = writeln!(
         s,
-        "Metric: {}. Each case runs in several fresh worker processes (3; extended to at most 5 while its interval is wider than the target or a process saw a busy machine, to 8 while an interval contains a ratio where its verdict changes, and — for the experiment's headline with an effect of at least 5 % — to 16 while that is still so). In each process the variants run in randomized interleaved rounds after a warm-up, with variant A run a second time in every round as an A/A control. Every trial's output is digested in full after the clock stops and must equal every other variant's, so no variant wins by doing less. The effect is the median of per-round B/A ratios; its 95 % interval is a two-stage bootstrap (processes, then rounds within each), so differences between processes widen it. A case's margin is the larger of ±{:.1} % and how far its A/A control strayed from 1.0: an interval wholly outside the margin is an effect, wholly inside ±{:.1} % (with a control that stayed inside it) is “no effect”, anything else inconclusive. Cold-cache cases evict every file of the case with `posix_fadvise(DONTNEED)` before each trial.\n",
+        "Metric: {}. Each case runs in several fresh worker processes ({}; extended to at most {} while its interval is wider than the target or a process saw a busy machine, to {} while an interval contains a ratio where its verdict changes, and — for the experiment's headline with an effect of at least {:.0} % — to {} while that is still so). In each process the variants run in randomized interleaved rounds after a warm-up, with variant A run a second time in every round as an A/A control. Every trial's output is digested in full after the clock stops and must equal every other variant's, so no variant wins by doing less. The effect is the median of per-round B/A ratios; its 95 % interval is a two-stage bootstrap (processes, then rounds within each), so differences between processes widen it. A case's margin is the larger of ±{:.1} % and how far its A/A control strayed from 1.0: an interval wholly outside the margin is an effect, wholly inside ±{:.1} % (with a control that stayed inside it) is “no effect”, anything else inconclusive. Cold-cache cases evict every file of the case with `posix_fadvise(DONTNEED)` before each trial.\n",
         spec.metric.name(),
+        rule.processes,
+        rule.max_processes,
+        rule.edge_processes,
+        HEADLINE_EFFECT * 100.0,
+        rule.headline_processes,
         c.calibration.noise_floor * 100.0,
         c.calibration.noise_floor * 100.0
     );

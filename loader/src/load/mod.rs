@@ -47,11 +47,12 @@ pub struct LoadOptions<'a> {
     pub target: Option<Target>,
     /// Load tensors on rayon's pool instead of one after another. Off by
     /// default so a caller's own pool is not oversubscribed. The ledger's
-    /// H11 (`reports/H11.md`, campaigns of 4214f40), with every output
+    /// H11 (`reports/H11.md`, campaigns of a09162c), with every output
     /// freshly allocated as in a one-shot load, found it erratic on a
     /// 2-core VM: converting MiniLM to F16 through a mapping took 0.6× or
-    /// 1.5× of the sequential time from one load to the next
-    /// (inconclusive); through the reader backend, 0.65×.
+    /// 1.5× of the sequential time from one load to the next, 0.74–0.80×
+    /// overall (short of the claimed 0.6× in two campaigns of three);
+    /// through the reader backend, 0.63–0.67×.
     pub parallel: bool,
     /// Called after each tensor. Absent, no counter is even updated; the
     /// ledger's H18 (`reports/H18.md`) could not measure a cost of a
