@@ -31,8 +31,11 @@ pub enum Backend {
     /// **Contract: the file must not change while it is open.** The mapping
     /// shows the file as it is *now*, not as it was parsed: if another
     /// process rewrites it, tensor bytes silently change; if it truncates
-    /// it, touching a page past the new end raises `SIGBUS` and kills the
-    /// process — no Rust error can be returned. The safetensors crate and
+    /// it, touching a page past the new end raises `SIGBUS`, which kills
+    /// the process — unless the program called [`crate::guard::install`]
+    /// (the `loader` command line does): then those pages read as zeros and
+    /// [`crate::Model`] reports a [`crate::LoadError::Truncated`] after the
+    /// parse and after every load ([`crate::Model::check_intact`]). The safetensors crate and
     /// llama.cpp accept the same contract. For files that may change (a
     /// download in progress, a shared folder), use [`Backend::Reader`],
     /// where truncation is a [`crate::LoadError::Truncated`], or
@@ -99,9 +102,30 @@ pub enum ReadStrategy {
     UninitPread,
 }
 
+/// A mapping and, when [`crate::guard::install`] was called, its guard
+/// registration (declared first, so it ends before the mapping does).
+pub(crate) struct Mapped {
+    guard: Option<crate::guard::Registration>,
+    map: Mmap,
+}
+
+impl Mapped {
+    /// Pages that read as zeros because the file shrank under the mapping.
+    pub fn faults(&self) -> usize {
+        self.guard.as_ref().map_or(0, |g| g.faults())
+    }
+}
+
+impl std::ops::Deref for Mapped {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.map
+    }
+}
+
 /// The bytes behind an open model.
 pub(crate) enum Storage {
-    Mapped(Mmap),
+    Mapped(Mapped),
     Owned(Vec<u8>),
     File(File),
 }
@@ -110,7 +134,7 @@ impl Storage {
     /// The whole file as a slice, when the backend holds it in memory.
     pub fn as_slice(&self) -> Option<&[u8]> {
         match self {
-            Storage::Mapped(m) => Some(m),
+            Storage::Mapped(m) => Some(&m[..]),
             Storage::Owned(v) => Some(v),
             Storage::File(_) => None,
         }
@@ -131,13 +155,15 @@ impl Storage {
 
 /// Maps a file read-only.
 #[allow(unsafe_code)] // the one mapping of the crate; see the SAFETY comment
-pub(crate) fn map(file: &File, name: &str) -> Result<Mmap> {
+pub(crate) fn map(file: &File, name: &str) -> Result<Mapped> {
     // SAFETY: the mapping is read-only and private to this process, and
     // every slice taken from it is bounds-checked against its length. If
     // another process truncates or rewrites the file while it is mapped,
     // reads may fault or see new bytes: that is the contract documented on
     // `Backend::Mmap` (files that may change use the reader backend).
-    unsafe { Mmap::map(file) }.map_err(|e| LoadError::io(name, e))
+    let map = unsafe { Mmap::map(file) }.map_err(|e| LoadError::io(name, e))?;
+    let guard = crate::guard::Registration::new(map.as_ptr(), map.len());
+    Ok(Mapped { guard, map })
 }
 
 /// Bounds-checked sub-slice.

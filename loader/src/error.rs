@@ -104,6 +104,17 @@ pub enum LoadError {
         magic: String,
     },
 
+    /// The file changed while it was read (its size or modification time
+    /// differs from what it was when opened), so what was read describes no
+    /// version of it.
+    #[error("{file}: changed while it was read: {what}")]
+    Changed {
+        /// The file.
+        file: String,
+        /// What changed.
+        what: String,
+    },
+
     /// A digest did not match.
     #[error("{file}: sha256 mismatch: expected {expected}, got {actual}")]
     HashMismatch {
@@ -179,6 +190,7 @@ impl LoadError {
             | LoadError::PickleRefused { file, .. }
             | LoadError::UnknownFormat { file, .. }
             | LoadError::HashMismatch { file, .. }
+            | LoadError::Changed { file, .. }
             | LoadError::TensorNotFound { file, .. }
             | LoadError::Conversion { file, .. } => Some(file),
             LoadError::PathRefused { .. } | LoadError::SizeMismatch { .. } => None,
@@ -221,6 +233,7 @@ impl LoadError {
             LoadError::Unsupported { .. } => "unsupported",
             LoadError::PickleRefused { .. } => "pickle",
             LoadError::UnknownFormat { .. } => "unknown-format",
+            LoadError::Changed { .. } => "changed",
             LoadError::HashMismatch { .. } => "hash-mismatch",
             LoadError::PathRefused { .. } => "path",
             LoadError::TensorNotFound { .. } => "not-found",

@@ -22,6 +22,15 @@ pub fn export_npy_file(model: &Model, name: &str, to: Target, out: &Path, overwr
         path: out.to_owned(),
         reason,
     };
+    // 0. Never onto the input itself, under any of its names (the same
+    //    path, a hard link, a symbolic link to it): the rename below would
+    //    replace the model with one of its own tensors.
+    if is_same_file(model.path(), out) {
+        return Err(refuse(format!(
+            "is the input file {} itself (the same file under this name); refusing to overwrite it",
+            model.path().display()
+        )));
+    }
     // 1. The input: look up, read, convert — before touching the output.
     let npy = model.npy_array(name, to)?;
     // 2. The target: absent, or a regular file we were told to replace.
@@ -77,4 +86,25 @@ pub fn export_npy_file(model: &Model, name: &str, to: Target, out: &Path, overwr
             LoadError::io(&out_name, e.error)
         }
     })
+}
+
+/// True when `a` and `b` name the same existing file, following symbolic
+/// links: the same device and inode on Unix, the same canonical path
+/// elsewhere.
+pub fn is_same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (a.canonicalize(), b.canonicalize()) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+    }
 }

@@ -24,6 +24,7 @@ pub mod dtype;
 pub mod error;
 pub mod export;
 pub mod formats;
+pub mod guard;
 pub mod input;
 pub mod inventory;
 pub mod limits;

@@ -47,6 +47,18 @@ pub struct Limits {
     /// bombs). numpy's compressed archives of real weights stay far below
     /// it; an all-zero tensor can exceed it. Default 100.
     pub max_inflate_ratio: u64,
+    /// Most dict entries one walk over a pickled state dict may visit,
+    /// counting every visit of an object shared through the pickle memo
+    /// anew: a few kilobytes of pickle can reference one dict from many
+    /// places and describe 2^40 paths, bounded in memory but not in work.
+    /// Real state dicts visit about one entry per tensor. Default 2^24.
+    pub max_pickle_visits: u64,
+    /// Largest file the whole-read backend reads into memory. The other
+    /// backends read only what they are asked for; this one reads every
+    /// byte before parsing, so a sparse file of a terabyte with a valid
+    /// header would otherwise be read (or its buffer refused by the
+    /// allocator, which aborts). Default 64 GiB.
+    pub max_whole_read_bytes: u64,
 }
 
 /// Bytes of parsed structure every parse may build, however small its input.
@@ -71,6 +83,8 @@ impl Default for Limits {
             max_zip_members: 1_000_000,
             max_parse_bytes: 512 << 20,
             max_inflate_ratio: 100,
+            max_pickle_visits: 1 << 24,
+            max_whole_read_bytes: 64 << 30,
         }
     }
 }

@@ -39,6 +39,59 @@ pub fn inspect_path(path: &Path, backend: Backend, limits: &Limits) -> Result<In
     Ok(Model::open(path, backend, limits)?.inventory)
 }
 
+/// Reads exactly the `len` bytes a file had when it was opened, after
+/// checking `len` against [`Limits::max_whole_read_bytes`] and reserving the
+/// buffer fallibly: a file too large for memory is a `LimitExceeded` before
+/// a byte is read, never an allocator abort. A file that shrank meanwhile is
+/// `Truncated`; bytes it gained are not read.
+fn read_whole(file: &std::fs::File, name: &str, len: u64, limits: &Limits) -> Result<Vec<u8>> {
+    let too_large = |limit: u64| LoadError::LimitExceeded {
+        file: name.to_owned(),
+        offset: None,
+        field: "file size (whole-read backend)",
+        found: len,
+        limit,
+    };
+    if len > limits.max_whole_read_bytes {
+        return Err(too_large(limits.max_whole_read_bytes));
+    }
+    let n = usize::try_from(len).map_err(|_| too_large(usize::MAX as u64))?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| LoadError::Io {
+        file: name.to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::OutOfMemory,
+            format!("cannot allocate {len} bytes to read the whole file"),
+        ),
+    })?;
+    file.take(len).read_to_end(&mut v).map_err(|e| LoadError::io(name, e))?;
+    if (v.len() as u64) < len {
+        return Err(LoadError::Truncated {
+            file: name.to_owned(),
+            offset: Some(v.len() as u64),
+            field: "file (shrank while read)",
+            needed: len,
+            available: v.len() as u64,
+        });
+    }
+    Ok(v)
+}
+
+/// `Truncated` when pages of a guarded mapping read as zeros because the
+/// file shrank under it ([`crate::guard`]).
+fn check_storage(storage: &Storage, name: &str) -> Result<()> {
+    match storage {
+        Storage::Mapped(m) if m.faults() > 0 => Err(LoadError::Truncated {
+            file: name.to_owned(),
+            offset: None,
+            field: "mapped file (it shrank while mapped; pages past its new end read as zeros)",
+            needed: m.len() as u64,
+            available: std::fs::metadata(name).map_or(0, |md| md.len()),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// An open model file.
 pub struct Model {
     name: String,
@@ -70,14 +123,15 @@ impl Model {
         let (inventory, storage) = match backend {
             Backend::Mmap => {
                 let m = backend::map(&file, &name)?;
-                (inspect_bytes(&m, &name, limits)?, Storage::Mapped(m))
+                let inventory = inspect_bytes(&m, &name, limits);
+                let storage = Storage::Mapped(m);
+                // A file truncated during the parse read as zeros: whatever
+                // the parse made of them, the error is the truncation.
+                check_storage(&storage, &name)?;
+                (inventory?, storage)
             }
             Backend::WholeRead => {
-                let mut v = Vec::with_capacity(len as usize);
-                (&file)
-                    .take(len)
-                    .read_to_end(&mut v)
-                    .map_err(|e| LoadError::io(&name, e))?;
+                let v = read_whole(&file, &name, len, limits)?;
                 (inspect_bytes(&v, &name, limits)?, Storage::Owned(v))
             }
             Backend::Reader { buffered } => (inspect_reader(&file, &name, limits, buffered)?, Storage::File(file)),
@@ -113,6 +167,16 @@ impl Model {
             index,
             read_strategy: ReadStrategy::default(),
         }
+    }
+
+    /// `Ok` unless the file shrank while it was mapped and a read met a page
+    /// past its new end: then [`LoadError::Truncated`]. Only guarded
+    /// mappings can tell ([`crate::guard::install`]); without the guard such
+    /// a read ends the process with `SIGBUS` before this could be called.
+    /// Every load function of the crate calls it after reading; a caller
+    /// that reads borrowed bytes itself calls it when done with them.
+    pub fn check_intact(&self) -> Result<()> {
+        check_storage(&self.storage, &self.name)
     }
 
     /// Chooses how the reader backend fills tensor buffers (H01).
@@ -293,7 +357,9 @@ impl Model {
     pub fn tensor_as(&self, name: &str, to: crate::convert::Target) -> Result<Vec<u8>> {
         let t = self.info(name)?;
         let bytes = self.tensor_bytes_of(t)?;
-        crate::dequant::to_target(t.dtype, &bytes, to).map_err(|e| e.in_tensor(&self.name, name))
+        let out = crate::dequant::to_target(t.dtype, &bytes, to).map_err(|e| e.in_tensor(&self.name, name))?;
+        self.check_intact()?;
+        Ok(out)
     }
 
     /// The tensor as F32 values.

@@ -58,10 +58,73 @@ pub fn sha256_reader_chunked(mut r: impl Read, name: &str, chunk: usize) -> Resu
 }
 
 /// SHA-256 of a file, streamed. Memory: one 1 MiB buffer.
+///
+/// Hashes exactly the bytes the file had when it was opened: a file that
+/// grows meanwhile is not followed, and one that shrinks, grows or is
+/// rewritten in place while it is read (its size or modification time
+/// differs at the end) is a [`LoadError::Changed`], since the digest would
+/// describe no version of it.
 pub fn sha256_file(path: &Path) -> Result<String> {
+    sha256_file_with_progress(path, &|_| {})
+}
+
+/// [`sha256_file`], calling `progress` with the bytes hashed since its last
+/// call (about every [`HASH_CHUNK_BYTES`]), e.g. to draw a progress bar.
+pub fn sha256_file_with_progress(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<String> {
     let name = path.display().to_string();
-    let (f, _) = crate::path::open_regular(path, u64::MAX)?;
-    Ok(sha256_reader(f, &name)?.0)
+    let (f, len) = crate::path::open_regular(path, u64::MAX)?;
+    Ok(sha256_open_file(&f, &name, len, progress)?.0)
+}
+
+/// The size and modification time of an open file, to tell whether it
+/// changed while it was read.
+fn snapshot(f: &std::fs::File, name: &str) -> Result<(u64, Option<std::time::SystemTime>)> {
+    let m = f.metadata().map_err(|e| LoadError::io(name, e))?;
+    Ok((m.len(), m.modified().ok()))
+}
+
+/// Hashes the first `len` bytes of an open file (the length it had when it
+/// was opened), then checks that its size and modification time are still
+/// what they were. Returns the digest and `len`.
+pub fn sha256_open_file(
+    f: &std::fs::File,
+    name: &str,
+    len: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(String, u64)> {
+    let before = snapshot(f, name)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; HASH_CHUNK_BYTES];
+    let mut r = f.take(len);
+    let mut n = 0u64;
+    loop {
+        let k = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(LoadError::io(name, e)),
+        };
+        h.update(&buf[..k]);
+        n += k as u64;
+        progress(k as u64);
+    }
+    let after = snapshot(f, name)?;
+    if n != len || after.0 != len {
+        return Err(LoadError::Changed {
+            file: name.to_owned(),
+            what: format!(
+                "it was {len} bytes when opened, {} bytes could be read and it is {} bytes now",
+                n, after.0
+            ),
+        });
+    }
+    if after.1 != before.1 {
+        return Err(LoadError::Changed {
+            file: name.to_owned(),
+            what: "its modification time changed while it was hashed".into(),
+        });
+    }
+    Ok((hex(&h.finalize()), n))
 }
 
 /// SHA-256 of a file with a read-ahead thread: one thread reads `chunk`
@@ -71,7 +134,9 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 pub fn sha256_file_overlapped(path: &Path, chunk: usize) -> Result<String> {
     use std::sync::mpsc::sync_channel;
     let name = path.display().to_string();
-    let (mut f, _) = crate::path::open_regular(path, u64::MAX)?;
+    let (f, len) = crate::path::open_regular(path, u64::MAX)?;
+    let before = snapshot(&f, &name)?;
+    let mut r = (&f).take(len);
     let chunk = chunk.max(1);
     // Full buffers go to the hasher; empty ones come back to the reader.
     let (full_tx, full_rx) = sync_channel::<std::io::Result<(Vec<u8>, usize)>>(3);
@@ -84,7 +149,7 @@ pub fn sha256_file_overlapped(path: &Path, chunk: usize) -> Result<String> {
         s.spawn(move || {
             while let Ok(mut buf) = empty_rx.recv() {
                 let r = loop {
-                    match f.read(&mut buf) {
+                    match r.read(&mut buf) {
                         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                         r => break r,
                     }
@@ -96,13 +161,27 @@ pub fn sha256_file_overlapped(path: &Path, chunk: usize) -> Result<String> {
             }
         });
         let mut h = Sha256::new();
+        let mut n = 0u64;
         loop {
             match full_rx.recv() {
                 Ok(Ok((buf, k))) if k > 0 => {
                     h.update(&buf[..k]);
+                    n += k as u64;
                     let _ = empty_tx.send(buf);
                 }
-                Ok(Ok(_)) => return Ok(hex(&h.finalize())),
+                Ok(Ok(_)) => {
+                    let after = snapshot(&f, &name)?;
+                    if n != len || after != (len, before.1) {
+                        return Err(LoadError::Changed {
+                            file: name.clone(),
+                            what: format!(
+                                "it was {len} bytes when opened, {n} could be read and it is {} now (or was rewritten)",
+                                after.0
+                            ),
+                        });
+                    }
+                    return Ok(hex(&h.finalize()));
+                }
                 Err(_) => {
                     return Err(LoadError::io(
                         &name,
@@ -134,8 +213,13 @@ pub fn parse_digest(hex: &str) -> Result<String> {
 /// Checks a file against an expected hex digest (case-insensitive).
 /// The digest is validated before the file is opened.
 pub fn verify_sha256(path: &Path, expected: &str) -> Result<()> {
+    verify_sha256_with_progress(path, expected, &|_| {})
+}
+
+/// [`verify_sha256`] with a progress callback (see [`sha256_file_with_progress`]).
+pub fn verify_sha256_with_progress(path: &Path, expected: &str, progress: &(dyn Fn(u64) + Sync)) -> Result<()> {
     let expected = parse_digest(expected)?;
-    let actual = sha256_file(path)?;
+    let actual = sha256_file_with_progress(path, progress)?;
     if actual == expected {
         Ok(())
     } else {
@@ -221,6 +305,17 @@ pub struct FileVerdict {
 /// files. Each name goes through path validation, so a manifest cannot
 /// point outside the root. Returns one verdict per entry, in manifest order.
 pub fn verify_manifest(root: &Path, entries: &[ManifestEntry], max_file_bytes: u64) -> Vec<FileVerdict> {
+    verify_manifest_with_progress(root, entries, max_file_bytes, &|_| {})
+}
+
+/// [`verify_manifest`], calling `progress` with the bytes hashed since its
+/// last call, from whichever thread hashed them.
+pub fn verify_manifest_with_progress(
+    root: &Path,
+    entries: &[ManifestEntry],
+    max_file_bytes: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<FileVerdict> {
     entries
         .par_iter()
         .map(|e| {
@@ -233,7 +328,8 @@ pub fn verify_manifest(root: &Path, entries: &[ManifestEntry], max_file_bytes: u
                 },
                 Ok(p) => {
                     let name = p.display().to_string();
-                    let r = crate::path::open_regular(&p, max_file_bytes).and_then(|(f, _)| sha256_reader(f, &name));
+                    let r = crate::path::open_regular(&p, max_file_bytes)
+                        .and_then(|(f, len)| sha256_open_file(&f, &name, len, progress));
                     match r {
                         Err(err) => FileVerdict {
                             file: p,

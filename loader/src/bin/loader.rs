@@ -74,6 +74,8 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    // A file truncated while it is mapped is an error, not a SIGBUS.
+    loader::guard::install();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -162,6 +164,15 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             force,
         } => {
             let to = loader::convert::Target::parse(&dtype).ok_or("dtype must be f32, f16 or bf16")?;
+            // Before a byte of the model is read: never onto the input.
+            if loader::export::is_same_file(&file, &out) {
+                return Err(format!(
+                    "--out {} is the input file {} itself; refusing to overwrite it",
+                    out.display(),
+                    file.display()
+                )
+                .into());
+            }
             // Positioned reads, not a mapping: a file truncated while it is
             // exported gives an error, not SIGBUS (see `Backend::Mmap`).
             let m = Model::open(&file, Backend::READER, &limits)?;
@@ -172,10 +183,13 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Cmd::Verify { path, sha256, manifest } => match (sha256, manifest) {
             (Some(hex), None) => {
                 let t = std::time::Instant::now();
-                loader::verify::verify_sha256(&path, &hex)?;
                 let bytes = std::fs::metadata(&path)
                     .map_err(|e| loader::LoadError::io(path.display().to_string(), e))?
                     .len();
+                let bar = progress_bar(bytes);
+                let r = loader::verify::verify_sha256_with_progress(&path, &hex, &|n| bar.inc(n));
+                bar.finish_and_clear();
+                r?;
                 let s = t.elapsed().as_secs_f64();
                 writeln!(
                     std::io::stdout(),
@@ -189,7 +203,17 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             (None, Some(man)) => {
                 let entries = loader::verify::read_manifest(&man)?;
                 let t = std::time::Instant::now();
-                let verdicts = loader::verify::verify_manifest(&path, &entries, limits.max_file_bytes);
+                let total_bytes: u64 = entries
+                    .iter()
+                    .filter_map(|e| std::fs::metadata(path.join(&e.file)).ok())
+                    .map(|m| m.len())
+                    .sum();
+                let bar = progress_bar(total_bytes);
+                let verdicts =
+                    loader::verify::verify_manifest_with_progress(&path, &entries, limits.max_file_bytes, &|n| {
+                        bar.inc(n)
+                    });
+                bar.finish_and_clear();
                 let mut bad = 0;
                 let mut total = 0;
                 let mut out = std::io::stdout().lock();
@@ -217,4 +241,23 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             _ => Err("give either --sha256 HEX or --manifest SHA256SUMS".into()),
         },
     }
+}
+
+/// Bytes from which a verify shows its progress on a terminal.
+const PROGRESS_FROM_BYTES: u64 = 256 << 20;
+
+/// A progress bar on standard error for a verify of `total` bytes: drawn
+/// on a terminal for large inputs, hidden otherwise (logs, pipes, small files).
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if total < PROGRESS_FROM_BYTES || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "verifying {bar:40} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
 }

@@ -384,7 +384,28 @@ pub fn inspect_with<R: Read + Seek>(input: &mut Input<R>, limits: &Limits, array
         }
         let mut shape = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
-            shape.push(p.input.u64("tensor dimension")?);
+            let d_at = p.input.pos();
+            let d = p.input.u64("tensor dimension")?;
+            // ggml stores dimensions as int64: anything above i64::MAX is a
+            // negative dimension to llama.cpp, which refuses it.
+            if d > i64::MAX as u64 {
+                return Err(p.input.invalid_at(
+                    d_at,
+                    "tensor dimension",
+                    format!("{name:?}: {d} is negative as ggml's int64"),
+                ));
+            }
+            shape.push(d);
+        }
+        // The product of the non-zero dimensions must fit ggml's int64 too
+        // (a zero dimension does not make 2^62 x 4 representable).
+        if shape
+            .iter()
+            .filter(|&&d| d != 0)
+            .try_fold(1u64, |a, &d| a.checked_mul(d))
+            .is_none_or(|n| n > i64::MAX as u64)
+        {
+            return Err(p.input.overflow(&format!("element count of {name:?}")));
         }
         let type_at = p.input.pos();
         let type_id = p.input.u32("tensor type")?;
@@ -444,15 +465,24 @@ pub fn inspect_with<R: Read + Seek>(input: &mut Input<R>, limits: &Limits, array
         .checked_next_multiple_of(alignment)
         .ok_or_else(|| input.overflow("data section start"))?;
     let file_len = input.len();
-    // In bounds and non-overlapping.
-    rel.sort_unstable();
+    // Tensor data tiles the data section in declaration order, each tensor
+    // padded to the alignment, as ggml writes it and llama.cpp requires
+    // ("tensor has offset X, expected Y"): a gap would let bytes of one
+    // type be read as another whose length happens to fit, an overlap
+    // would alias two tensors.
     let mut prev_end = 0u64;
-    for &(off, len) in &rel {
-        if off < prev_end {
+    for (i, &(off, len)) in rel.iter().enumerate() {
+        let expected = prev_end
+            .checked_next_multiple_of(alignment)
+            .ok_or_else(|| input.overflow("tensor data end"))?;
+        if off != expected {
             return Err(input.invalid_at(
                 header_end,
                 "tensor data offset",
-                format!("tensor data at relative offset {off} overlaps the previous tensor ending at {prev_end}"),
+                format!(
+                    "{:?} has relative offset {off}, expected {expected} (the end of the previous tensor, padded to {alignment})",
+                    tensors[i].name
+                ),
             ));
         }
         prev_end = off.checked_add(len).ok_or_else(|| input.overflow("tensor data end"))?;

@@ -49,6 +49,9 @@ pub struct Entry {
     pub crc32: u32,
     /// Absolute offset of the member's local file header.
     pub header_offset: u64,
+    /// Where the next member's local header (or the central directory)
+    /// starts: this member's header and data must end there at the latest.
+    pub span_end: u64,
 }
 
 /// Reads the central directory. Costs: one read of the tail (≤ 64 KiB) and
@@ -161,6 +164,11 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
         let name = std::str::from_utf8(&rest[..name_len])
             .map_err(|_| input.invalid_at(at, "zip member name", "not UTF-8"))?
             .to_owned();
+        if name.contains('\0') {
+            // No file system stores a name with NUL in it, and C readers
+            // would see a different (shorter) name than this parser.
+            return Err(input.invalid_at(at, "zip member name", format!("{name:?} contains a NUL byte")));
+        }
         // Zip64 extended information: present fields replace 0xFFFFFFFF ones, in this order.
         let mut extra = &rest[name_len..name_len + extra_len];
         while extra.len() >= 4 {
@@ -229,8 +237,42 @@ pub fn read_directory<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> 
             uncompressed,
             crc32,
             header_offset,
+            span_end: cd_offset,
         });
         p = end;
+    }
+    // Members may not overlap each other: the overlapping-file zip bomb
+    // points many directory entries at one local header or into each
+    // other's data, so a few KiB inflate to gigabytes. Each member's local
+    // header, name and data must end before the next member's header
+    // (checked again with the local header's extra field in `data_offset`).
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&i| entries[i].header_offset);
+    for w in 0..order.len() {
+        let next = order.get(w + 1).map_or(cd_offset, |&j| entries[j].header_offset);
+        let e = &mut entries[order[w]];
+        e.span_end = next;
+        let least_end = e
+            .header_offset
+            .saturating_add(LFH_LEN)
+            .saturating_add(e.name.len() as u64)
+            .saturating_add(e.compressed);
+        if least_end > next {
+            return Err(input.invalid_at(
+                e.header_offset,
+                "zip local header offset",
+                format!(
+                    "member {:?} (local header at {}, ending at {least_end} at the earliest) overlaps {}",
+                    e.name,
+                    e.header_offset,
+                    if w + 1 < order.len() {
+                        "the next member"
+                    } else {
+                        "the central directory"
+                    }
+                ),
+            ));
+        }
     }
     Ok(entries)
 }
@@ -254,6 +296,16 @@ pub fn data_offset<R: Read + Seek>(input: &mut Input<R>, e: &Entry) -> Result<u6
     let end = start
         .checked_add(e.compressed)
         .ok_or_else(|| input.overflow("zip member end"))?;
+    if end > e.span_end && end <= input.len() {
+        return Err(input.invalid_at(
+            e.header_offset,
+            "zip member data",
+            format!(
+                "member {:?} ends at {end}, past the next member's header or the central directory at {}",
+                e.name, e.span_end
+            ),
+        ));
+    }
     if end > input.len() {
         return Err(LoadError::Truncated {
             file: String::new(),

@@ -67,7 +67,13 @@ pub fn load_tensor(model: &Model, name: &str, target: Option<Target>) -> Result<
     let (dtype, data) = match target {
         Some(to) if convertible && t.dtype != to.dtype() => (to.dtype(), model.tensor_as(name, to)?),
         _ => match model.tensor_bytes_of(t)? {
-            std::borrow::Cow::Borrowed(b) => (t.dtype, crate::alloc::copy_of(b)),
+            std::borrow::Cow::Borrowed(b) => {
+                let v = crate::alloc::copy_of(b);
+                // The copy read the mapping: a file that shrank under it
+                // read as zeros there (guarded mappings), which is an error.
+                model.check_intact()?;
+                (t.dtype, v)
+            }
             std::borrow::Cow::Owned(v) => (t.dtype, v),
         },
     };

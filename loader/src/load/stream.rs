@@ -80,5 +80,5 @@ pub fn convert_streaming(model: &Model, name: &str, to: Target, dst: &mut [u8], 
         convert::f32_into_target(f, to, out);
         done += k;
     }
-    Ok(())
+    model.check_intact()
 }

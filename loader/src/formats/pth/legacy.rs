@@ -88,7 +88,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         located.insert(key, StorageData::Range { offset: pos + 8, bytes });
         pos = pos + 8 + bytes;
     }
-    let named = flatten(&state, limits)?;
+    let named = flatten(&state, limits, input)?;
     let mut tensors = Vec::with_capacity(named.len());
     for (name, t) in named {
         let data = located.get(&t.storage.key).ok_or_else(|| LoadError::Invalid {

@@ -43,11 +43,33 @@ impl StorageData {
 /// Nested dicts (`{"state_dict": {...}}`, optimizer states) give dotted
 /// names; entries that are not tensors (ints, strings) are skipped, as
 /// every state-dict consumer does.
-pub(crate) fn flatten(v: &Value, limits: &Limits) -> Result<Vec<(String, Rc<TensorRef>)>> {
-    let mut out = Vec::new();
+///
+/// The walk is bounded in work as well as in memory: a pickle can reference
+/// one container from many places through its memo, so a file of a few
+/// kilobytes can describe a tree of 2^40 paths. Every visit of a dict entry
+/// counts against [`Limits::max_pickle_visits`], shared or not, and every
+/// name is charged to the parse budget where it is built (a key shared
+/// through the memo is materialized once per path that uses it).
+///
+/// A state dict that could mean two things is refused rather than guessed:
+/// a key repeated within one dict (torch would keep the last), and two
+/// paths that flatten to the same name (`"a.b"` beside `{"a": {"b": …}}`,
+/// or the int key `1` beside the string key `"1"`). The error names both.
+pub(crate) fn flatten<R: Read + Seek>(
+    v: &Value,
+    limits: &Limits,
+    input: &mut Input<'_, R>,
+) -> Result<Vec<(String, Rc<TensorRef>)>> {
+    let mut w = Walk {
+        limits,
+        input,
+        visits: 0,
+        out: Vec::new(),
+        seen: std::collections::HashMap::new(),
+    };
     match v {
-        Value::Dict(_) => walk(v, "", 0, limits, &mut out)?,
-        Value::Tensor(t) => out.push((String::new(), t.clone())),
+        Value::Dict(_) => w.walk(v, "", 0)?,
+        Value::Tensor(t) => w.out.push((String::new(), t.clone())),
         _ => {
             return Err(LoadError::Unsupported {
                 file: String::new(),
@@ -56,49 +78,127 @@ pub(crate) fn flatten(v: &Value, limits: &Limits) -> Result<Vec<(String, Rc<Tens
             })
         }
     }
-    Ok(out)
+    Ok(w.out)
 }
 
-fn walk(v: &Value, prefix: &str, depth: u32, limits: &Limits, out: &mut Vec<(String, Rc<TensorRef>)>) -> Result<()> {
-    if depth > limits.max_nesting {
-        return Err(LoadError::LimitExceeded {
+/// The state of one flattening walk.
+struct Walk<'l, 'i, 'f, R> {
+    limits: &'l Limits,
+    input: &'i mut Input<'f, R>,
+    /// Dict entries visited so far (each visit of a shared one counts).
+    visits: u64,
+    out: Vec<(String, Rc<TensorRef>)>,
+    /// Every flattened name so far, with the key path that produced it.
+    seen: std::collections::HashMap<String, String>,
+}
+
+/// How a key path is shown in an error: `["a"]["b"]` or `[1]`.
+fn show_key(k: &Value) -> String {
+    match k {
+        Value::Str(s) => format!("[{:?}]", &**s),
+        Value::Int(i) => format!("[{i}]"),
+        other => format!("[<{}>]", other.type_name()),
+    }
+}
+
+impl<R: Read + Seek> Walk<'_, '_, '_, R> {
+    fn ambiguous(&self, reason: String) -> LoadError {
+        LoadError::Invalid {
             file: String::new(),
             offset: None,
-            field: "state dict nesting",
-            found: u64::from(depth),
-            limit: u64::from(limits.max_nesting),
-        });
-    }
-    let Value::Dict(d) = v else { return Ok(()) };
-    for (k, v) in d.borrow().iter() {
-        let key = match k {
-            Value::Str(s) => s.to_string(),
-            Value::Int(i) => i.to_string(),
-            _ => continue,
-        };
-        let name = if prefix.is_empty() {
-            key
-        } else {
-            format!("{prefix}.{key}")
-        };
-        match v {
-            Value::Tensor(t) => {
-                if out.len() as u64 >= limits.max_tensors {
-                    return Err(LoadError::LimitExceeded {
-                        file: String::new(),
-                        offset: None,
-                        field: "tensor count",
-                        found: out.len() as u64 + 1,
-                        limit: limits.max_tensors,
-                    });
-                }
-                out.push((name, t.clone()));
-            }
-            Value::Dict(_) => walk(v, &name, depth + 1, limits, out)?,
-            _ => {}
+            field: "state dict keys",
+            reason,
         }
     }
-    Ok(())
+
+    fn walk(&mut self, v: &Value, prefix: &str, depth: u32) -> Result<()> {
+        self.walk_at(v, prefix, String::new(), depth)
+    }
+
+    fn walk_at(&mut self, v: &Value, prefix: &str, path: String, depth: u32) -> Result<()> {
+        if depth > self.limits.max_nesting {
+            return Err(LoadError::LimitExceeded {
+                file: String::new(),
+                offset: None,
+                field: "state dict nesting",
+                found: u64::from(depth),
+                limit: u64::from(self.limits.max_nesting),
+            });
+        }
+        let Value::Dict(d) = v else { return Ok(()) };
+        let d = d.borrow();
+        // Keys of this dict as Python compares them (str and int differ).
+        let mut keys: std::collections::HashSet<(bool, &str, i64)> = std::collections::HashSet::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            self.visits += 1;
+            if self.visits > self.limits.max_pickle_visits {
+                return Err(LoadError::LimitExceeded {
+                    file: String::new(),
+                    offset: None,
+                    field: "state dict entries visited",
+                    found: self.visits,
+                    limit: self.limits.max_pickle_visits,
+                });
+            }
+            let key = match k {
+                Value::Str(s) => {
+                    if !keys.insert((true, s, 0)) {
+                        return Err(self.ambiguous(format!("key {path}{} appears twice in one dict", show_key(k))));
+                    }
+                    &**s
+                }
+                Value::Int(i) => {
+                    if !keys.insert((false, "", *i)) {
+                        return Err(self.ambiguous(format!("key {path}{} appears twice in one dict", show_key(k))));
+                    }
+                    ""
+                }
+                _ => continue,
+            };
+            if !matches!(v, Value::Tensor(_) | Value::Dict(_)) {
+                continue;
+            }
+            let key_len = match k {
+                Value::Int(i) => i.to_string().len(),
+                _ => key.len(),
+            };
+            let len = prefix.len() + usize::from(!prefix.is_empty()) + key_len;
+            // The name and the path that shows where it came from.
+            self.input.charge(2 * len as u64 + 64, "state dict names")?;
+            let mut name = String::with_capacity(len);
+            name.push_str(prefix);
+            if !prefix.is_empty() {
+                name.push('.');
+            }
+            match k {
+                Value::Int(i) => name.push_str(&i.to_string()),
+                _ => name.push_str(key),
+            }
+            let here = format!("{path}{}", show_key(k));
+            match v {
+                Value::Tensor(t) => {
+                    if self.out.len() as u64 >= self.limits.max_tensors {
+                        return Err(LoadError::LimitExceeded {
+                            file: String::new(),
+                            offset: None,
+                            field: "tensor count",
+                            found: self.out.len() as u64 + 1,
+                            limit: self.limits.max_tensors,
+                        });
+                    }
+                    if let Some(first) = self.seen.get(&name) {
+                        return Err(
+                            self.ambiguous(format!("{first} and {here} both flatten to the tensor name {name:?}"))
+                        );
+                    }
+                    self.seen.insert(name.clone(), here);
+                    self.out.push((name, t.clone()));
+                }
+                _ => self.walk_at(v, &name, here, depth + 1)?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Builds a tensor's inventory entry from its storage's location, checking

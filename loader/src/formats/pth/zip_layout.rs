@@ -92,7 +92,7 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, entries: Vec<Entry>, limits
     let mut pin = Input::new(Cursor::new(&pkl[..]), pkl_len, file);
     pin.set_budget(limits.parse_budget(pkl_len));
     let (value, storages) = load_state_pickle(&mut pin, limits)?;
-    let named = flatten(&value, limits)?;
+    let named = flatten(&value, limits, &mut pin)?;
 
     let mut members = Vec::with_capacity(storages.len());
     for s in &storages {
