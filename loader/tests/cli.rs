@@ -33,3 +33,87 @@ fn verify_into_a_closed_pipe_ends_quietly() {
     assert!(!stderr.contains("panicked"), "loader panicked: {stderr}");
     assert!(out.status.success(), "loader ended with {:?}: {stderr}", out.status);
 }
+
+/// A safetensors file with a header of about `mib` MiB of metadata, so
+/// parsing it through a mapping takes long enough to be cut under.
+fn big_header_model(path: &std::path::Path, mib: usize) {
+    let mut meta = String::from("{\"__metadata__\":{");
+    let value = "v".repeat(1000);
+    for i in 0..mib * 1024 {
+        if i > 0 {
+            meta.push(',');
+        }
+        meta.push_str(&format!("\"k{i}\":\"{value}\""));
+    }
+    meta.push_str("},\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}");
+    let mut f = (meta.len() as u64).to_le_bytes().to_vec();
+    f.extend_from_slice(meta.as_bytes());
+    f.extend_from_slice(&[0u8; 16]);
+    std::fs::write(path, f).expect("write model");
+}
+
+/// `loader inspect --backend mmap` of a file truncated while it parses:
+/// whenever the cut lands, the command ends with an exit code (0 if it
+/// finished first, 2 with a "truncated" error otherwise), never killed by
+/// SIGBUS.
+#[test]
+fn inspect_of_a_file_truncated_under_its_mapping_is_never_killed_by_a_signal() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("big.safetensors");
+    let mut cut_mid_parse = 0;
+    for delay_ms in [0u64, 5, 20, 40, 80, 150] {
+        big_header_model(&p, 48);
+        let child = Command::new(env!("CARGO_BIN_EXE_loader"))
+            .args(["inspect", "--backend", "mmap"])
+            .arg(&p)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run loader");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .expect("open for truncation")
+            .set_len(4096)
+            .expect("truncate");
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.signal(),
+            None,
+            "killed by a signal after {delay_ms} ms: {stderr}"
+        );
+        if !out.status.success() {
+            assert_eq!(out.status.code(), Some(2), "{stderr}");
+            assert!(stderr.contains("truncated"), "{stderr}");
+            cut_mid_parse += 1;
+        }
+    }
+    eprintln!("{cut_mid_parse} of 6 cuts landed before the parse ended");
+}
+
+#[test]
+fn export_refuses_its_own_input_under_any_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("m.safetensors");
+    big_header_model(&p, 0);
+    let before = std::fs::read(&p).expect("read");
+    let hard = dir.path().join("hard");
+    std::fs::hard_link(&p, &hard).expect("hard link");
+    let soft = dir.path().join("soft");
+    std::os::unix::fs::symlink(&p, &soft).expect("symlink");
+    for out in [&p, &hard, &soft] {
+        let r = Command::new(env!("CARGO_BIN_EXE_loader"))
+            .args(["export", "--tensor", "w", "--force", "--out"])
+            .arg(out)
+            .arg(&p)
+            .output()
+            .expect("run loader");
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{}: {stderr}", out.display());
+        assert!(stderr.contains("itself"), "{stderr}");
+    }
+    assert_eq!(std::fs::read(&p).expect("read"), before);
+}
