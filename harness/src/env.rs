@@ -1,6 +1,7 @@
 //! The environment a campaign ran in: machine, OS, toolchain, build, commit.
 
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 use std::process::Command;
 
 /// The machine, toolchain and build a campaign or calibration ran on.
@@ -55,9 +56,16 @@ const OUTPUTS: &[&str] = &["reports/", "EXPERIMENTS.md"];
 /// True when tracked files other than the lab's outputs (`reports/`, `EXPERIMENTS.md`) have
 /// uncommitted changes: what was measured is then not what a commit holds.
 pub fn dirty() -> bool {
+    dirty_in(Path::new("."))
+}
+
+/// [`dirty`] of the checkout at `root`.
+pub fn dirty_in(root: &Path) -> bool {
     // Not through `cmd`, which trims: the first line's leading status
     // column is a space, and each path starts at the fourth byte.
     let Ok(o) = Command::new("git")
+        .arg("-C")
+        .arg(root)
         .args(["status", "--porcelain", "--untracked-files=no"])
         .output()
     else {
@@ -83,9 +91,22 @@ pub fn load_average() -> [f64; 3] {
     sysinfo::System::load_average().map_or([f64::NAN; 3], |l| [l.one, l.five, l.fifteen])
 }
 
-/// Captures the environment now. Costs a few milliseconds (it runs `git`
+/// The commit checked out at `root` (12 hex digits), or `unknown`.
+pub fn head_commit(root: &Path) -> String {
+    let root = root.display().to_string();
+    cmd("git", &["-C", &root, "rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into())
+}
+
+/// Captures the environment now, with the commit and tree state of the
+/// current directory's checkout. Costs a few milliseconds (it runs `git`
 /// and `rustc --version`).
 pub fn capture() -> Environment {
+    capture_in(Path::new("."))
+}
+
+/// [`capture`], with the commit and tree state of the checkout at `root`
+/// (a campaign's workspace, wherever the command was started).
+pub fn capture_in(root: &Path) -> Environment {
     // sysinfo cannot always read the machine (a sandbox without /proc): the
     // environment is then recorded as unknown rather than failing a run.
     let mut sys = sysinfo::System::new().ok();
@@ -120,8 +141,8 @@ pub fn capture() -> Environment {
         rustc: cmd("rustc", &["--version"]).unwrap_or_else(|| "unknown".into()),
         target_features,
         profile: if cfg!(debug_assertions) { "debug" } else { "release" }.into(),
-        git_commit: cmd("git", &["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into()),
-        git_dirty: dirty(),
+        git_commit: head_commit(root),
+        git_dirty: dirty_in(root),
         date: crate::time::utc_now(),
         fingerprint: Some(crate::fingerprint::Fingerprint::capture()),
     }

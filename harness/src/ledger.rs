@@ -303,10 +303,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         path.file_name().and_then(|n| n.to_str()).unwrap_or("ledger"),
         std::process::id()
     ));
-    let mut f = std::fs::File::create(&tmp).map_err(|e| HarnessError::io(&tmp, e))?;
-    f.write_all(bytes).map_err(|e| HarnessError::io(&tmp, e))?;
-    f.sync_all().map_err(|e| HarnessError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| HarnessError::io(path, e))
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp).map_err(|e| HarnessError::io(&tmp, e))?;
+        f.write_all(bytes).map_err(|e| HarnessError::io(&tmp, e))?;
+        f.sync_all().map_err(|e| HarnessError::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| HarnessError::io(path, e))
+    })();
+    if written.is_err() {
+        // A full disk fails the write, not the ledger: the previous file
+        // is untouched, and the partial copy is not left taking the space.
+        let _ = std::fs::remove_file(&tmp);
+        return written;
+    }
+    // The rename itself is durable once the folder is synced.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// Writes a campaign atomically and refreshes the index.

@@ -57,6 +57,8 @@ pub fn run(ws: &Workspace, quick: bool) -> Outcome {
     } else {
         calibration::Plan::full()
     };
+    // As in a campaign: children start from a private copy of this binary.
+    let _pinned = super::pin_exe()?;
     let mut ctx = Ctx::new(ws.store()?, false);
     ctx.evidence = false;
     let cfg = super::campaign::config(ws, false);

@@ -131,7 +131,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
-    if !quick && !allow_dirty && harness::env::dirty() {
+    if !quick && !allow_dirty && harness::env::dirty_in(&ws.root) {
         eprintln!(
             "error: tracked files have uncommitted changes; a full campaign records what a commit measures. \
              Commit first, or pass --allow-dirty (its entries are then marked dirty in every report)."
@@ -139,6 +139,10 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     let started = std::time::Instant::now();
+    // Workers start from a private copy of this binary: a rebuild in the
+    // checkout during the campaign changes nothing it measures.
+    let _pinned = super::pin_exe()?;
+    let commit = harness::env::head_commit(&ws.root);
     if !offline {
         super::fixtures::ensure_all(ws, quick.then_some("default"), true)?;
     }
@@ -169,7 +173,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
             mode,
             started: ledger::utc_now(),
             finished: None,
-            environment: harness::env::capture(),
+            environment: harness::env::capture_in(&ws.root),
             calibration: calibration_in_force(ws),
             entries: Vec::new(),
         },
@@ -265,6 +269,20 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
                     &bar,
                     format!("{}  {:<24} {} — {}", exp.id, entry.verdict.label(), case, k),
                 );
+                // What was measured is this binary, built from `commit`:
+                // if the checkout moved meanwhile, its reports and ledger
+                // would pair these numbers with another commit's sources.
+                let now = harness::env::head_commit(&ws.root);
+                if now != commit {
+                    bar.finish_and_clear();
+                    eprintln!(
+                        "error: the checkout moved from commit {commit} to {now} during the campaign; \
+                         {} is not recorded (entries recorded before stay). Check out {commit} and run \
+                         `lab run --resume` to finish it.",
+                        exp.id
+                    );
+                    return Ok(ExitCode::from(EXIT_FAILED));
+                }
                 campaign.entries.push(entry);
                 ledger::save(&dir, &campaign)?;
             }
