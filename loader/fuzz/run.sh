@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the loader's libFuzzer targets (cargo fuzz) on the stable toolchain.
 #   loader/fuzz/run.sh [SECONDS] [TARGET...]   default: 10 s each, all targets
+#   FUZZ_RUNS=1000000 loader/fuzz/run.sh 3600  each target until 10^6 executions
+#                                              (or the time limit, whichever first)
 # Corpora live outside the clone ($LOADLAB_FUZZ, default ~/.cache/loadlab/fuzz),
 # seeded from the real fixtures (committed, ../shared, the fixture cache) and
 # loader/tests/corpus. A crash fails the run; copy the input that libFuzzer
@@ -50,7 +52,7 @@ for t in "${targets[@]}"; do
   set +e
   cargo fuzz run --fuzz-dir fuzz --sanitizer none "$t" "$store/corpus/$t" -- \
     -max_len=65536 -max_total_time="$secs" -dict="fuzz/dict/$t.dict" -rss_limit_mb=2048 -timeout=10 \
-    -artifact_prefix="$store/artifacts/$t/" -print_final_stats=1 >"$log" 2>&1
+    -artifact_prefix="$store/artifacts/$t/" -print_final_stats=1 ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} >"$log" 2>&1
   rc=$?
   set -e
   grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" | tr '\n' ' '; echo

@@ -546,3 +546,59 @@ fn a_file_truncated_under_a_guarded_mapping_is_an_error_not_a_signal() {
     assert_eq!(loader::load::load_tensor(&other, "w", None).unwrap().data.len(), 4096);
     other.check_intact().unwrap();
 }
+
+// -------------------------------------------------------------- the kit
+
+/// One small hand-made input per class above, kept in `tests/corpus/` as
+/// `seed-<name>.bin`: the robustness test replays them on every run and
+/// the fuzz targets start from them (`loader/fuzz/run.sh` seeds from the
+/// corpus).
+fn kit() -> Vec<(&'static str, Vec<u8>)> {
+    let t = tensor("0");
+    let b = npy(&[2.0; 16]);
+    let inner = npz(&[("b.npy", &b)]);
+    let mut overlap = npz(&[("a.npy", &inner[..30 + 5 + b.len()]), ("b.npy", &b)]);
+    set_cd_offset(&mut overlap, 1, 30 + 5);
+    let shape_dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 9223372036854775808), }";
+    let mut huge_shape = b"\x93NUMPY\x01\x00".to_vec();
+    huge_shape.extend_from_slice(&((118u16).to_le_bytes()));
+    huge_shape.extend_from_slice(shape_dict.as_bytes());
+    huge_shape.resize(127, b' ');
+    huge_shape.push(b'\n');
+    let meta = r#"{"__metadata__":{"a":"1","a":"2"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#;
+    vec![
+        ("pth-shared-dag", pth_zip(&shared_dag(40, 2, b"K\x01"), &[])),
+        ("pth-legacy-shared-dag", pth_legacy(&shared_dag(25, 3, b"K\x01"))),
+        (
+            "pth-flattened-collision",
+            pth_zip(
+                &[b"\x80\x02}(".to_vec(), pstr(b"a.b"), t.clone(), pstr(b"a"), b"}(".to_vec(), pstr(b"b"), t.clone(), b"uu.".to_vec()].concat(),
+                &["0"],
+            ),
+        ),
+        ("pth-repeated-key", pth_zip(&[b"\x80\x02}(K\x01".to_vec(), t.clone(), b"K\x01".to_vec(), t, b"u.".to_vec()].concat(), &["0"])),
+        ("gguf-negative-dim", gguf(&[("a", &[0, 1 << 63], F32, 0)], 64)),
+        ("gguf-offset-gap", gguf(&[("a", &[64], Q4_0, 0), ("b", &[4], F32, 96)], 160)),
+        ("npz-overlapping-members", overlap),
+        ("npz-nul-in-name", npz(&[("a\0.npy", &b)])),
+        ("npz-zero-by-2-63", npz(&[("x.npy", &huge_shape)])),
+        ("safetensors-repeated-metadata-key", safetensors(meta, 4)),
+    ]
+}
+
+#[test]
+fn the_kit_of_hostile_inputs_is_kept_and_refused() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let write = std::env::var_os("LOADLAB_WRITE_KIT").is_some();
+    for (name, bytes) in kit() {
+        let err = inspect(&bytes).expect_err(name);
+        assert!(!err.to_string().is_empty());
+        let path = dir.join(format!("seed-{name}.bin"));
+        if write {
+            std::fs::write(&path, &bytes).unwrap();
+        }
+        let kept = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (write the kit with LOADLAB_WRITE_KIT=1)", path.display()));
+        assert_eq!(kept, bytes, "{} differs from its builder", path.display());
+    }
+}

@@ -79,9 +79,14 @@ fn cargo_build(dir: &Path, bin: &str, target_dir: Option<&Path>) -> Result<PathB
         bin,
         "--message-format=json-render-diagnostics",
     ]);
-    if let Some(t) = target_dir {
-        cmd.arg("--target-dir").arg(t);
-    }
+    // Always a target folder inside the checkout being built, never one
+    // inherited from the caller's environment: with CARGO_TARGET_DIR set
+    // (a shared target folder, a CI cache) another workspace's binary of
+    // the same name would land in, and replace, the caller's own.
+    cmd.env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
+        .arg("--target-dir")
+        .arg(target_dir.map_or_else(|| dir.join("target"), Path::to_path_buf));
     let out = cmd.output().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
@@ -100,7 +105,7 @@ fn cargo_build(dir: &Path, bin: &str, target_dir: Option<&Path>) -> Result<PathB
         .ok_or_else(|| format!("cargo built no executable named {bin}"))
 }
 
-/// Builds the head: the working tree at `root` as it is.
+/// Builds the head: the working tree at `root` as it is, into `root/target`.
 pub fn build_head(root: &Path, bin: &str) -> Result<Built, String> {
     Ok(Built {
         exe: cargo_build(root, bin, None)?,
