@@ -461,6 +461,16 @@ fn verify_hashes_the_length_seen_at_open_and_reports_a_change() {
     let bytes: Vec<u8> = (0..5_000_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&p, &bytes).unwrap();
     assert_eq!(sha256_file(&p).unwrap(), sha256_hex(&bytes));
+    // Progress adds up to the file's length, reported as it goes.
+    let seen = std::sync::atomic::AtomicU64::new(0);
+    let calls = std::sync::atomic::AtomicU64::new(0);
+    loader::verify::sha256_file_with_progress(&p, &|n| {
+        seen.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    })
+    .unwrap();
+    assert_eq!(seen.into_inner(), bytes.len() as u64);
+    assert!(calls.into_inner() >= 4, "progress reported at least once per MiB");
     let open = || {
         let f = std::fs::File::open(&p).unwrap();
         let len = f.metadata().unwrap().len();
@@ -572,13 +582,39 @@ fn kit() -> Vec<(&'static str, Vec<u8>)> {
         (
             "pth-flattened-collision",
             pth_zip(
-                &[b"\x80\x02}(".to_vec(), pstr(b"a.b"), t.clone(), pstr(b"a"), b"}(".to_vec(), pstr(b"b"), t.clone(), b"uu.".to_vec()].concat(),
+                &[
+                    b"\x80\x02}(".to_vec(),
+                    pstr(b"a.b"),
+                    t.clone(),
+                    pstr(b"a"),
+                    b"}(".to_vec(),
+                    pstr(b"b"),
+                    t.clone(),
+                    b"uu.".to_vec(),
+                ]
+                .concat(),
                 &["0"],
             ),
         ),
-        ("pth-repeated-key", pth_zip(&[b"\x80\x02}(K\x01".to_vec(), t.clone(), b"K\x01".to_vec(), t, b"u.".to_vec()].concat(), &["0"])),
+        (
+            "pth-repeated-key",
+            pth_zip(
+                &[
+                    b"\x80\x02}(K\x01".to_vec(),
+                    t.clone(),
+                    b"K\x01".to_vec(),
+                    t,
+                    b"u.".to_vec(),
+                ]
+                .concat(),
+                &["0"],
+            ),
+        ),
         ("gguf-negative-dim", gguf(&[("a", &[0, 1 << 63], F32, 0)], 64)),
-        ("gguf-offset-gap", gguf(&[("a", &[64], Q4_0, 0), ("b", &[4], F32, 96)], 160)),
+        (
+            "gguf-offset-gap",
+            gguf(&[("a", &[64], Q4_0, 0), ("b", &[4], F32, 96)], 160),
+        ),
         ("npz-overlapping-members", overlap),
         ("npz-nul-in-name", npz(&[("a\0.npy", &b)])),
         ("npz-zero-by-2-63", npz(&[("x.npy", &huge_shape)])),
