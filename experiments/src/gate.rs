@@ -44,7 +44,7 @@ fn inspect(p: &std::path::Path) -> Result<Run, String> {
     }))
 }
 
-fn open(p: &std::path::Path) -> Result<Model, String> {
+fn open(p: &std::path::Path) -> Result<Model<'static>, String> {
     Model::open(p, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())
 }
 

@@ -50,6 +50,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
             target: None,
             parallel: false,
             progress: if narrate { Some(&cb) } else { None },
+            ordinary_pages: false,
         };
         let t = load_all(m, &opts)?;
         let events = log.lock().map(|l| l.len()).unwrap_or(0) as u64;

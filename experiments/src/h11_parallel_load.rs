@@ -39,6 +39,7 @@ fn case(ctx: &Ctx, name: &str, target: Option<Target>, backend: Backend, what: &
                 target,
                 parallel,
                 progress: None,
+                ordinary_pages: false,
             },
         )?;
         Ok(Outcome::output(move || tensors_digest(&t)))

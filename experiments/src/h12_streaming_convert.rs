@@ -31,7 +31,7 @@ pub fn spec() -> Spec {
 }
 
 /// The open model, its F32 tensors (name, F16 bytes) and their destinations.
-type Shared = (Model, Vec<(String, usize)>, RefCell<Vec<Vec<u8>>>);
+type Shared = (Model<'static>, Vec<(String, usize)>, RefCell<Vec<Vec<u8>>>);
 
 fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, String> {
     let path = ctx.need("model.safetensors")?;

@@ -44,6 +44,7 @@ fn case(ctx: &Ctx, name: &str, first: &'static str, target: Target) -> Result<Ca
                 target: Some(target),
                 parallel: false,
                 progress: None,
+                ordinary_pages: false,
             },
         )?;
         let t = all.iter().find(|t| t.name == first).ok_or("first tensor missing")?;

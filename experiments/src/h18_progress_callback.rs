@@ -47,6 +47,7 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
                         target: Some(target),
                         parallel: false,
                         progress: None,
+                        ordinary_pages: false,
                     },
                 )?;
                 Ok(Outcome::output(move || tensors_digest(&t)))
@@ -66,6 +67,7 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
                         target: Some(target),
                         parallel: false,
                         progress: Some(&cb),
+                        ordinary_pages: false,
                     },
                 )?;
                 Ok(Outcome::output(move || tensors_digest(&t)))
@@ -85,6 +87,7 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
                         target: Some(target),
                         parallel: false,
                         progress: Some(&cb),
+                        ordinary_pages: false,
                     },
                 )?;
                 drop(tx);

@@ -39,6 +39,7 @@ fn load(p: &std::path::Path) -> Result<(Vec<LoadedTensor>, u64), String> {
             target: Some(Target::F16),
             parallel: false,
             progress: None,
+            ordinary_pages: false,
         },
     )
     .map_err(|e| e.to_string())?;

@@ -5,7 +5,7 @@ use crate::context::{f32_digest, quantized_blocks, tensors_digest, Ctx};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
-use loader::alloc::set_huge_pages;
+use loader::alloc::with_huge_pages;
 use loader::{Backend, Limits, Model};
 
 /// H27's declaration.
@@ -21,7 +21,7 @@ pub fn spec() -> Spec {
         explanation: Some(Explanation {
             written_for: Verdict::LargerThanClaimed,
             why: r#"A fresh 44.7 MiB buffer takes 11 446 minor page faults per dequantization with 4 KiB pages and 715 with huge pages (15.1 ms against 4.3 ms); for dequantization, where the decoding itself takes 2 ms, that is the whole story: B takes 0.28× the time of A (3.6× less). Whole-model loads gain less, 25–38 %, because only MiniLM's embedding matrices are above the 4 MiB floor and loads also pay for reading the file. The first replay also showed why advice needs a ceiling: on a 640 MiB output B was bimodal — 48 ms at best, 541 ms at the median against A's 225 ms — because THP's defrag mode here is `madvise`, so an advised fault compacts memory synchronously when 2 MiB pages run short, and 320 of them rarely come free. Above 64 MiB (`HUGE_MAX_BYTES`) the advice is no longer given, so that case now measures no difference by design."#.into(),
-            disposition: r#"`loader::alloc` advises every fresh output buffer from 4 MiB to 64 MiB (dequantized and converted tensors, owned tensor copies, positioned reads), citing this entry; `alloc::set_huge_pages(false)` turns it off."#.into(),
+            disposition: r#"`loader::alloc` advises every fresh output buffer from 4 MiB to 64 MiB (dequantized and converted tensors, owned tensor copies, positioned reads), citing this entry; `LoadOptions::ordinary_pages` (or `alloc::with_huge_pages(false, …)` in the lab) turns it off."#.into(),
             reattempt: r#"A machine whose THP defrag is `defer` or `never`, or a measurement of compaction stalls at sizes between 64 MiB and 640 MiB, to move the ceiling."#.into(),
         }),
     }
@@ -31,12 +31,7 @@ fn with_pages<'a>(
     huge: bool,
     mut f: impl FnMut() -> harness::experiment::VariantResult + 'a,
 ) -> impl FnMut() -> harness::experiment::VariantResult + 'a {
-    move || {
-        set_huge_pages(huge);
-        let r = f();
-        set_huge_pages(true);
-        r
-    }
+    move || with_huge_pages(huge, &mut f)
 }
 
 fn dequant(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {

@@ -18,10 +18,12 @@
 //! `madvise` here, so advised faults compact synchronously). Larger
 //! buffers keep ordinary pages.
 //!
-//! The policy is process-wide ([`set_huge_pages`]) so the lab can replay
-//! it A/B; it is on by default.
+//! The advice is on by default. It is a per-thread setting for a scope,
+//! not a process-wide switch: [`with_huge_pages`] turns it off (or on) for
+//! what one closure allocates on its thread, which is how
+//! `LoadOptions::ordinary_pages` and the lab's A/B replay of H27 use it.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::cell::Cell;
 
 /// Buffers smaller than this are left to the allocator as they are.
 pub const HUGE_MIN_BYTES: usize = 4 << 20;
@@ -30,16 +32,27 @@ pub const HUGE_MIN_BYTES: usize = 4 << 20;
 /// first writes to a 640 MiB advised buffer stalled on compaction).
 pub const HUGE_MAX_BYTES: usize = 64 << 20;
 
-static HUGE: AtomicBool = AtomicBool::new(true);
-
-/// Turns the huge-page advice on or off for buffers allocated from now on.
-pub fn set_huge_pages(on: bool) {
-    HUGE.store(on, Ordering::Relaxed);
+thread_local! {
+    static HUGE: Cell<bool> = const { Cell::new(true) };
 }
 
-/// Whether the huge-page advice is on.
+/// Runs `f` with the huge-page advice on or off for the buffers this
+/// thread allocates meanwhile; the setting before is restored after, also
+/// when `f` panics.
+pub fn with_huge_pages<T>(on: bool, f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            HUGE.with(|h| h.set(self.0));
+        }
+    }
+    let _restore = Restore(HUGE.with(|h| h.replace(on)));
+    f()
+}
+
+/// Whether the huge-page advice is on for this thread now.
 pub fn huge_pages() -> bool {
-    HUGE.load(Ordering::Relaxed)
+    HUGE.with(Cell::get)
 }
 
 /// Advises the kernel to back `[ptr, ptr + bytes)` with huge pages (the
@@ -49,7 +62,9 @@ fn advise(ptr: *const u8, bytes: usize) {
     if !(HUGE_MIN_BYTES..=HUGE_MAX_BYTES).contains(&bytes) || !huge_pages() {
         return;
     }
-    #[cfg(target_os = "linux")]
+    #[cfg(not(all(target_os = "linux", not(feature = "portable"))))]
+    let _ = ptr;
+    #[cfg(all(target_os = "linux", not(feature = "portable")))]
     {
         let page = 4096usize;
         let start = (ptr as usize).div_ceil(page) * page;

@@ -13,7 +13,6 @@ use crate::error::{LoadError, Result};
 use memmap2::Mmap;
 use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::FileExt;
 
 /// Capacity of the reader backend's internal buffer. Buffering is on by
 /// default: the ledger's H05 (`reports/H05.md`) measured GGUF inspection
@@ -81,6 +80,7 @@ impl Backend {
 
 /// How the reader backend fills a tensor buffer (H01).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(not(feature = "lab"), allow(dead_code))]
 pub enum ReadStrategy {
     /// `vec![0u8; n]` then one positioned `read_exact`. Production default:
     /// the ledger's H01 (`reports/H01.md`; the three replicated campaigns of
@@ -123,20 +123,29 @@ impl std::ops::Deref for Mapped {
     }
 }
 
+/// A source of bytes that can be read at any position: what
+/// `Model::from_reader` accepts.
+pub(crate) trait ReadSeek: Read + std::io::Seek {}
+impl<T: Read + std::io::Seek> ReadSeek for T {}
+
 /// The bytes behind an open model.
-pub(crate) enum Storage {
+pub(crate) enum Storage<'a> {
     Mapped(Mapped),
     Owned(Vec<u8>),
+    Borrowed(&'a [u8]),
     File(File),
+    /// Any `Read + Seek` source, read under a lock (seek, then read).
+    Stream(std::sync::Mutex<Box<dyn ReadSeek + Send + 'a>>),
 }
 
-impl Storage {
+impl Storage<'_> {
     /// The whole file as a slice, when the backend holds it in memory.
     pub fn as_slice(&self) -> Option<&[u8]> {
         match self {
             Storage::Mapped(m) => Some(&m[..]),
             Storage::Owned(v) => Some(v),
-            Storage::File(_) => None,
+            Storage::Borrowed(b) => Some(b),
+            Storage::File(_) | Storage::Stream(_) => None,
         }
     }
 
@@ -144,10 +153,50 @@ impl Storage {
     pub fn read_at(&self, file_name: &str, offset: u64, len: u64, how: ReadStrategy) -> Result<Vec<u8>> {
         match self {
             Storage::File(f) => read_range(f, file_name, offset, len, how),
+            Storage::Stream(_) => {
+                let n = usize::try_from(len).map_err(|_| LoadError::Overflow {
+                    file: file_name.to_owned(),
+                    field: "tensor length".into(),
+                })?;
+                let mut v = crate::alloc::zeroed::<u8>(n);
+                self.read_into(file_name, offset, &mut v)?;
+                Ok(v)
+            }
             _ => {
                 let s = self.as_slice().expect("in-memory storage");
                 let r = slice_range(s, file_name, offset, len)?;
                 Ok(r.to_vec())
+            }
+        }
+    }
+
+    /// Fills `buf` from `offset`.
+    pub fn read_into(&self, file_name: &str, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let needed = buf.len() as u64;
+        let truncated = |e: std::io::Error| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                LoadError::Truncated {
+                    file: file_name.to_owned(),
+                    offset: Some(offset),
+                    field: "tensor data",
+                    needed,
+                    available: 0,
+                }
+            } else {
+                LoadError::io(file_name, e)
+            }
+        };
+        match self {
+            Storage::File(f) => crate::sys::read_exact_at(f, buf, offset).map_err(truncated),
+            Storage::Stream(s) => {
+                let mut r = s.lock().unwrap_or_else(|p| p.into_inner());
+                r.seek(std::io::SeekFrom::Start(offset)).map_err(truncated)?;
+                r.read_exact(buf).map_err(truncated)
+            }
+            s => {
+                let src = slice_range(s.as_slice().expect("in memory"), file_name, offset, buf.len() as u64)?;
+                buf.copy_from_slice(src);
+                Ok(())
             }
         }
     }
@@ -202,7 +251,7 @@ fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) ->
     match how {
         ReadStrategy::ZeroedReadExact => {
             let mut v = crate::alloc::zeroed::<u8>(n);
-            f.read_exact_at(&mut v, offset).map_err(map)?;
+            crate::sys::read_exact_at(f, &mut v, offset).map_err(map)?;
             Ok(v)
         }
         ReadStrategy::CapacityReadToEnd => {
@@ -214,7 +263,11 @@ fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) ->
             }
             Ok(v)
         }
+        #[cfg(all(unix, not(feature = "portable")))]
         ReadStrategy::UninitPread => read_uninit(f, offset, n).map_err(map),
+        // Without `pread`, the baseline reads like production.
+        #[cfg(any(feature = "portable", not(unix)))]
+        ReadStrategy::UninitPread => read_range(f, name, offset, len, ReadStrategy::ZeroedReadExact),
     }
 }
 
@@ -223,6 +276,7 @@ fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) ->
 /// reference to uninitialized memory is made), and the length is set only
 /// once every byte was written.
 #[allow(unsafe_code)] // pread into spare capacity; see the SAFETY comments
+#[cfg(all(unix, not(feature = "portable")))]
 fn read_uninit(f: &File, offset: u64, n: usize) -> std::io::Result<Vec<u8>> {
     use std::os::fd::AsRawFd;
     let mut v: Vec<u8> = crate::alloc::with_capacity(n);
@@ -263,7 +317,7 @@ pub struct PositionedReader<'a> {
 
 impl Read for PositionedReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read_at(buf, self.pos)?;
+        let n = crate::sys::read_at(self.file, buf, self.pos)?;
         self.pos += n as u64;
         Ok(n)
     }

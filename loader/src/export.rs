@@ -58,11 +58,14 @@ pub fn export_npy_file(model: &Model, name: &str, to: Target, out: &Path, overwr
         .ok_or_else(|| refuse("names no file".into()))?
         .to_string_lossy();
     // 3. A fresh temporary file beside the target (O_EXCL, random name).
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{file_name}."))
-        .suffix(".partial")
+    let prefix = format!(".{file_name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".partial");
+    if let Some(mode) = crate::sys::new_file_permissions() {
         // The mode a plain create would give (the kernel applies the umask).
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        builder.permissions(mode);
+    }
+    let mut tmp = builder
         .tempfile_in(dir)
         .map_err(|e| LoadError::io(dir.display().to_string(), e))?;
     let tmp_name = tmp.path().display().to_string();
@@ -89,22 +92,54 @@ pub fn export_npy_file(model: &Model, name: &str, to: Target, out: &Path, overwr
 }
 
 /// True when `a` and `b` name the same existing file, following symbolic
-/// links: the same device and inode on Unix, the same canonical path
-/// elsewhere.
+/// links: the same device and inode on Unix; elsewhere the same canonical
+/// path, or the same size, modification and creation time (on the side of
+/// refusing).
 pub fn is_same_file(a: &Path, b: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (std::fs::metadata(a), std::fs::metadata(b)) {
-            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-            _ => false,
-        }
+    crate::sys::same_file(a, b)
+}
+
+impl Model<'_> {
+    /// Writes the tensor as a standard `.npy` in `to` (what `np.save` of
+    /// the reference's array in that dtype writes; BF16 as ml-dtypes' `<V2`).
+    /// To write a file safely, see `export::export_npy_file`.
+    pub fn export_npy(&self, name: &str, to: Target, out: impl std::io::Write) -> Result<()> {
+        self.npy_array(name, to)?.write(out, self.name())
     }
-    #[cfg(not(unix))]
-    {
-        match (a.canonicalize(), b.canonicalize()) {
-            (Ok(x), Ok(y)) => x == y,
-            _ => false,
-        }
+
+    /// The tensor converted to `to`, with what its `.npy` header needs.
+    pub fn npy_array(&self, name: &str, to: Target) -> Result<NpyArray> {
+        let t = self.info(name)?;
+        let data = self.tensor_as(name, to)?;
+        let descr = match to {
+            Target::F32 => "<f4",
+            Target::F16 => "<f2",
+            Target::BF16 => "<V2",
+        };
+        // GGUF lists dimensions innermost first; numpy wants them outermost first.
+        let shape: Vec<u64> = if self.inventory().format == crate::Format::Gguf {
+            t.shape.iter().rev().copied().collect()
+        } else {
+            t.shape.clone()
+        };
+        Ok(NpyArray { descr, shape, data })
+    }
+}
+
+/// A converted tensor ready to be written as `.npy`.
+#[derive(Debug)]
+pub struct NpyArray {
+    /// numpy's type string (`<f4`, `<f2`, `<V2`).
+    pub descr: &'static str,
+    /// Dimensions, outermost first.
+    pub shape: Vec<u64>,
+    /// Little-endian element bytes, row-major.
+    pub data: Vec<u8>,
+}
+
+impl NpyArray {
+    /// Writes header and data; `file` names the destination in errors.
+    pub fn write(&self, out: impl std::io::Write, file: &str) -> Result<()> {
+        crate::formats::npy::write(out, self.descr, &self.shape, &self.data).map_err(|e| LoadError::io(file, e))
     }
 }

@@ -18,7 +18,7 @@
 //! that may change.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 /// Mappings that can be guarded at once; a mapping made when all are taken
 /// is unguarded (as if [`install`] had not been called).
@@ -41,25 +41,32 @@ static TABLE: [Slot; SLOTS] = [EMPTY; SLOTS];
 /// Serializes registration (the handler only reads, with atomics).
 static TAKEN: Mutex<[bool; SLOTS]> = Mutex::new([false; SLOTS]);
 static INSTALLED: AtomicBool = AtomicBool::new(false);
+#[cfg(all(any(target_os = "linux", target_os = "macos"), not(feature = "portable")))]
 static PAGE: AtomicUsize = AtomicUsize::new(4096);
 /// The action in force before ours, for faults that are not ours.
-static PREVIOUS: OnceLock<Previous> = OnceLock::new();
+#[cfg(all(any(target_os = "linux", target_os = "macos"), not(feature = "portable")))]
+static PREVIOUS: std::sync::OnceLock<Previous> = std::sync::OnceLock::new();
 
+#[cfg(all(any(target_os = "linux", target_os = "macos"), not(feature = "portable")))]
 struct Previous(libc::sigaction);
 // SAFETY: a plain C struct of a handler address, flags and a signal mask,
 // written once before the handler is installed and only read afterwards.
 #[allow(unsafe_code)]
+#[cfg(all(any(target_os = "linux", target_os = "macos"), not(feature = "portable")))]
 unsafe impl Sync for Previous {}
 #[allow(unsafe_code)]
+#[cfg(all(any(target_os = "linux", target_os = "macos"), not(feature = "portable")))]
 // SAFETY: as above.
 unsafe impl Send for Previous {}
 
 /// Installs the `SIGBUS` handler that guards the loader's mappings. Safe to
 /// call more than once and from several threads. Returns false where it
-/// is not available (not Linux or macOS, or `sigaction` failed): mappings
-/// are then unguarded, as documented on [`crate::Backend::Mmap`].
+/// is not available (not Linux or macOS, the `portable` feature, or
+/// `sigaction` failed): mappings are then unguarded, as documented on
+/// [`crate::Backend::Mmap`]. (On Windows a mapped file cannot be
+/// truncated, so there is nothing to guard.)
 pub fn install() -> bool {
-    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    #[cfg(all(any(target_os = "linux", target_os = "macos"), not(feature = "portable")))]
     {
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(install_handler);
@@ -72,7 +79,7 @@ pub fn installed() -> bool {
     INSTALLED.load(Ordering::Acquire)
 }
 
-#[cfg(any(target_os = "linux", target_os = "macos"))]
+#[cfg(all(any(target_os = "linux", target_os = "macos"), not(feature = "portable")))]
 #[allow(unsafe_code)] // sigaction and sysconf; see the SAFETY comments
 fn install_handler() {
     // SAFETY: sysconf has no preconditions.
@@ -98,7 +105,7 @@ fn install_handler() {
 
 /// The `SIGBUS` handler. Async-signal-safe: atomics, `mmap`, `sigaction`
 /// and `raise` only.
-#[cfg(any(target_os = "linux", target_os = "macos"))]
+#[cfg(all(any(target_os = "linux", target_os = "macos"), not(feature = "portable")))]
 #[allow(unsafe_code)] // a signal handler; see the SAFETY comments
 extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo_t for an SA_SIGINFO handler.

@@ -4,6 +4,7 @@
 use crate::backend::{self, Backend, ReadStrategy, Storage};
 use crate::error::{LoadError, Result};
 use crate::formats;
+
 use crate::input::Input;
 use crate::inventory::{DataRef, Inventory, TensorInfo};
 use crate::limits::Limits;
@@ -35,7 +36,7 @@ pub fn inspect_reader<R: Read + Seek>(mut r: R, name: &str, limits: &Limits, buf
 }
 
 /// Inspects a file by path with the given backend.
-pub fn inspect_path(path: &Path, backend: Backend, limits: &Limits) -> Result<Inventory> {
+pub fn inspect_path(path: impl AsRef<Path>, backend: Backend, limits: &Limits) -> Result<Inventory> {
     Ok(Model::open(path, backend, limits)?.inventory)
 }
 
@@ -79,7 +80,7 @@ fn read_whole(file: &std::fs::File, name: &str, len: u64, limits: &Limits) -> Re
 
 /// `Truncated` when pages of a guarded mapping read as zeros because the
 /// file shrank under it ([`crate::guard`]).
-fn check_storage(storage: &Storage, name: &str) -> Result<()> {
+fn check_storage(storage: &Storage<'_>, name: &str) -> Result<()> {
     match storage {
         Storage::Mapped(m) if m.faults() > 0 => Err(LoadError::Truncated {
             file: name.to_owned(),
@@ -92,18 +93,40 @@ fn check_storage(storage: &Storage, name: &str) -> Result<()> {
     }
 }
 
-/// An open model file.
-pub struct Model {
+/// An open model file: its inventory, and its tensors' bytes through the
+/// backend it was opened with.
+///
+/// `'a` is the lifetime of borrowed input ([`Model::from_slice`], or a
+/// borrowing reader given to [`Model::from_reader`]); a model opened from a
+/// path or an owned buffer is a `Model<'static>`.
+///
+/// ```
+/// # fn main() -> Result<(), loadlab_loader::LoadError> {
+/// use loadlab_loader::{Limits, Model};
+/// // A safetensors file of one F32 tensor [1.0, 2.0], built in memory.
+/// let header = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+/// let mut file = (header.len() as u64).to_le_bytes().to_vec();
+/// file.extend_from_slice(header);
+/// file.extend_from_slice(&1f32.to_le_bytes());
+/// file.extend_from_slice(&2f32.to_le_bytes());
+///
+/// let m = Model::from_slice(&file, "w.safetensors", &Limits::default())?;
+/// assert_eq!(m.inventory().tensors[0].shape, [2]);
+/// assert_eq!(m.tensor_f32("w")?, [1.0, 2.0]);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Model<'a> {
     name: String,
     path: PathBuf,
     backend: Backend,
     inventory: Inventory,
-    storage: Storage,
+    storage: Storage<'a>,
     index: HashMap<String, usize>,
     read_strategy: ReadStrategy,
 }
 
-impl std::fmt::Debug for Model {
+impl std::fmt::Debug for Model<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Model")
             .field("path", &self.path)
@@ -113,11 +136,21 @@ impl std::fmt::Debug for Model {
     }
 }
 
-impl Model {
+impl Model<'static> {
     /// Opens and inspects `path`. Refuses non-regular files (without
     /// blocking on a FIFO) and files over `limits.max_file_bytes` before
-    /// reading anything ([`crate::path::open_regular`]).
-    pub fn open(path: &Path, backend: Backend, limits: &Limits) -> Result<Model> {
+    /// reading anything.
+    ///
+    /// ```no_run
+    /// use loadlab_loader::{Backend, Limits, Model};
+    /// let m = Model::open("model.safetensors", Backend::Mmap, &Limits::default())?;
+    /// for t in &m.inventory().tensors {
+    ///     println!("{} {} {:?}", t.name, t.dtype, t.shape);
+    /// }
+    /// # Ok::<(), loadlab_loader::LoadError>(())
+    /// ```
+    pub fn open(path: impl AsRef<Path>, backend: Backend, limits: &Limits) -> Result<Model<'static>> {
+        let path = path.as_ref();
         let name = path.display().to_string();
         let (file, len) = crate::path::open_regular(path, limits.max_file_bytes)?;
         let (inventory, storage) = match backend {
@@ -139,8 +172,9 @@ impl Model {
         Ok(Model::from_parts(name, path.to_owned(), backend, inventory, storage))
     }
 
-    /// Opens a file already in memory (the whole-read backend without the read).
-    pub fn from_bytes(bytes: Vec<u8>, name: &str, limits: &Limits) -> Result<Model> {
+    /// Opens a file already in memory, taking the buffer (the whole-read
+    /// backend without the read). `name` names it in errors.
+    pub fn from_bytes(bytes: Vec<u8>, name: &str, limits: &Limits) -> Result<Model<'static>> {
         let inventory = inspect_bytes(&bytes, name, limits)?;
         Ok(Model::from_parts(
             name.to_owned(),
@@ -150,8 +184,63 @@ impl Model {
             Storage::Owned(bytes),
         ))
     }
+}
 
-    fn from_parts(name: String, path: PathBuf, backend: Backend, inventory: Inventory, storage: Storage) -> Model {
+impl<'a> Model<'a> {
+    /// Opens a file held in memory by the caller, borrowing it: tensor
+    /// bytes are slices of `bytes`, nothing is copied (as
+    /// `safetensors::SafeTensors::deserialize` does).
+    ///
+    /// ```
+    /// use loadlab_loader::{Limits, Model};
+    /// let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/committed/lpips_alex.pth"))?;
+    /// let m = Model::from_slice(&file, "lpips_alex.pth", &Limits::default())?;
+    /// let w = m.tensor_bytes("lin0.model.1.weight")?;
+    /// assert!(matches!(w, std::borrow::Cow::Borrowed(_)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_slice(bytes: &'a [u8], name: &str, limits: &Limits) -> Result<Model<'a>> {
+        let inventory = inspect_bytes(bytes, name, limits)?;
+        Ok(Model::from_parts(
+            name.to_owned(),
+            PathBuf::from(name),
+            Backend::WholeRead,
+            inventory,
+            Storage::Borrowed(bytes),
+        ))
+    }
+
+    /// Opens any `Read + Seek` source (a network stream behind a buffer, an
+    /// archive member, a file opened elsewhere): its header is read through
+    /// a 64 KiB buffer, tensor bytes by seeking and reading under a lock,
+    /// so the model can be shared between threads. `name` names it in
+    /// errors.
+    ///
+    /// ```
+    /// use loadlab_loader::{Limits, Model};
+    /// let f = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/committed/lpips_vgg.pth"))?;
+    /// let m = Model::from_reader(f, "lpips_vgg.pth", &Limits::default())?;
+    /// assert_eq!(m.inventory().tensors.len(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_reader<R: Read + Seek + Send + 'a>(mut reader: R, name: &str, limits: &Limits) -> Result<Model<'a>> {
+        let inventory = inspect_reader(&mut reader, name, limits, true)?;
+        Ok(Model::from_parts(
+            name.to_owned(),
+            PathBuf::from(name),
+            Backend::READER,
+            inventory,
+            Storage::Stream(std::sync::Mutex::new(Box::new(reader))),
+        ))
+    }
+
+    fn from_parts(
+        name: String,
+        path: PathBuf,
+        backend: Backend,
+        inventory: Inventory,
+        storage: Storage<'a>,
+    ) -> Model<'a> {
         let index = inventory
             .tensors
             .iter()
@@ -179,8 +268,10 @@ impl Model {
         check_storage(&self.storage, &self.name)
     }
 
-    /// Chooses how the reader backend fills tensor buffers (H01).
-    pub fn with_read_strategy(mut self, how: ReadStrategy) -> Model {
+    /// Chooses how the reader backend fills tensor buffers (H01; the
+    /// `lab` feature's baselines).
+    #[cfg(feature = "lab")]
+    pub fn with_read_strategy(mut self, how: ReadStrategy) -> Model<'a> {
         self.read_strategy = how;
         self
     }
@@ -207,17 +298,7 @@ impl Model {
 
     /// Reads `buf.len()` bytes at `offset` (any backend).
     pub fn read_into(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
-        match &self.storage {
-            Storage::File(f) => {
-                use std::os::unix::fs::FileExt;
-                f.read_exact_at(buf, offset).map_err(|e| LoadError::io(&self.name, e))
-            }
-            s => {
-                let src = backend::slice_range(s.as_slice().expect("in memory"), &self.name, offset, buf.len() as u64)?;
-                buf.copy_from_slice(src);
-                Ok(())
-            }
-        }
+        self.storage.read_into(&self.name, offset, buf)
     }
 
     /// The whole file, when the backend holds it in memory.
@@ -348,100 +429,6 @@ impl Model {
         let raw = self.raw_bytes_of(t)?;
         canonicalize(&self.name, t, raw)
     }
-}
-
-impl Model {
-    /// The tensor converted (F16/BF16/F64/FP8) or dequantized (GGUF types)
-    /// to `to`, as little-endian bytes in row-major order. One allocation
-    /// for the output, one for the canonical copy when the storage needs it.
-    pub fn tensor_as(&self, name: &str, to: crate::convert::Target) -> Result<Vec<u8>> {
-        let t = self.info(name)?;
-        let bytes = self.tensor_bytes_of(t)?;
-        let out = crate::dequant::to_target(t.dtype, &bytes, to).map_err(|e| e.in_tensor(&self.name, name))?;
-        self.check_intact()?;
-        Ok(out)
-    }
-
-    /// The tensor as F32 values.
-    pub fn tensor_f32(&self, name: &str) -> Result<Vec<f32>> {
-        let b = self.tensor_as(name, crate::convert::Target::F32)?;
-        Ok(b.chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
-    }
-
-    /// A GGUF tensor's quantized blocks as stored, with their type, for
-    /// callers that compute on quantized data and never dequantize (H17).
-    pub fn quantized(&self, name: &str) -> Result<QuantizedTensor<'_>> {
-        let t = self.info(name)?;
-        let crate::DType::Ggml(ty) = t.dtype else {
-            return Err(LoadError::Conversion {
-                file: self.name.clone(),
-                name: name.to_owned(),
-                from: t.dtype.name().to_owned(),
-                to: "quantized blocks".into(),
-            });
-        };
-        Ok(QuantizedTensor {
-            ty,
-            shape: t.shape.clone(),
-            blocks: self.raw_bytes_of(t)?,
-        })
-    }
-
-    /// Writes the tensor as a standard `.npy` in `to` (what `np.save` of
-    /// the reference's array in that dtype writes; BF16 as ml-dtypes' `<V2`).
-    /// To write a file safely, see `export::export_npy_file`.
-    pub fn export_npy(&self, name: &str, to: crate::convert::Target, out: impl std::io::Write) -> Result<()> {
-        self.npy_array(name, to)?.write(out, &self.name)
-    }
-
-    /// The tensor converted to `to`, with what its `.npy` header needs.
-    pub fn npy_array(&self, name: &str, to: crate::convert::Target) -> Result<NpyArray> {
-        let t = self.info(name)?;
-        let data = self.tensor_as(name, to)?;
-        let descr = match to {
-            crate::convert::Target::F32 => "<f4",
-            crate::convert::Target::F16 => "<f2",
-            crate::convert::Target::BF16 => "<V2",
-        };
-        // GGUF lists dimensions innermost first; numpy wants them outermost first.
-        let shape: Vec<u64> = if self.inventory.format == crate::Format::Gguf {
-            t.shape.iter().rev().copied().collect()
-        } else {
-            t.shape.clone()
-        };
-        Ok(NpyArray { descr, shape, data })
-    }
-}
-
-/// A converted tensor ready to be written as `.npy`.
-#[derive(Debug)]
-pub struct NpyArray {
-    /// numpy's type string (`<f4`, `<f2`, `<V2`).
-    pub descr: &'static str,
-    /// Dimensions, outermost first.
-    pub shape: Vec<u64>,
-    /// Little-endian element bytes, row-major.
-    pub data: Vec<u8>,
-}
-
-impl NpyArray {
-    /// Writes header and data; `file` names the destination in errors.
-    pub fn write(&self, out: impl std::io::Write, file: &str) -> Result<()> {
-        crate::formats::npy::write(out, self.descr, &self.shape, &self.data).map_err(|e| LoadError::io(file, e))
-    }
-}
-
-/// A quantized tensor handed out without dequantizing.
-#[derive(Debug)]
-pub struct QuantizedTensor<'a> {
-    /// The GGML block type.
-    pub ty: crate::GgmlType,
-    /// GGUF order (innermost first).
-    pub shape: Vec<u64>,
-    /// The blocks as stored.
-    pub blocks: Cow<'a, [u8]>,
 }
 
 /// Turns stored bytes into canonical row-major little-endian bytes.

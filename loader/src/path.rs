@@ -4,7 +4,6 @@
 
 use crate::error::{LoadError, Result};
 use std::fs::File;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 /// Opens `path` for reading without ever blocking, and refuses anything
@@ -17,11 +16,14 @@ use std::path::{Component, Path, PathBuf};
 /// Returns the file and its size.
 pub fn open_regular(path: &Path, max_bytes: u64) -> Result<(File, u64)> {
     let name = path.display().to_string();
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| LoadError::io(&name, e))?;
+    let file = crate::sys::open_read(path).map_err(|e| match e.kind() {
+        // The portable open refuses a non-regular file by its type.
+        std::io::ErrorKind::InvalidInput => LoadError::PathRefused {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        },
+        _ => LoadError::io(&name, e),
+    })?;
     let meta = file.metadata().map_err(|e| LoadError::io(&name, e))?;
     if !meta.is_file() {
         return Err(LoadError::PathRefused {
@@ -71,24 +73,7 @@ pub fn read_small_text(path: &Path, max_bytes: u64) -> Result<String> {
 
 /// A word for a file type, for messages.
 pub fn file_kind(t: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if t.is_dir() {
-        "directory"
-    } else if t.is_symlink() {
-        "symbolic link"
-    } else if t.is_fifo() {
-        "FIFO"
-    } else if t.is_socket() {
-        "socket"
-    } else if t.is_char_device() {
-        "character device"
-    } else if t.is_block_device() {
-        "block device"
-    } else if t.is_file() {
-        "regular file"
-    } else {
-        "special file"
-    }
+    crate::sys::file_kind(t)
 }
 
 /// Resolves `rel` inside `root` and checks it. Refuses absolute paths,

@@ -8,7 +8,6 @@
 //! and H07 (`reports/H07.md`) what threads can and cannot add.
 
 use crate::error::{LoadError, Result};
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -316,43 +315,49 @@ pub fn verify_manifest_with_progress(
     max_file_bytes: u64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Vec<FileVerdict> {
-    entries
-        .par_iter()
-        .map(|e| {
-            let checked = crate::path::resolve_in_root(root, Path::new(&e.file), max_file_bytes);
-            match checked {
-                Err(err) => FileVerdict {
-                    file: root.join(&e.file),
-                    bytes: 0,
-                    result: Err(err),
-                },
-                Ok(p) => {
-                    let name = p.display().to_string();
-                    let r = crate::path::open_regular(&p, max_file_bytes)
-                        .and_then(|(f, len)| sha256_open_file(&f, &name, len, progress));
-                    match r {
-                        Err(err) => FileVerdict {
-                            file: p,
-                            bytes: 0,
-                            result: Err(err),
-                        },
-                        Ok((actual, bytes)) => {
-                            let result = if actual == e.sha256 {
-                                Ok(())
-                            } else {
-                                Err(LoadError::HashMismatch {
-                                    file: name,
-                                    expected: e.sha256.clone(),
-                                    actual,
-                                })
-                            };
-                            FileVerdict { file: p, bytes, result }
-                        }
+    let one = |e: &ManifestEntry| {
+        let checked = crate::path::resolve_in_root(root, Path::new(&e.file), max_file_bytes);
+        match checked {
+            Err(err) => FileVerdict {
+                file: root.join(&e.file),
+                bytes: 0,
+                result: Err(err),
+            },
+            Ok(p) => {
+                let name = p.display().to_string();
+                let r = crate::path::open_regular(&p, max_file_bytes)
+                    .and_then(|(f, len)| sha256_open_file(&f, &name, len, progress));
+                match r {
+                    Err(err) => FileVerdict {
+                        file: p,
+                        bytes: 0,
+                        result: Err(err),
+                    },
+                    Ok((actual, bytes)) => {
+                        let result = if actual == e.sha256 {
+                            Ok(())
+                        } else {
+                            Err(LoadError::HashMismatch {
+                                file: name,
+                                expected: e.sha256.clone(),
+                                actual,
+                            })
+                        };
+                        FileVerdict { file: p, bytes, result }
                     }
                 }
             }
-        })
-        .collect()
+        }
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        entries.par_iter().map(one).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        entries.iter().map(one).collect()
+    }
 }
 
 #[cfg(test)]

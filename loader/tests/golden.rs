@@ -4,7 +4,7 @@
 
 mod common;
 
-use loader::{Backend, Limits, Model};
+use loadlab_loader::{Backend, Limits, Model};
 
 #[test]
 fn every_fixture_matches_its_golden_through_every_backend() {
@@ -38,7 +38,7 @@ fn every_fixture_matches_its_golden_through_every_backend() {
                 if let Some(off) = g.offset {
                     assert_eq!(
                         t.data,
-                        loader::DataRef::Range {
+                        loadlab_loader::DataRef::Range {
                             offset: off,
                             len: g.bytes
                         },
@@ -61,7 +61,7 @@ fn every_fixture_matches_its_golden_through_every_backend() {
 fn safetensors_metadata_matches_reference() {
     let store = common::store();
     for r in common::ready(&store, "safetensors metadata", |f| f.format == "safetensors") {
-        let inv = loader::inspect_path(&r.path, Backend::Mmap, &Limits::default()).unwrap();
+        let inv = loadlab_loader::inspect_path(&r.path, Backend::Mmap, &Limits::default()).unwrap();
         let golden = r.golden.unwrap();
         let ours: std::collections::BTreeMap<String, serde_json::Value> = inv
             .metadata
@@ -76,7 +76,7 @@ fn safetensors_metadata_matches_reference() {
 fn gguf_metadata_matches_gguf_py() {
     let store = common::store();
     for r in common::ready(&store, "gguf metadata", |f| f.format == "gguf" && !f.must_be_refused()) {
-        let inv = loader::inspect_path(&r.path, Backend::Mmap, &Limits::default()).unwrap();
+        let inv = loadlab_loader::inspect_path(&r.path, Backend::Mmap, &Limits::default()).unwrap();
         let golden = r.golden.unwrap();
         assert_eq!(
             inv.metadata.len(),
@@ -93,7 +93,7 @@ fn gguf_metadata_matches_gguf_py() {
                 v if v.array_len().is_some() => {
                     assert_eq!(g["array_len"], v.array_len().unwrap(), "{}: {k}", r.fixture.name)
                 }
-                loader::MetaValue::Float(x) => assert_eq!(g.as_f64(), Some(*x), "{}: {k}", r.fixture.name),
+                loadlab_loader::MetaValue::Float(x) => assert_eq!(g.as_f64(), Some(*x), "{}: {k}", r.fixture.name),
                 other => assert_eq!(&serde_json::to_value(other).unwrap(), g, "{}: {k}", r.fixture.name),
             }
         }
@@ -108,7 +108,7 @@ fn the_reference_safetensors_crate_agrees_on_every_safetensors_fixture() {
     }) {
         let bytes = std::fs::read(&r.path).unwrap();
         let theirs = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-        let ours = loader::inspect_bytes(&bytes, &r.fixture.name, &Limits::default()).unwrap();
+        let ours = loadlab_loader::inspect_bytes(&bytes, &r.fixture.name, &Limits::default()).unwrap();
         assert_eq!(theirs.len(), ours.tensors.len());
         for (name, view) in theirs.tensors() {
             let t = ours.tensor(&name).unwrap();
@@ -117,7 +117,7 @@ fn the_reference_safetensors_crate_agrees_on_every_safetensors_fixture() {
                 view.shape().iter().map(|&d| d as u64).collect::<Vec<_>>(),
                 "{name}"
             );
-            let loader::DataRef::Range { offset, len } = t.data else {
+            let loadlab_loader::DataRef::Range { offset, len } = t.data else {
                 panic!("safetensors is never compressed")
             };
             assert_eq!(&bytes[offset as usize..(offset + len) as usize], view.data(), "{name}");
@@ -151,11 +151,11 @@ fn sharded_index_lists_existing_shards_with_every_tensor() {
         return;
     };
     let text = std::fs::read_to_string(&index).unwrap();
-    let idx = loader::formats::safetensors::ShardIndex::parse("index", &text).unwrap();
+    let idx = loadlab_loader::formats::safetensors::ShardIndex::parse("index", &text).unwrap();
     let dir = index.parent().unwrap();
     let mut n = 0;
     for shard in idx.shards() {
-        let inv = loader::inspect_path(&dir.join(shard), Backend::Mmap, &Limits::default()).unwrap();
+        let inv = loadlab_loader::inspect_path(dir.join(shard), Backend::Mmap, &Limits::default()).unwrap();
         for t in &inv.tensors {
             assert_eq!(idx.weight_map[&t.name], shard);
             n += 1;
@@ -169,11 +169,11 @@ fn sharded_index_lists_existing_shards_with_every_tensor() {
 /// refused file is refused with the same error either way.
 #[test]
 fn gguf_packed_metadata_equals_the_per_element_parse() {
-    use loader::formats::gguf::{inspect_with, Arrays};
+    use loadlab_loader::formats::gguf::{inspect_with, Arrays};
     let store = common::store();
     let limits = Limits::default();
     let parse = |bytes: &[u8], arrays| {
-        let mut input = loader::input::Input::new(std::io::Cursor::new(bytes), bytes.len() as u64, "f");
+        let mut input = loadlab_loader::input::Input::new(std::io::Cursor::new(bytes), bytes.len() as u64, "f");
         input.set_budget(limits.parse_budget(bytes.len() as u64));
         inspect_with(&mut input, &limits, arrays).map(|inv| serde_json::to_value(&inv.metadata).unwrap())
     };

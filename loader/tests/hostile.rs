@@ -5,9 +5,9 @@
 //! Each must end in a typed error naming its file and field — never a
 //! crash, a hang, or memory beyond the documented parse budget.
 
-use loader::convert::Target;
-use loader::limits::{PARSE_BYTES_BASE, PARSE_BYTES_PER_INPUT_BYTE};
-use loader::{Backend, Limits, LoadError, Model};
+use loadlab_loader::convert::Target;
+use loadlab_loader::limits::{PARSE_BYTES_BASE, PARSE_BYTES_PER_INPUT_BYTE};
+use loadlab_loader::{Backend, Limits, LoadError, Model};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Write;
@@ -63,11 +63,11 @@ fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
     (r, (peak - base).max(0) as usize)
 }
 
-fn inspect(bytes: &[u8], limits: &Limits) -> loader::Result<loader::Inventory> {
-    loader::inspect_bytes(bytes, "hostile", limits)
+fn inspect(bytes: &[u8], limits: &Limits) -> loadlab_loader::Result<loadlab_loader::Inventory> {
+    loadlab_loader::inspect_bytes(bytes, "hostile", limits)
 }
 
-fn field_of(r: loader::Result<loader::Inventory>) -> &'static str {
+fn field_of(r: loadlab_loader::Result<loadlab_loader::Inventory>) -> &'static str {
     match r {
         Err(LoadError::LimitExceeded { field, file, .. }) => {
             assert_eq!(file, "hostile", "the error names the file");
@@ -101,7 +101,7 @@ fn deep_tuples(n: usize) -> Vec<u8> {
 /// The legacy magic-number pickle, with `extra` run (and popped) before STOP.
 fn legacy_magic(extra: &[u8]) -> Vec<u8> {
     let mut p = b"\x80\x02\x8a\x0a".to_vec();
-    p.extend_from_slice(&loader::formats::pth::legacy::MAGIC_NUMBER);
+    p.extend_from_slice(&loadlab_loader::formats::pth::legacy::MAGIC_NUMBER);
     if !extra.is_empty() {
         p.extend_from_slice(extra);
         p.push(b'0');
@@ -330,22 +330,24 @@ fn non_regular_files_are_refused_without_blocking() {
             other => panic!("expected a refusal, got {other:?}"),
         }
     }
-    assert_eq!(loader::verify::sha256_file(&fifo).unwrap_err().kind(), "path");
+    assert_eq!(loadlab_loader::verify::sha256_file(&fifo).unwrap_err().kind(), "path");
     assert_eq!(
-        loader::verify::sha256_file(Path::new("/dev/zero")).unwrap_err().kind(),
+        loadlab_loader::verify::sha256_file(Path::new("/dev/zero"))
+            .unwrap_err()
+            .kind(),
         "path"
     );
-    assert_eq!(loader::verify::read_manifest(&fifo).unwrap_err().kind(), "path");
+    assert_eq!(loadlab_loader::verify::read_manifest(&fifo).unwrap_err().kind(), "path");
     assert_eq!(
-        loader::verify::read_manifest(Path::new("/dev/zero"))
+        loadlab_loader::verify::read_manifest(Path::new("/dev/zero"))
             .unwrap_err()
             .kind(),
         "path"
     );
     // A manifest entry naming a FIFO inside the root.
-    let v = loader::verify::verify_manifest(
+    let v = loadlab_loader::verify::verify_manifest(
         dir.path(),
-        &[loader::verify::ManifestEntry {
+        &[loadlab_loader::verify::ManifestEntry {
             sha256: "0".repeat(64),
             file: "model.gguf".into(),
         }],
@@ -378,9 +380,9 @@ fn entries(dir: &Path) -> Vec<String> {
 
 #[test]
 fn export_writes_only_its_output() {
-    use loader::export::export_npy_file;
+    use loadlab_loader::export::export_npy_file;
     let dir = tempfile::tempdir().unwrap();
-    let m = Model::open(&small_model(dir.path()), Backend::READER, &Limits::default()).unwrap();
+    let m = Model::open(small_model(dir.path()), Backend::READER, &Limits::default()).unwrap();
     let out = dir.path().join("out.npy");
     // A link planted where the old code put its partial file: never followed.
     let victim = dir.path().join("victim");
@@ -426,7 +428,8 @@ fn a_file_truncated_while_open_gives_an_error_not_a_signal() {
     let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
     f.set_len(20).unwrap();
     let before = entries(dir.path());
-    let e = loader::export::export_npy_file(&m, "w", Target::F32, &dir.path().join("o.npy"), false).unwrap_err();
+    let e =
+        loadlab_loader::export::export_npy_file(&m, "w", Target::F32, &dir.path().join("o.npy"), false).unwrap_err();
     assert_eq!(e.kind(), "truncated", "{e}");
     assert!(e.to_string().contains("m.safetensors"), "{e}");
     assert_eq!(entries(dir.path()), before);

@@ -5,14 +5,14 @@
 //! whole-read backend, files that change while they are verified, exports
 //! onto their own input, and files truncated under a mapping.
 
-use loader::convert::Target;
-use loader::{Backend, Limits, LoadError, Model};
+use loadlab_loader::convert::Target;
+use loadlab_loader::{Backend, Limits, LoadError, Model};
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-fn inspect(bytes: &[u8]) -> loader::Result<loader::Inventory> {
-    loader::inspect_bytes(bytes, "hostile", &Limits::default())
+fn inspect(bytes: &[u8]) -> loadlab_loader::Result<loadlab_loader::Inventory> {
+    loadlab_loader::inspect_bytes(bytes, "hostile", &Limits::default())
 }
 
 /// Runs `f` on a thread and fails the test if it has not ended within
@@ -26,14 +26,14 @@ fn ends_within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'sta
         .unwrap_or_else(|_| panic!("still running after {secs} s: unbounded work"))
 }
 
-fn reason_of(r: loader::Result<loader::Inventory>) -> String {
+fn reason_of(r: loadlab_loader::Result<loadlab_loader::Inventory>) -> String {
     match r {
         Err(e) => e.to_string(),
         Ok(inv) => panic!("accepted, with {} tensors", inv.tensors.len()),
     }
 }
 
-fn limit_field(r: loader::Result<loader::Inventory>) -> &'static str {
+fn limit_field(r: loadlab_loader::Result<loadlab_loader::Inventory>) -> &'static str {
     match r {
         Err(LoadError::LimitExceeded { field, .. }) => field,
         other => panic!("expected a limit error, got {other:?}"),
@@ -94,7 +94,8 @@ fn pth_zip(pkl: &[u8], storages: &[&str]) -> Vec<u8> {
 /// storages (its dicts hold no tensors).
 fn pth_legacy(pkl: &[u8]) -> Vec<u8> {
     let mut f = b"\x80\x02\x8a\x0a".to_vec();
-    f.extend_from_slice(&loader::formats::pth::legacy::MAGIC_NUMBER);
+    // The legacy layout's magic number (torch.serialization.MAGIC_NUMBER).
+    f.extend_from_slice(&[0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]);
     f.push(b'.');
     f.extend_from_slice(b"\x80\x02M\xe9\x03.");
     f.extend_from_slice(b"\x80\x02}.");
@@ -337,15 +338,19 @@ fn set_cd_offset(z: &mut [u8], i: usize, to: u32) {
     panic!("no central directory entry {i}");
 }
 
+/// An NPY v1.0 file of a 1-D float32 array, as `np.save` writes it.
 fn npy(values: &[f32]) -> Vec<u8> {
-    let mut v = Vec::new();
-    loader::formats::npy::write(
-        &mut v,
-        "<f4",
-        &[values.len() as u64],
-        &values.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<_>>(),
-    )
-    .unwrap();
+    let dict = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': ({},), }}",
+        values.len()
+    );
+    let total = (10 + dict.len() + 1).next_multiple_of(64);
+    let mut v = b"\x93NUMPY\x01\x00".to_vec();
+    v.extend_from_slice(&((total - 10) as u16).to_le_bytes());
+    v.extend_from_slice(dict.as_bytes());
+    v.resize(total - 1, b' ');
+    v.push(b'\n');
+    v.extend(values.iter().flat_map(|x| x.to_le_bytes()));
     v
 }
 
@@ -455,7 +460,7 @@ fn a_sparse_terabyte_is_refused_by_the_whole_read_backend_before_reading() {
 
 #[test]
 fn verify_hashes_the_length_seen_at_open_and_reports_a_change() {
-    use loader::verify::{sha256_file, sha256_hex, sha256_open_file};
+    use loadlab_loader::verify::{sha256_file, sha256_hex, sha256_open_file};
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("f");
     let bytes: Vec<u8> = (0..5_000_000u32).map(|i| (i % 251) as u8).collect();
@@ -464,7 +469,7 @@ fn verify_hashes_the_length_seen_at_open_and_reports_a_change() {
     // Progress adds up to the file's length, reported as it goes.
     let seen = std::sync::atomic::AtomicU64::new(0);
     let calls = std::sync::atomic::AtomicU64::new(0);
-    loader::verify::sha256_file_with_progress(&p, &|n| {
+    loadlab_loader::verify::sha256_file_with_progress(&p, &|n| {
         seen.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     })
@@ -514,7 +519,7 @@ fn model_file(dir: &Path, n: usize) -> std::path::PathBuf {
 
 #[test]
 fn export_never_overwrites_its_own_input() {
-    use loader::export::export_npy_file;
+    use loadlab_loader::export::export_npy_file;
     let dir = tempfile::tempdir().unwrap();
     let p = model_file(dir.path(), 4);
     let before = std::fs::read(&p).unwrap();
@@ -532,7 +537,7 @@ fn export_never_overwrites_its_own_input() {
 
 #[test]
 fn a_file_truncated_under_a_guarded_mapping_is_an_error_not_a_signal() {
-    assert!(loader::guard::install());
+    assert!(loadlab_loader::guard::install());
     let dir = tempfile::tempdir().unwrap();
     let n = 1 << 20; // 4 MiB of tensor data
     let p = model_file(dir.path(), n);
@@ -545,15 +550,18 @@ fn a_file_truncated_under_a_guarded_mapping_is_an_error_not_a_signal() {
         .unwrap()
         .set_len(100)
         .unwrap();
-    let e = loader::load::load_tensor(&m, "w", None).unwrap_err();
+    let e = loadlab_loader::load::load_tensor(&m, "w", None).unwrap_err();
     assert_eq!(e.kind(), "truncated", "{e}");
     let e = m.tensor_as("w", Target::F16).unwrap_err();
     assert_eq!(e.kind(), "truncated", "{e}");
     // A mapping of an intact file is unaffected by the other one's faults.
     let q = dir.path().join("q");
     std::fs::create_dir(&q).unwrap();
-    let other = Model::open(&model_file(&q, 1024), Backend::Mmap, &Limits::default()).unwrap();
-    assert_eq!(loader::load::load_tensor(&other, "w", None).unwrap().data.len(), 4096);
+    let other = Model::open(model_file(&q, 1024), Backend::Mmap, &Limits::default()).unwrap();
+    assert_eq!(
+        loadlab_loader::load::load_tensor(&other, "w", None).unwrap().data.len(),
+        4096
+    );
     other.check_intact().unwrap();
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use loader::{Limits, LoadError, Model};
+use loadlab_loader::{Limits, LoadError, Model};
 use std::io::Write;
 
 fn fixture(name: &str) -> Option<Vec<u8>> {
@@ -18,15 +18,15 @@ fn fixture(name: &str) -> Option<Vec<u8>> {
     p.map(|p| std::fs::read(p).unwrap())
 }
 
-fn limit_field(r: loader::Result<loader::Inventory>) -> (&'static str, u64) {
+fn limit_field(r: loadlab_loader::Result<loadlab_loader::Inventory>) -> (&'static str, u64) {
     match r {
         Err(LoadError::LimitExceeded { field, limit, .. }) => (field, limit),
         other => panic!("expected a limit error, got {other:?}"),
     }
 }
 
-fn inspect(bytes: &[u8], limits: Limits) -> loader::Result<loader::Inventory> {
-    loader::inspect_bytes(bytes, "test", &limits)
+fn inspect(bytes: &[u8], limits: Limits) -> loadlab_loader::Result<loadlab_loader::Inventory> {
+    loadlab_loader::inspect_bytes(bytes, "test", &limits)
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn max_file_bytes() {
     assert_eq!(limit_field(inspect(&b, l.clone())), ("file size", 1000));
     let p = common::store().path("whisper_mel_filters.npz").unwrap();
     assert!(matches!(
-        Model::open(&p, loader::Backend::Mmap, &l),
+        Model::open(&p, loadlab_loader::Backend::Mmap, &l),
         Err(LoadError::LimitExceeded { field: "file size", .. })
     ));
 }

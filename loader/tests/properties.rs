@@ -1,8 +1,8 @@
 //! Property tests: what loadlab writes, it reads back exactly; and no byte
 //! string makes any parser panic.
 
-use loader::formats::{gguf, npy};
-use loader::{DType, GgmlType, Limits};
+use loadlab_loader::formats::{gguf, npy};
+use loadlab_loader::{DType, GgmlType, Limits};
 use proptest::prelude::*;
 
 proptest! {
@@ -32,19 +32,19 @@ proptest! {
             .enumerate()
             .map(|(i, &(rows, blocks, ty))| {
                 let dims = vec![blocks * ty.block().0, rows];
-                let bytes = loader::dtype::dtype_of_ggml(ty).byte_len(dims.iter().product()).unwrap();
+                let bytes = loadlab_loader::dtype::dtype_of_ggml(ty).byte_len(dims.iter().product()).unwrap();
                 (format!("t{i}"), dims, ty, vec![i as u8; bytes as usize])
             })
             .collect();
         let w: Vec<gguf::WriteTensor<'_>> = owned.iter().map(|(n, d, t, b)| gguf::WriteTensor { name: n, dims: d.clone(), ty: *t, data: b }).collect();
         let mut file = Vec::new();
         gguf::write(&mut file, &[("general.name", "prop")], &w).unwrap();
-        let m = loader::Model::from_bytes(file, "prop.gguf", &Limits::default()).unwrap();
+        let m = loadlab_loader::Model::from_bytes(file, "prop.gguf", &Limits::default()).unwrap();
         prop_assert_eq!(m.inventory().tensors.len(), owned.len());
         for (name, dims, ty, bytes) in &owned {
             let t = m.info(name).unwrap();
             prop_assert_eq!(&t.shape, dims);
-            prop_assert_eq!(t.dtype, loader::dtype::dtype_of_ggml(*ty));
+            prop_assert_eq!(t.dtype, loadlab_loader::dtype::dtype_of_ggml(*ty));
             prop_assert_eq!(&*m.raw_bytes(name).unwrap(), &bytes[..]);
         }
     }
@@ -55,7 +55,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(prefix in prop::sample::select(vec![&b""[..], b"GGUF\x03\x00\x00\x00", b"PK\x03\x04", b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", b"\x10\x00\x00\x00\x00\x00\x00\x00{"]), body in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let mut b = prefix.to_vec();
         b.extend_from_slice(&body);
-        if let Ok(m) = loader::Model::from_bytes(b, "arbitrary", &Limits::default()) {
+        if let Ok(m) = loadlab_loader::Model::from_bytes(b, "arbitrary", &Limits::default()) {
             for t in &m.inventory().tensors {
                 let _ = m.tensor_bytes_of(t);
             }

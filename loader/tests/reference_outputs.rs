@@ -8,11 +8,11 @@
 mod common;
 
 use half::{bf16, f16};
-use loader::convert::{self, fp8, scalar, Target};
-use loader::dequant::{self, OutputPattern};
-use loader::{Backend, DType, GgmlType, Limits, Model};
+use loadlab_loader::convert::{self, fp8, scalar, Target};
+use loadlab_loader::dequant::{self, OutputPattern};
+use loadlab_loader::{Backend, DType, GgmlType, Limits, Model};
 
-fn reference() -> Option<Model> {
+fn reference() -> Option<Model<'static>> {
     let store = common::store();
     let r = common::ready(&store, "reference outputs", |f| f.name == "reference-outputs.npz");
     r.first()

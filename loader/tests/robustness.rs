@@ -7,7 +7,7 @@
 
 mod common;
 
-use loader::{DataRef, Limits, Model};
+use loadlab_loader::{DataRef, Limits, Model};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
@@ -96,7 +96,7 @@ fn check(name: &str, bytes: Vec<u8>, tally: &mut Tally) {
     let keep = bytes.clone();
     LARGEST.with(|l| l.set(0));
     let start = thread_cpu_time();
-    let r = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<(), loader::LoadError> {
+    let r = std::panic::catch_unwind(AssertUnwindSafe(|| -> Result<(), loadlab_loader::LoadError> {
         let m = Model::from_bytes(bytes, name, &Limits::default())?;
         for t in &m.inventory().tensors {
             let b = m.tensor_bytes_of(t)?;
@@ -135,7 +135,7 @@ fn check(name: &str, bytes: Vec<u8>, tally: &mut Tally) {
 /// Structural boundaries of a file: header end, every tensor's start and end.
 fn boundaries(bytes: &[u8], name: &str) -> Vec<usize> {
     let mut b = vec![0, 1, 4, 8, 9, 12, 16, 24];
-    if let Ok(inv) = loader::inspect_bytes(bytes, name, &Limits::default()) {
+    if let Ok(inv) = loadlab_loader::inspect_bytes(bytes, name, &Limits::default()) {
         b.push(inv.header_bytes as usize);
         for t in &inv.tensors {
             if let DataRef::Range { offset, len } = t.data {
@@ -153,7 +153,7 @@ fn boundaries(bytes: &[u8], name: &str) -> Vec<usize> {
 fn mutate_fixture(name: &str, bytes: &[u8], cases: usize, seed: u64) -> Tally {
     let mut rng = Rng(seed | 1);
     let mut tally = Tally::default();
-    let header = loader::inspect_bytes(bytes, name, &Limits::default())
+    let header = loadlab_loader::inspect_bytes(bytes, name, &Limits::default())
         .map(|i| (i.header_bytes as usize).clamp(16, bytes.len()))
         .unwrap_or(bytes.len());
     let bounds = boundaries(bytes, name);

@@ -6,10 +6,10 @@
 
 mod common;
 
-use loader::cache::prequant::{Outcome, PrequantCache};
-use loader::convert::Target;
-use loader::load::{self, lazy::LazyModel, stream, threshold, LoadOptions, Progress};
-use loader::{Backend, DType, Limits, Model};
+use loadlab_loader::cache::prequant::{Outcome, PrequantCache};
+use loadlab_loader::convert::Target;
+use loadlab_loader::load::{self, lazy::LazyModel, stream, threshold, LoadOptions, Progress};
+use loadlab_loader::{Backend, DType, Limits, Model};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -40,6 +40,7 @@ fn parallel_loading_equals_sequential() {
                 target,
                 parallel: false,
                 progress: None,
+                ordinary_pages: false,
             },
         )
         .unwrap();
@@ -49,6 +50,7 @@ fn parallel_loading_equals_sequential() {
                 target,
                 parallel: true,
                 progress: None,
+                ordinary_pages: false,
             },
         )
         .unwrap();
@@ -71,6 +73,7 @@ fn progress_callbacks_see_every_tensor_and_change_nothing() {
                 target: None,
                 parallel,
                 progress: Some(&cb),
+                ordinary_pages: false,
             },
         )
         .unwrap();
@@ -80,6 +83,7 @@ fn progress_callbacks_see_every_tensor_and_change_nothing() {
                 target: None,
                 parallel,
                 progress: None,
+                ordinary_pages: false,
             },
         )
         .unwrap();
@@ -185,7 +189,7 @@ fn prequantized_cache_equals_gguf_py_and_survives_corruption_and_races() {
             "{}",
             t.name
         );
-        q8 += usize::from(t.dtype == DType::Ggml(loader::GgmlType::Q8_0));
+        q8 += usize::from(t.dtype == DType::Ggml(loadlab_loader::GgmlType::Q8_0));
     }
     assert!(q8 > 30);
     drop(m);
@@ -258,7 +262,7 @@ fn export_writes_what_np_save_writes() {
         m.export_npy(&g.name, Target::F32, &mut out).unwrap();
         let header_len = out.len() - (g.shape.iter().product::<u64>() * 4) as usize;
         assert_eq!(header_len % 64, 0, "data starts 64-byte aligned like np.save");
-        let h = loader::formats::npy::parse_header(&out, 1 << 20, 64).unwrap();
+        let h = loadlab_loader::formats::npy::parse_header(&out, 1 << 20, 64).unwrap();
         assert_eq!(h.shape, g.shape.iter().rev().copied().collect::<Vec<_>>());
         assert_eq!(
             &common::sha256_hex(&out[header_len..]),

@@ -46,7 +46,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
         "candle-inspect",
         "`cargo build --release -p experiments --features peers`",
     )?;
-    let loader_bin = sibling("loader", "`cargo build --release -p loadlab-loader`")?;
+    let loader_bin = sibling("loader", "`cargo build --release -p loadlab-cli`")?;
     let (pa, pb) = (path.clone(), path.clone());
     Ok(Case::new(
         format!("{name}, warm, whole process"),

@@ -30,7 +30,7 @@ pub fn spec() -> Spec {
 fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     let path = ctx.need(name)?;
     let want = loader::verify::sha256_file(&path).map_err(|e| e.to_string())?;
-    let loader_bin = sibling("loader", "`cargo build --release -p loadlab-loader`")?;
+    let loader_bin = sibling("loader", "`cargo build --release -p loadlab-cli`")?;
     let printed = move |out: String, want: &str| -> harness::experiment::VariantResult {
         // `SHA2-256(FILE)= HEX` (openssl) or `HEX  FILE` (sha256sum).
         let hex = out

@@ -135,7 +135,7 @@ impl PrequantCache {
     }
 
     /// Loads the Q8_0 version of `src`, building it on a miss.
-    pub fn load(&self, src: &Path, limits: &Limits) -> Result<(Model, Outcome)> {
+    pub fn load(&self, src: &Path, limits: &Limits) -> Result<(Model<'static>, Outcome)> {
         let digest = self.source_digest(src)?;
         let entry = self.entry_path(&digest);
         let sidecar = entry.with_extension("gguf.sha256");

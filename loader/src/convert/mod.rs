@@ -11,7 +11,10 @@
 //! BF16 codes and 200 000+ F32 values against their outputs).
 
 pub mod fp8;
-pub mod scalar;
+lab_modules! {
+    /// Scalar conversion loops: the baselines of H02 and H13.
+    mod scalar;
+}
 
 use crate::dtype::DType;
 use crate::error::{LoadError, Result};

@@ -9,11 +9,18 @@
 //! [`OutputPattern`] selects how the BF16 output is written, the two
 //! patterns H03 compares.
 
-pub mod blocks;
-pub mod grids;
-pub mod iquants;
-pub mod nonlinear;
-pub mod ternary;
+lab_modules! {
+    /// The block layouts and their kernels.
+    mod blocks;
+    /// The i-quant grids, as ggml tabulates them.
+    mod grids;
+    /// The i-quant kernels.
+    mod iquants;
+    /// The non-linear 4-bit kernels (IQ4_NL, IQ4_XS, MXFP4, NVFP4).
+    mod nonlinear;
+    /// The ternary kernels (TQ1_0, TQ2_0).
+    mod ternary;
+}
 
 use crate::convert;
 use crate::dtype::{DType, GgmlType};
@@ -171,20 +178,30 @@ fn dispatch(t: GgmlType, data: &[u8], mut sink: impl FnMut(&[f32])) -> Result<()
     }
 }
 
-/// How [`dequantize_into_with`] writes the kernels' output (H25).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Path {
-    /// Each block decoded into a stack buffer, then copied to the output
-    /// (the path BF16 output still takes).
-    BlockCopy,
-    /// Each block decoded straight into its slot of the output. The
-    /// default: H25 (campaign 2026-11-26T04-00-11Z) measured it 2–13 %
-    /// faster than `BlockCopy` on nine block types. An AVX2 instance of
-    /// the same loop, chosen at run time, measured no faster than this one
-    /// and was removed with its `unsafe` call.
-    #[default]
-    Direct,
+/// The output path, public to the lab only (a private module whose enum is
+/// re-exported with the `lab` feature).
+mod path_choice {
+    /// How `dequantize_into_with` writes the kernels' output (H25). Only
+    /// the lab chooses (`lab` feature); everything else takes the default.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    #[cfg_attr(not(feature = "lab"), allow(dead_code))]
+    pub enum Path {
+        /// Each block decoded into a stack buffer, then copied to the output
+        /// (the path BF16 output still takes).
+        BlockCopy,
+        /// Each block decoded straight into its slot of the output. The
+        /// default: H25 (campaign 2026-11-26T04-00-11Z) measured it 2–13 %
+        /// faster than `BlockCopy` on nine block types. An AVX2 instance of
+        /// the same loop, chosen at run time, measured no faster than this one
+        /// and was removed with its `unsafe` call.
+        #[default]
+        Direct,
+    }
 }
+#[cfg(not(feature = "lab"))]
+use path_choice::Path;
+#[cfg(feature = "lab")]
+pub use path_choice::Path;
 
 fn block_copy(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
     let mut at = 0;
@@ -209,11 +226,16 @@ fn check_output(t: GgmlType, data: &[u8], out: &[f32]) -> Result<()> {
 
 /// Dequantizes into `out`, which must hold exactly the tensor's elements.
 pub fn dequantize_into(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
-    dequantize_into_with(t, data, out, Path::default())
+    dequantize_into_on(t, data, out, Path::default())
 }
 
-/// [`dequantize_into`] on a chosen path.
+/// [`dequantize_into`] on a chosen path (the `lab` feature's H25 baseline).
+#[cfg(feature = "lab")]
 pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Path) -> Result<()> {
+    dequantize_into_on(t, data, out, path)
+}
+
+fn dequantize_into_on(t: GgmlType, data: &[u8], out: &mut [f32], path: Path) -> Result<()> {
     check_output(t, data, out)?;
     let done = match path {
         Path::BlockCopy => None,
@@ -230,6 +252,7 @@ pub fn dequantize_into_with(t: GgmlType, data: &[u8], out: &mut [f32], path: Pat
 /// (campaign 2026-11-26T04-00-11Z) measured two threads no faster on
 /// 44.7 MiB outputs (1.03–1.04×, inconclusive) and 1.2× faster on a
 /// 640 MiB one, because the decoding is bound by memory bandwidth here.
+#[cfg(feature = "parallel")]
 pub fn dequantize_into_parallel(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
     use rayon::prelude::*;
     check_output(t, data, out)?;
@@ -238,7 +261,7 @@ pub fn dequantize_into_parallel(t: GgmlType, data: &[u8], out: &mut [f32]) -> Re
     let path = Path::default();
     data.par_chunks(blocks_per_run * bytes as usize)
         .zip(out.par_chunks_mut(blocks_per_run * block as usize))
-        .try_for_each(|(d, o)| dequantize_into_with(t, d, o, path))
+        .try_for_each(|(d, o)| dequantize_into_on(t, d, o, path))
 }
 
 /// Dequantizes to a new F32 vector.

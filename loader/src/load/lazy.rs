@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 /// A model whose tensors are read on first use and kept (H15).
 pub struct LazyModel {
-    model: Model,
+    model: Model<'static>,
     target: Option<Target>,
     index: HashMap<String, usize>,
     cells: Vec<OnceLock<LoadedTensor>>,
@@ -20,7 +20,7 @@ pub struct LazyModel {
 
 impl LazyModel {
     /// Wraps an open model; costs one map of the tensor names.
-    pub fn new(model: Model, target: Option<Target>) -> LazyModel {
+    pub fn new(model: Model<'static>, target: Option<Target>) -> LazyModel {
         let tensors = &model.inventory().tensors;
         let index = tensors.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
         let cells = tensors.iter().map(|_| OnceLock::new()).collect();
@@ -33,7 +33,7 @@ impl LazyModel {
     }
 
     /// The open model.
-    pub fn model(&self) -> &Model {
+    pub fn model(&self) -> &Model<'static> {
         &self.model
     }
 

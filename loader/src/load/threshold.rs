@@ -29,7 +29,7 @@ pub fn pick(size: u64, threshold: u64) -> Backend {
 }
 
 /// Opens `path` with the backend [`pick`] chooses. Costs one extra `stat`.
-pub fn open_by_size(path: &Path, threshold: u64, limits: &Limits) -> Result<Model> {
+pub fn open_by_size(path: &Path, threshold: u64, limits: &Limits) -> Result<Model<'static>> {
     let size = std::fs::metadata(path)
         .map_err(|e| LoadError::io(path.display().to_string(), e))?
         .len();

@@ -1,0 +1,143 @@
+//! The platform calls the loader makes, each beside its portable fallback,
+//! so every other module is platform-free. Unix (Linux, macOS) uses
+//! positioned reads (`pread`), non-blocking opens and `fstat` file types;
+//! Windows uses `seek_read`; anything else — and every platform when the
+//! `portable` feature forces it, which is how CI tests these fallbacks on
+//! Linux — reads by seeking under a lock and checks a path's type before
+//! opening it.
+
+use std::fs::File;
+use std::io;
+use std::path::Path;
+
+/// Reads at `offset` without moving a cursor another thread relies on.
+#[cfg(all(unix, not(feature = "portable")))]
+pub(crate) fn read_at(f: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(f, buf, offset)
+}
+
+/// Reads at `offset` (`seek_read` moves the handle's cursor, which the
+/// loader never relies on for a file it reads at positions).
+#[cfg(all(windows, not(feature = "portable")))]
+pub(crate) fn read_at(f: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(f, buf, offset)
+}
+
+/// Reads at `offset` by seeking, under one process-wide lock so threads
+/// sharing a handle cannot move each other's cursor between the seek and
+/// the read.
+#[cfg(any(feature = "portable", not(any(unix, windows))))]
+pub(crate) fn read_at(f: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::io::{Read, Seek, SeekFrom};
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _held = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let mut h = f;
+    h.seek(SeekFrom::Start(offset))?;
+    h.read(buf)
+}
+
+/// Fills `buf` from `offset`, or fails with `UnexpectedEof` at the end of
+/// the file.
+pub(crate) fn read_exact_at(f: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match read_at(f, buf, offset) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Opens for reading without blocking on a FIFO that has no writer
+/// (`O_NONBLOCK`; the flag only matters for the open).
+#[cfg(all(unix, not(feature = "portable")))]
+pub(crate) fn open_read(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Opens for reading. Without non-blocking opens, a path that is not a
+/// regular file is refused by its type *before* the open (a FIFO would
+/// block it); the caller checks the open handle's type again after.
+#[cfg(any(feature = "portable", not(unix)))]
+pub(crate) fn open_read(path: &Path) -> io::Result<File> {
+    let m = std::fs::metadata(path)?;
+    if !m.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("not a regular file (a {})", file_kind(&m.file_type())),
+        ));
+    }
+    File::open(path)
+}
+
+/// A word for a file type, for messages.
+pub(crate) fn file_kind(t: &std::fs::FileType) -> &'static str {
+    if t.is_dir() {
+        return "directory";
+    } else if t.is_symlink() {
+        return "symbolic link";
+    } else if t.is_file() {
+        return "regular file";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "FIFO";
+        } else if t.is_socket() {
+            return "socket";
+        } else if t.is_char_device() {
+            return "character device";
+        } else if t.is_block_device() {
+            return "block device";
+        }
+    }
+    "special file"
+}
+
+/// True when `a` and `b` name the same existing file, following links.
+/// Unix compares device and inode. Elsewhere, where the standard library
+/// gives no file identity, two paths are taken as one file when their
+/// canonical forms are equal or when size, modification time and creation
+/// time all agree (hard links share them) — on the side of refusing.
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(all(unix, not(feature = "portable")))]
+    {
+        use std::os::unix::fs::MetadataExt;
+        x.dev() == y.dev() && x.ino() == y.ino()
+    }
+    #[cfg(any(feature = "portable", not(unix)))]
+    {
+        let canonical = matches!((a.canonicalize(), b.canonicalize()), (Ok(p), Ok(q)) if p == q);
+        canonical
+            || (x.len() == y.len()
+                && x.modified().ok() == y.modified().ok()
+                && x.created().ok() == y.created().ok()
+                && x.modified().is_ok())
+    }
+}
+
+/// Read-and-write permission for a new file, as a plain create would give
+/// it (the umask applies); `None` where permissions are not Unix modes.
+pub(crate) fn new_file_permissions() -> Option<std::fs::Permissions> {
+    #[cfg(unix)]
+    {
+        Some(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
