@@ -9,7 +9,7 @@
 //! hint — where huge pages are disabled or unavailable the buffer is an
 //! ordinary one — and it never changes the contents.
 //!
-//! Only buffers from [`HUGE_MIN_BYTES`] to [`HUGE_MAX_BYTES`] are advised.
+//! Only buffers from `HUGE_MIN_BYTES` to `HUGE_MAX_BYTES` are advised.
 //! H27 (campaign 2026-11-26T04-00-11Z) measured the advice 3.6× faster
 //! on a 44.7 MiB dequant output (0.281× [0.278, 0.285]) and 25–38 % faster
 //! on MiniLM loads, but bimodal on a 640 MiB output: 48 ms at best, 541 ms
@@ -19,7 +19,7 @@
 //! buffers keep ordinary pages.
 //!
 //! The advice is on by default. It is a per-thread setting for a scope,
-//! not a process-wide switch: [`with_huge_pages`] turns it off (or on) for
+//! not a process-wide switch: `with_huge_pages` turns it off (or on) for
 //! what one closure allocates on its thread, which is how
 //! `LoadOptions::ordinary_pages` and the lab's A/B replay of H27 use it.
 

@@ -15,7 +15,7 @@ use std::fs::File;
 use std::io::Read;
 
 /// Capacity of the reader backend's internal buffer. Buffering is on by
-/// default: the ledger's H05 (`reports/H05.md`) measured GGUF inspection
+/// default: the ledger's H05 measured GGUF inspection
 /// an order of magnitude faster through it than through raw `read` calls,
 /// and within a few percent of mmap.
 pub const READER_BUFFER_BYTES: usize = 64 * 1024;
@@ -44,7 +44,7 @@ pub enum Backend {
     /// (or raw `read` calls when `buffered` is false), tensor bytes with
     /// positioned reads (`pread`) into owned buffers.
     Reader {
-        /// Read the header through a [`READER_BUFFER_BYTES`] buffer.
+        /// Read the header through a 64 KiB buffer (`READER_BUFFER_BYTES`).
         buffered: bool,
     },
     /// Reads the whole file into memory before parsing.
@@ -83,7 +83,7 @@ impl Backend {
 #[cfg_attr(not(feature = "lab"), allow(dead_code))]
 pub enum ReadStrategy {
     /// `vec![0u8; n]` then one positioned `read_exact`. Production default:
-    /// the ledger's H01 (`reports/H01.md`; the three replicated campaigns of
+    /// the ledger's H01 (the three replicated campaigns of
     /// 2026-11-26) measured a real memset elision ([`ReadStrategy::UninitPread`])
     /// as no effect, warm in 3 of 3 campaigns (0.998–1.002×, every interval
     /// inside ±1 %) and cold in 2 of 3 (the third inconclusive on a busy

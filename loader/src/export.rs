@@ -16,6 +16,26 @@ use std::io::Write;
 use std::path::Path;
 
 /// Writes tensor `name` of `model`, converted to `to`, as a `.npy` at `out`.
+///
+/// ```
+/// use loadlab_loader::{convert::Target, export::export_npy_file, Limits, Model};
+/// # fn tiny() -> Vec<u8> {
+/// #     let h = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+/// #     let mut f = (h.len() as u64).to_le_bytes().to_vec();
+/// #     f.extend_from_slice(h);
+/// #     f.extend(1f32.to_le_bytes().into_iter().chain(2f32.to_le_bytes()));
+/// #     f
+/// # }
+/// let bytes = tiny();
+/// let m = Model::from_slice(&bytes, "tiny.safetensors", &Limits::default())?;
+/// let dir = tempfile::tempdir().unwrap();
+/// let out = dir.path().join("w.npy");
+/// export_npy_file(&m, "w", Target::F16, &out, false)?;
+/// assert_eq!(&std::fs::read(&out).unwrap()[..6], b"\x93NUMPY");
+/// // An existing file is kept unless `overwrite` is true.
+/// assert!(export_npy_file(&m, "w", Target::F16, &out, false).is_err());
+/// # Ok::<(), loadlab_loader::LoadError>(())
+/// ```
 pub fn export_npy_file(model: &Model, name: &str, to: Target, out: &Path, overwrite: bool) -> Result<()> {
     let out_name = out.display().to_string();
     let refuse = |reason: String| LoadError::PathRefused {

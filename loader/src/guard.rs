@@ -59,7 +59,14 @@ unsafe impl Sync for Previous {}
 // SAFETY: as above.
 unsafe impl Send for Previous {}
 
-/// Installs the `SIGBUS` handler that guards the loader's mappings. Safe to
+/// Installs the `SIGBUS` handler that guards the loader's mappings.
+///
+/// ```
+/// // First thing in main, before any model is mapped:
+/// let guarded = loadlab_loader::guard::install();
+/// assert_eq!(guarded, loadlab_loader::guard::installed());
+/// ```
+/// Safe to
 /// call more than once and from several threads. Returns false where it
 /// is not available (not Linux or macOS, the `portable` feature, or
 /// `sigaction` failed): mappings are then unguarded, as documented on

@@ -2,13 +2,13 @@
 //! from safetensors, GGUF, NPZ and PyTorch `.pth` files.
 //!
 //! ```no_run
-//! use loader::{Backend, Limits, Model};
-//! let m = Model::open("model.safetensors".as_ref(), Backend::Mmap, &Limits::default())?;
+//! use loadlab_loader::{Backend, Limits, Model};
+//! let m = Model::open("model.safetensors", Backend::Mmap, &Limits::default())?;
 //! for t in &m.inventory().tensors {
 //!     let bytes = m.tensor_bytes(&t.name)?; // borrowed from the mapping
 //!     println!("{} {} {:?} {} bytes", t.name, t.dtype, t.shape, bytes.len());
 //! }
-//! # Ok::<(), loader::LoadError>(())
+//! # Ok::<(), loadlab_loader::LoadError>(())
 //! ```
 //!
 //! Untrusted input gets a [`LoadError`], never a panic: every length read

@@ -6,6 +6,13 @@
 
 /// Limits applied by every parser. `Limits::default()` accepts every real
 /// model we know of; tighten them for a service that only loads small files.
+///
+/// ```
+/// use loadlab_loader::{Limits, Model};
+/// let small = Limits { max_file_bytes: 1 << 20, max_tensors: 16, ..Limits::default() };
+/// let e = Model::from_bytes(vec![0u8; 64], "zeros.bin", &small).unwrap_err();
+/// assert_eq!(e.kind(), "unknown-format");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Largest file accepted at all. Stops a path that points at a device or

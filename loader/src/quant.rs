@@ -1,4 +1,4 @@
-//! Quantization (the inverse of [`crate::dequant`]) for the types loadlab
+//! Quantization (the inverse of `crate::dequant`) for the types loadlab
 //! writes: Q8_0, as ggml's reference `quantize_row_q8_0_ref` and gguf-py do
 //! it, bit for bit (a test compares with gguf-py's output on real weights).
 

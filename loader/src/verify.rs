@@ -3,9 +3,9 @@
 //! One digest is inherently sequential (Merkle–Damgård), so one file is
 //! hashed by one thread; a directory's files are hashed in parallel with
 //! rayon. `sha2` picks the SHA-NI instructions at run time when the CPU has
-//! them. The ledger's H08 (`reports/H08.md`) measured this streaming
+//! them. The ledger's H08 measured this streaming
 //! verifier within about a tenth of in-memory hashing speed on a warm file,
-//! and H07 (`reports/H07.md`) what threads can and cannot add.
+//! and H07 what threads can and cannot add.
 
 use crate::error::{LoadError, Result};
 use sha2::{Digest, Sha256};
@@ -28,6 +28,13 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// SHA-256 of a byte slice, as lower-case hex.
+///
+/// ```
+/// assert_eq!(
+///     loadlab_loader::verify::sha256_hex(b"abc"),
+///     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+/// );
+/// ```
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
@@ -210,6 +217,17 @@ pub fn parse_digest(hex: &str) -> Result<String> {
 }
 
 /// Checks a file against an expected hex digest (case-insensitive).
+///
+/// ```
+/// use loadlab_loader::verify::verify_sha256;
+/// let dir = tempfile::tempdir().unwrap();
+/// let p = dir.path().join("f");
+/// std::fs::write(&p, b"abc").unwrap();
+/// verify_sha256(&p, "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD")?;
+/// let wrong = verify_sha256(&p, &"0".repeat(64)).unwrap_err();
+/// assert_eq!(wrong.kind(), "hash-mismatch");
+/// # Ok::<(), loadlab_loader::LoadError>(())
+/// ```
 /// The digest is validated before the file is opened.
 pub fn verify_sha256(path: &Path, expected: &str) -> Result<()> {
     verify_sha256_with_progress(path, expected, &|_| {})
@@ -301,8 +319,20 @@ pub struct FileVerdict {
 }
 
 /// Verifies every file a manifest lists under `root`, in parallel across
-/// files. Each name goes through path validation, so a manifest cannot
-/// point outside the root. Returns one verdict per entry, in manifest order.
+/// files (with the `parallel` feature). Each name goes through path
+/// validation, so a manifest cannot point outside the root. Returns one
+/// verdict per entry, in manifest order.
+///
+/// ```
+/// use loadlab_loader::verify::{parse_manifest, verify_manifest};
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("a.bin"), b"abc").unwrap();
+/// let sums = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  a.bin\n";
+/// let entries = parse_manifest(sums, "SHA256SUMS")?;
+/// let verdicts = verify_manifest(dir.path(), &entries, u64::MAX);
+/// assert!(verdicts.iter().all(|v| v.result.is_ok()));
+/// # Ok::<(), loadlab_loader::LoadError>(())
+/// ```
 pub fn verify_manifest(root: &Path, entries: &[ManifestEntry], max_file_bytes: u64) -> Vec<FileVerdict> {
     verify_manifest_with_progress(root, entries, max_file_bytes, &|_| {})
 }

@@ -1,7 +1,7 @@
 //! An LRU cache of loaded models under a memory budget. It never holds more
 //! than the budget: inserting evicts least-recently-used entries until the
 //! new one fits, and an entry larger than the whole budget is handed back
-//! without being cached. The ledger's H20 (`reports/H20.md`) checks the
+//! without being cached. The ledger's H20 checks the
 //! budget on a real request mix — and measured that, with a budget of two
 //! models for three, it saved only about 4 % of the time: misses cost more
 //! while the cache holds memory the allocator could otherwise reuse.

@@ -8,7 +8,7 @@
 //! The source's SHA-256 is remembered per (path, size, mtime) so a hit does
 //! not re-hash the source; the entry itself is re-hashed on every hit,
 //! which is what makes a corrupted entry detectable. Even with that check,
-//! the ledger's H16 (`reports/H16.md`) measured a hit several times faster
+//! the ledger's H16 measured a hit several times faster
 //! than quantizing on every load.
 
 use crate::backend::Backend;

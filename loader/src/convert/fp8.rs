@@ -156,7 +156,7 @@ pub enum Fp8Kind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Fp8Pattern {
     /// `vec![0u8; 2n]`, then one zip loop over input codes and output pairs.
-    /// Production default: the ledger's H02 (`reports/H02.md`) measured the
+    /// Production default: the ledger's H02 measured the
     /// chunked alternative slower on every tensor it tried.
     #[default]
     ZeroedZip,

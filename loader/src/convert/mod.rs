@@ -3,8 +3,8 @@
 //!
 //! Production paths use `half`'s slice conversions, which use the F16C
 //! instructions when the CPU has them (checked at run time). A software
-//! per-element path ([`scalar`]) is kept for H13, which compares the two:
-//! the ledger's H13 (`reports/H13.md`) measured the slice path several
+//! per-element path (`scalar`, with the `lab` feature) is kept for H13, which compares the two:
+//! the ledger's H13 measured the slice path several
 //! times faster on the conversion alone.
 //! Rounding is round-to-nearest-even; NaN, infinities and subnormals follow
 //! `half`, numpy and ml-dtypes bit for bit (tests compare all 65 536 F16 and

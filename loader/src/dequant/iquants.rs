@@ -1,5 +1,5 @@
 //! The grid i-quants: each group of 8 (IQ2) or 4 (IQ3) values is an index
-//! into a fixed grid of magnitudes ([`super::grids`]), with one sign bit
+//! into a fixed grid of magnitudes (`super::grids`), with one sign bit
 //! per value and a 4-bit scale per sub-block. Layouts from ggml-common.h
 //! (`block_iq2_xxs`, `block_iq2_xs`, `block_iq2_s`, `block_iq3_xxs`,
 //! `block_iq3_s`, `block_iq1_s`, `block_iq1_m`); arithmetic follows gguf-py's dequantizers (`db · grid ·

@@ -10,7 +10,7 @@
 //!
 //! Numeric metadata arrays are read with one bulk read, not one read per
 //! element, so a reader without a buffer pays one syscall per array.
-//! Arrays of strings and numbers are stored packed ([`Arrays::Packed`]):
+//! Arrays of strings and numbers are stored packed (`Arrays::Packed`):
 //! a 262 144-token vocabulary becomes two allocations, not 262 144 (H23).
 
 use crate::dtype::{dtype_of_ggml, GgmlType};

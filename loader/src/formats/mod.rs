@@ -1,6 +1,6 @@
 //! One module per file format; each turns a byte stream into an
-//! [`Inventory`] without reading tensor data. Formats never open files:
-//! they read from an [`Input`] that a backend provides.
+//! `Inventory` without reading tensor data. Formats never open files:
+//! they read from an `Input` that a backend provides.
 
 pub mod gguf;
 pub mod npy;

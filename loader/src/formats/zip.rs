@@ -5,7 +5,7 @@
 //! directory). The `zip` crate reads archives fine, but we need each stored
 //! member's absolute data offset so the mmap backend can hand out tensor
 //! bytes without copying, and we need every count checked against
-//! [`Limits`] and the file size before anything is allocated.
+//! `Limits` and the file size before anything is allocated.
 
 use crate::error::{LoadError, Result};
 use crate::input::Input;

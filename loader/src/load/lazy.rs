@@ -1,6 +1,6 @@
 //! Lazy loading: a handle whose tensors materialize on first access, once,
 //! thread-safely; nothing is read until a tensor is asked for. The ledger's
-//! H15 (`reports/H15.md`) measured the time to the first usable tensor at a
+//! H15 measured the time to the first usable tensor at a
 //! small fraction of an eager load's.
 
 use super::{load_tensor, LoadedTensor};

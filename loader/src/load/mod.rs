@@ -53,7 +53,7 @@ pub struct LoadOptions<'a> {
     pub target: Option<Target>,
     /// Load tensors on rayon's pool instead of one after another. Off by
     /// default so a caller's own pool is not oversubscribed. The ledger's
-    /// H11 (`reports/H11.md`, campaigns of a09162c), with every output
+    /// H11 (campaigns of a09162c), with every output
     /// freshly allocated as in a one-shot load, found it erratic on a
     /// 2-core VM: converting MiniLM to F16 through a mapping took 0.6× or
     /// 1.5× of the sequential time from one load to the next, 0.74–0.80×
@@ -61,7 +61,7 @@ pub struct LoadOptions<'a> {
     /// through the reader backend, 0.63–0.67×.
     pub parallel: bool,
     /// Called after each tensor. Absent, no counter is even updated; the
-    /// ledger's H18 (`reports/H18.md`) could not measure a cost of a
+    /// ledger's H18 could not measure a cost of a
     /// synchronous or channel callback against none.
     pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
     /// Keep fresh outputs on ordinary pages: no transparent-huge-page
@@ -71,7 +71,24 @@ pub struct LoadOptions<'a> {
     pub ordinary_pages: bool,
 }
 
-/// Materializes one tensor.
+/// Materializes one tensor, converted to `target` when it is a float or
+/// GGUF block type (`None` keeps its own type).
+///
+/// ```
+/// use loadlab_loader::{convert::Target, load::load_tensor, DType, Limits, Model};
+/// # fn tiny() -> Vec<u8> {
+/// #     let h = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+/// #     let mut f = (h.len() as u64).to_le_bytes().to_vec();
+/// #     f.extend_from_slice(h);
+/// #     f.extend(1f32.to_le_bytes().into_iter().chain(2f32.to_le_bytes()));
+/// #     f
+/// # }
+/// let bytes = tiny();
+/// let m = Model::from_slice(&bytes, "tiny.safetensors", &Limits::default())?;
+/// let t = load_tensor(&m, "w", Some(Target::F16))?;
+/// assert_eq!((t.dtype, t.data.len()), (DType::F16, 4));
+/// # Ok::<(), loadlab_loader::LoadError>(())
+/// ```
 pub fn load_tensor(model: &Model, name: &str, target: Option<Target>) -> Result<LoadedTensor> {
     let t = model.info(name)?;
     let convertible = t.dtype.is_float() || matches!(t.dtype, DType::Ggml(_));
@@ -97,6 +114,23 @@ pub fn load_tensor(model: &Model, name: &str, target: Option<Target>) -> Result<
 }
 
 /// Loads every tensor of the model, in inventory order either way.
+///
+/// ```
+/// use loadlab_loader::load::{load_all, LoadOptions};
+/// use loadlab_loader::{Limits, Model};
+/// # fn tiny() -> Vec<u8> {
+/// #     let h = br#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+/// #     let mut f = (h.len() as u64).to_le_bytes().to_vec();
+/// #     f.extend_from_slice(h);
+/// #     f.extend(1f32.to_le_bytes().into_iter().chain(2f32.to_le_bytes()));
+/// #     f
+/// # }
+/// let bytes = tiny();
+/// let m = Model::from_slice(&bytes, "tiny.safetensors", &Limits::default())?;
+/// let all = load_all(&m, &LoadOptions::default())?;
+/// assert_eq!(all[0].data, [1f32.to_le_bytes(), 2f32.to_le_bytes()].concat());
+/// # Ok::<(), loadlab_loader::LoadError>(())
+/// ```
 pub fn load_all(model: &Model, opts: &LoadOptions<'_>) -> Result<Vec<LoadedTensor>> {
     let tensors = &model.inventory().tensors;
     let total_bytes: u64 = tensors.iter().map(|t| t.byte_len()).sum();

@@ -1,13 +1,13 @@
 //! Converting a tensor into a caller's destination buffer (a GPU staging
 //! buffer, a memory-mapped output) either whole or in bounded chunks (H12).
 //!
-//! * [`convert_whole`] reads the whole tensor (a copy, on the reader
+//! * `convert_whole` reads the whole tensor (a copy, on the reader
 //!   backend), converts it into a temporary vector, then copies that into
 //!   the destination: peak extra memory ≈ input + output size.
-//! * [`convert_streaming`] reads and converts `chunk_elements` at a time
+//! * `convert_streaming` reads and converts `chunk_elements` at a time
 //!   straight into the destination: peak extra memory is one chunk.
 //!
-//! The ledger's H12 (`reports/H12.md`) measured streaming's added peak
+//! The ledger's H12 measured streaming's added peak
 //! memory at one to two percent of the whole-tensor path's, and its time
 //! lower too (fewer fresh pages to fault in).
 

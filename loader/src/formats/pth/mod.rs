@@ -1,7 +1,7 @@
 //! PyTorch `.pth` / `.pt` files in both layouts found in the wild:
-//! the zip layout of torch >= 1.6 ([`zip_layout`]) and the legacy layout
-//! ([`legacy`]). Both carry the state dict as a pickle whose tensors point
-//! at storages by persistent id; [`pickle`] reads it without executing it.
+//! the zip layout of torch >= 1.6 (`zip_layout`) and the legacy layout
+//! (`legacy`). Both carry the state dict as a pickle whose tensors point
+//! at storages by persistent id; `pickle` reads it without executing it.
 
 pub mod legacy;
 pub mod opcode;

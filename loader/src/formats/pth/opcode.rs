@@ -1,5 +1,5 @@
 //! The pickle opcodes of protocols 0–5, by name (CPython's `pickletools`
-//! table). The interpreter in [`super::pickle`] matches on these names, never
+//! table). The interpreter in `super::pickle` matches on these names, never
 //! on raw bytes; opcodes it does not implement are refused by name.
 
 /// One pickle opcode.

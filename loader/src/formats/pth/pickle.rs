@@ -1,6 +1,6 @@
 //! A restricted pickle interpreter: it understands the opcodes a PyTorch
 //! state dict uses and a short allow-list of globals, and refuses everything
-//! else with [`LoadError::PickleRefused`]. It never imports or calls
+//! else with `LoadError::PickleRefused`. It never imports or calls
 //! anything: allowed globals are matched by name and interpreted here.
 //!
 //! The allow-list mirrors what `torch.load(weights_only=True)` accepts for a
@@ -10,10 +10,10 @@
 //!
 //! Hostile pickles are bounded while they run, not afterwards:
 //! * every container records its nesting depth when it is built or grows,
-//!   and one deeper than [`Limits::max_nesting`] is refused on the spot;
+//!   and one deeper than `Limits::max_nesting` is refused on the spot;
 //! * everything the machine allocates (stack slots, containers, strings,
 //!   memo entries) is charged to the parse budget
-//!   ([`Limits::parse_budget`]) before it is allocated;
+//!   (`Limits::parse_budget`) before it is allocated;
 //! * values are dropped and printed without recursion, so even a structure
 //!   that grew deep through the memo cannot overflow the stack.
 
