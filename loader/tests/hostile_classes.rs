@@ -537,7 +537,16 @@ fn export_never_overwrites_its_own_input() {
 
 #[test]
 fn a_file_truncated_under_a_guarded_mapping_is_an_error_not_a_signal() {
-    assert!(loadlab_loader::guard::install());
+    if !loadlab_loader::guard::install() {
+        // The portable fallbacks (`--features portable`) have no guard;
+        // on Linux and macOS without them it must install.
+        assert!(
+            cfg!(feature = "portable") || !cfg!(any(target_os = "linux", target_os = "macos")),
+            "the SIGBUS guard did not install"
+        );
+        eprintln!("SKIPPED: no SIGBUS guard with the portable fallbacks");
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let n = 1 << 20; // 4 MiB of tensor data
     let p = model_file(dir.path(), n);
