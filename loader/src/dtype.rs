@@ -37,6 +37,20 @@ pub enum DType {
     F8E4M3,
     /// FP8 E5M2 (IEEE-like, with infinities).
     F8E5M2,
+    /// FP8 E4M3FNUZ (bias 8, no infinities, no negative zero, NaN 0x80).
+    F8E4M3Fnuz,
+    /// FP8 E5M2FNUZ (bias 16, no infinities, no negative zero, NaN 0x80).
+    F8E5M2Fnuz,
+    /// FP8 E8M0 (OCP MX scale: a power of two, NaN 0xFF).
+    F8E8M0,
+    /// FP4 E2M1 (OCP MX), two elements per byte. Read and inspected;
+    /// not converted (the packing order of a safetensors file has no
+    /// reference implementation to check against).
+    F4,
+    /// FP6 E2M3 (OCP MX), four elements per three bytes; not converted.
+    F6E2M3,
+    /// FP6 E3M2 (OCP MX), four elements per three bytes; not converted.
+    F6E3M2,
     /// Complex of two F32.
     C64,
     /// Complex of two F64.
@@ -66,6 +80,12 @@ impl DType {
             DType::F64 => "F64",
             DType::F8E4M3 => "F8_E4M3",
             DType::F8E5M2 => "F8_E5M2",
+            DType::F8E4M3Fnuz => "F8_E4M3FNUZ",
+            DType::F8E5M2Fnuz => "F8_E5M2FNUZ",
+            DType::F8E8M0 => "F8_E8M0",
+            DType::F4 => "F4",
+            DType::F6E2M3 => "F6_E2M3",
+            DType::F6E3M2 => "F6_E3M2",
             DType::C64 => "C64",
             DType::C128 => "C128",
             DType::Ggml(t) => t.name(),
@@ -90,6 +110,12 @@ impl DType {
             "F64" => DType::F64,
             "F8_E4M3" => DType::F8E4M3,
             "F8_E5M2" => DType::F8E5M2,
+            "F8_E4M3FNUZ" => DType::F8E4M3Fnuz,
+            "F8_E5M2FNUZ" => DType::F8E5M2Fnuz,
+            "F8_E8M0" => DType::F8E8M0,
+            "F4" => DType::F4,
+            "F6_E2M3" => DType::F6E2M3,
+            "F6_E3M2" => DType::F6E3M2,
             "C64" => DType::C64,
             _ => return None,
         })
@@ -98,7 +124,19 @@ impl DType {
     /// Elements per block and bytes per block. Plain types are blocks of one.
     pub fn block(self) -> (u64, u64) {
         match self {
-            DType::Bool | DType::U8 | DType::I8 | DType::F8E4M3 | DType::F8E5M2 => (1, 1),
+            DType::Bool
+            | DType::U8
+            | DType::I8
+            | DType::F8E4M3
+            | DType::F8E5M2
+            | DType::F8E4M3Fnuz
+            | DType::F8E5M2Fnuz
+            | DType::F8E8M0 => (1, 1),
+            // Sub-byte types: a "block" is the fewest elements that fill
+            // whole bytes, so a tensor must hold whole bytes (as the
+            // safetensors crate requires).
+            DType::F4 => (2, 1),
+            DType::F6E2M3 | DType::F6E3M2 => (4, 3),
             DType::U16 | DType::I16 | DType::F16 | DType::BF16 => (1, 2),
             DType::U32 | DType::I32 | DType::F32 => (1, 4),
             DType::U64 | DType::I64 | DType::F64 | DType::C64 => (1, 8),
@@ -129,7 +167,15 @@ impl DType {
     pub fn is_float(self) -> bool {
         matches!(
             self,
-            DType::F16 | DType::BF16 | DType::F32 | DType::F64 | DType::F8E4M3 | DType::F8E5M2
+            DType::F16
+                | DType::BF16
+                | DType::F32
+                | DType::F64
+                | DType::F8E4M3
+                | DType::F8E5M2
+                | DType::F8E4M3Fnuz
+                | DType::F8E5M2Fnuz
+                | DType::F8E8M0
         )
     }
 }

@@ -321,6 +321,22 @@ fn gguf_what_ggml_refuses_is_refused() {
     assert!(msg.contains("expected 64"), "{msg}");
 }
 
+#[test]
+fn gguf_type_ids_that_collide_are_refused_by_name() {
+    // MXFP4 stored under the retired id 4 (as one converter wrote it), and
+    // the 2026 Q2_0 (id 42), with no reference to check a reader against.
+    for (id, says) in [(4u32, "Q4_2"), (42, "Q2_0"), (33, "retired")] {
+        let msg = reason_of(inspect(&gguf(&[("a", &[32], id, 0)], 64)));
+        assert!(msg.contains(says) && msg.contains(&format!("id {id}")), "{id}: {msg}");
+    }
+    // Q8_0 bytes labelled Q4_0: the error names the type, its id, the
+    // declared size and the size the data section gives it.
+    let msg = reason_of(inspect(&gguf(&[("a", &[64], Q4_0, 0), ("b", &[4], F32, 96)], 160)));
+    for part in ["Q4_0", "ggml type id 2", "36 bytes", "96 bytes"] {
+        assert!(msg.contains(part), "{part:?} missing from {msg}");
+    }
+}
+
 // ------------------------------------------------------------------- zip
 
 /// Rewrites the local-header offset of central-directory entry `i`.

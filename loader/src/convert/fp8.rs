@@ -37,6 +37,45 @@ const fn e5m2(c: u8) -> f32 {
     }
 }
 
+/// E4M3FNUZ (AMD/Graphcore): bias 8, no infinities, no negative zero; the
+/// one NaN is 0x80.
+const fn e4m3fnuz(c: u8) -> f32 {
+    if c == 0x80 {
+        return nan(c);
+    }
+    let sign = if c & 0x80 != 0 { -1.0 } else { 1.0 };
+    let e = ((c >> 3) & 0xF) as i32;
+    let m = (c & 7) as f32;
+    if e == 0 {
+        sign * m / 8.0 / 128.0 // subnormal: m/8 · 2^-7
+    } else {
+        sign * (1.0 + m / 8.0) * pow2(e - 8)
+    }
+}
+
+/// E5M2FNUZ: bias 16, no infinities, no negative zero; the one NaN is 0x80.
+const fn e5m2fnuz(c: u8) -> f32 {
+    if c == 0x80 {
+        return nan(c);
+    }
+    let sign = if c & 0x80 != 0 { -1.0 } else { 1.0 };
+    let e = ((c >> 2) & 0x1F) as i32;
+    let m = (c & 3) as f32;
+    if e == 0 {
+        sign * m / 4.0 / 32768.0 // subnormal: m/4 · 2^-15
+    } else {
+        sign * (1.0 + m / 4.0) * pow2(e - 16)
+    }
+}
+
+/// E8M0 (OCP MX scale): an unsigned exponent, 2^(c - 127); 0xFF is NaN.
+const fn e8m0(c: u8) -> f32 {
+    if c == 0xFF {
+        return f32::from_bits(0x7FC0_0000);
+    }
+    pow2(c as i32 - 127)
+}
+
 /// The quiet NaN with the code's sign (what ml-dtypes widens FP8 NaN to).
 const fn nan(c: u8) -> f32 {
     f32::from_bits(if c & 0x80 != 0 { 0xFFC0_0000 } else { 0x7FC0_0000 })
@@ -91,6 +130,12 @@ const fn bf16_table(t: &[f32; 256]) -> [u16; 256] {
 pub static E4M3FN_F32: [f32; 256] = table!(e4m3fn);
 /// F32 value of every E5M2 code.
 pub static E5M2_F32: [f32; 256] = table!(e5m2);
+/// F32 value of every E4M3FNUZ code.
+pub static E4M3FNUZ_F32: [f32; 256] = table!(e4m3fnuz);
+/// F32 value of every E5M2FNUZ code.
+pub static E5M2FNUZ_F32: [f32; 256] = table!(e5m2fnuz);
+/// F32 value of every E8M0 code.
+pub static E8M0_F32: [f32; 256] = table!(e8m0);
 /// BF16 bits of every E4M3FN code.
 pub static E4M3FN_BF16: [u16; 256] = bf16_table(&E4M3FN_F32);
 /// BF16 bits of every E5M2 code.
@@ -109,9 +154,14 @@ fn check(expected: usize, found: usize) -> Result<()> {
 
 /// FP8 E4M3FN bytes to F32 (bit-exact with ml-dtypes).
 pub fn e4m3_to_f32(src: &[u8], dst: &mut [f32]) -> Result<()> {
+    table_to_f32(src, dst, &E4M3FN_F32)
+}
+
+/// Any one-byte float type to F32 through its table.
+pub fn table_to_f32(src: &[u8], dst: &mut [f32], table: &[f32; 256]) -> Result<()> {
     check(src.len(), dst.len())?;
     for (d, &c) in dst.iter_mut().zip(src) {
-        *d = E4M3FN_F32[usize::from(c)];
+        *d = table[usize::from(c)];
     }
     Ok(())
 }

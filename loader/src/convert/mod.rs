@@ -137,6 +137,9 @@ pub fn bytes_to_f32(src: &[u8], from: DType, dst: &mut [f32]) -> Result<()> {
         }
         DType::F8E4M3 => fp8::e4m3_to_f32(src, dst)?,
         DType::F8E5M2 => fp8::e5m2_to_f32(src, dst)?,
+        DType::F8E4M3Fnuz => fp8::table_to_f32(src, dst, &fp8::E4M3FNUZ_F32)?,
+        DType::F8E5M2Fnuz => fp8::table_to_f32(src, dst, &fp8::E5M2FNUZ_F32)?,
+        DType::F8E8M0 => fp8::table_to_f32(src, dst, &fp8::E8M0_F32)?,
         _ => return Err(unsupported(from, Target::F32)),
     }
     Ok(())

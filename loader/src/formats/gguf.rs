@@ -24,6 +24,32 @@ use std::io::{Read, Seek};
 
 /// "GGUF" read as a little-endian u32.
 pub const MAGIC: &[u8; 4] = b"GGUF";
+/// ggml type ids this crate knows but does not read, with why: ids retired
+/// from ggml (files written with them are refused by llama.cpp too), and
+/// types too new for a reference implementation on the package registries
+/// (gguf-py 0.19.0, the newest, has none for Q2_0).
+fn unsupported_ggml_type(id: u32) -> Option<&'static str> {
+    Some(match id {
+        4 => "Q4_2 (retired from ggml; some converters reused the id for MXFP4)",
+        5 => "Q4_3 (retired from ggml)",
+        31..=33 => "Q4_0_4_4 / Q4_0_4_8 / Q4_0_8_8 (retired: repacked at load time since)",
+        36..=38 => "IQ4_NL_4_4 / IQ4_NL_4_8 / IQ4_NL_8_8 (retired)",
+        42 => "Q2_0 (added to ggml in 2026; no reference dequantizer to check against yet)",
+        _ => return None,
+    })
+}
+
+/// The ggml type id of a tensor's dtype, for messages.
+fn ggml_id(d: crate::DType) -> u32 {
+    match d {
+        crate::DType::Ggml(t) => t.id(),
+        other => GgmlType::ALL
+            .iter()
+            .find(|t| t.plain() == Some(other))
+            .map_or(u32::MAX, |t| t.id()),
+    }
+}
+
 /// Alignment when `general.alignment` is absent (GGUF_DEFAULT_ALIGNMENT).
 pub const DEFAULT_ALIGNMENT: u64 = 32;
 
@@ -409,13 +435,23 @@ pub fn inspect_with<R: Read + Seek>(input: &mut Input<R>, limits: &Limits, array
         }
         let type_at = p.input.pos();
         let type_id = p.input.u32("tensor type")?;
-        let ty = GgmlType::from_id(type_id).ok_or_else(|| {
-            p.input.invalid_at(
-                type_at,
-                "tensor type",
-                format!("unknown ggml type {type_id} for {name:?}"),
-            )
-        })?;
+        let ty = match GgmlType::from_id(type_id) {
+            Some(ty) => ty,
+            None => {
+                return Err(match unsupported_ggml_type(type_id) {
+                    Some(what) => LoadError::Unsupported {
+                        file: String::new(),
+                        what: "ggml type",
+                        found: format!("{what} (id {type_id}) for {name:?}"),
+                    },
+                    None => p.input.invalid_at(
+                        type_at,
+                        "tensor type",
+                        format!("unknown ggml type {type_id} for {name:?}"),
+                    ),
+                })
+            }
+        };
         let offset = p.input.u64("tensor data offset")?;
         let n_elem = shape
             .iter()
@@ -470,20 +506,34 @@ pub fn inspect_with<R: Read + Seek>(input: &mut Input<R>, limits: &Limits, array
     // ("tensor has offset X, expected Y"): a gap would let bytes of one
     // type be read as another whose length happens to fit, an overlap
     // would alias two tensors.
+    // A tensor whose declared type gives it another size than the data
+    // section leaves it (a type id reused by a fork, a retired id) shows
+    // here: the error names its type, id, declared and found size.
     let mut prev_end = 0u64;
     for (i, &(off, len)) in rel.iter().enumerate() {
         let expected = prev_end
             .checked_next_multiple_of(alignment)
             .ok_or_else(|| input.overflow("tensor data end"))?;
         if off != expected {
-            return Err(input.invalid_at(
-                header_end,
-                "tensor data offset",
-                format!(
+            let reason = match i.checked_sub(1) {
+                Some(j) if off > rel[j].0 => {
+                    let prev = &tensors[j];
+                    format!(
+                        "{:?} has relative offset {off}, expected {expected}: {:?} is declared {} (ggml type id {}), {} bytes, but the data section gives it {} bytes before the next tensor",
+                        tensors[i].name,
+                        prev.name,
+                        prev.dtype.name(),
+                        ggml_id(prev.dtype),
+                        rel[j].1,
+                        off - rel[j].0
+                    )
+                }
+                _ => format!(
                     "{:?} has relative offset {off}, expected {expected} (the end of the previous tensor, padded to {alignment})",
                     tensors[i].name
                 ),
-            ));
+            };
+            return Err(input.invalid_at(header_end, "tensor data offset", reason));
         }
         prev_end = off.checked_add(len).ok_or_else(|| input.overflow("tensor data end"))?;
     }
