@@ -4,7 +4,7 @@
 use crate::context::{digest, Ctx};
 use crate::registry::Built;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
-use loader::convert::fp8::{fp8_to_bf16_scaled, Fp8Kind, Fp8Pattern};
+use loader::convert::fp8::{fp8_to_bf16_scaled_with, Fp8Kind, Fp8Pattern};
 use loader::{Backend, Limits, Model};
 
 /// H02's declaration: claim, source, fixtures, metric and explanation.
@@ -42,11 +42,11 @@ fn case(ctx: &Ctx, name: &str, tensor: &str) -> Result<Case<'static>, String> {
     .bytes(n as u64)
     .x((n * 2) as f64)
     .variant("A zeroed zip", move || {
-        let out = fp8_to_bf16_scaled(&src, Fp8Kind::E4M3FN, scale, Fp8Pattern::ZeroedZip);
+        let out = fp8_to_bf16_scaled_with(&src, Fp8Kind::E4M3FN, scale, Fp8Pattern::ZeroedZip);
         Ok(Outcome::output(move || digest(&out)))
     })
     .variant("B chunked extend", move || {
-        let out = fp8_to_bf16_scaled(&src_b, Fp8Kind::E4M3FN, scale, Fp8Pattern::ChunkedExtend);
+        let out = fp8_to_bf16_scaled_with(&src_b, Fp8Kind::E4M3FN, scale, Fp8Pattern::ChunkedExtend);
         Ok(Outcome::output(move || digest(&out)))
     }))
 }

@@ -7,7 +7,7 @@ use crate::context::{digest, Ctx};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
-use loader::dequant::{dequantize_bf16, OutputPattern};
+use loader::dequant::{dequantize_bf16_with, OutputPattern};
 use loader::{Backend, DType, Limits, Model};
 
 /// H03's declaration: claim, source, fixtures, metric and explanation.
@@ -56,11 +56,11 @@ fn case(ctx: &Ctx, file: &str, tensor: &str, label: String, headline: bool) -> R
     .x(out_bytes as f64)
     .bytes(out_bytes)
     .variant("A preallocated + copy_from_slice", move || {
-        let o = dequantize_bf16(ty, &data, OutputPattern::Preallocated)?;
+        let o = dequantize_bf16_with(ty, &data, OutputPattern::Preallocated)?;
         Ok(Outcome::output(move || digest(&o)))
     })
     .variant("B with_capacity + extend", move || {
-        let o = dequantize_bf16(ty, &data_b, OutputPattern::Extend)?;
+        let o = dequantize_bf16_with(ty, &data_b, OutputPattern::Extend)?;
         Ok(Outcome::output(move || digest(&o)))
     });
     if !headline {

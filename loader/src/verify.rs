@@ -42,11 +42,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// SHA-256 of everything a reader yields, reading `HASH_CHUNK_BYTES` at a
 /// time. Returns the hex digest and the byte count.
 pub fn sha256_reader(r: impl Read, name: &str) -> Result<(String, u64)> {
-    sha256_reader_chunked(r, name, HASH_CHUNK_BYTES)
+    reader_chunked(r, name, HASH_CHUNK_BYTES)
 }
 
-/// [`sha256_reader`] with reads of `chunk` bytes (H22 compares sizes).
-pub fn sha256_reader_chunked(mut r: impl Read, name: &str, chunk: usize) -> Result<(String, u64)> {
+/// [`sha256_reader`] with reads of `chunk` bytes (H22 compares sizes; the
+/// `lab` feature).
+#[cfg(feature = "lab")]
+pub fn sha256_reader_chunked(r: impl Read, name: &str, chunk: usize) -> Result<(String, u64)> {
+    reader_chunked(r, name, chunk)
+}
+
+fn reader_chunked(mut r: impl Read, name: &str, chunk: usize) -> Result<(String, u64)> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; chunk.max(1)];
     let mut n = 0u64;
@@ -402,7 +408,7 @@ mod tests {
         std::fs::write(&p, &bytes).unwrap();
         let want = sha256_hex(&bytes);
         for chunk in [1, 4096, 8 << 10, 64 << 10, 1 << 20, 8 << 20] {
-            let (got, n) = sha256_reader_chunked(std::fs::File::open(&p).unwrap(), "f", chunk).unwrap();
+            let (got, n) = reader_chunked(std::fs::File::open(&p).unwrap(), "f", chunk).unwrap();
             assert_eq!((got, n), (want.clone(), bytes.len() as u64), "chunk {chunk}");
             assert_eq!(
                 sha256_file_overlapped(&p, chunk.max(4096)).unwrap(),

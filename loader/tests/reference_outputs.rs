@@ -76,7 +76,7 @@ fn random_blocks_match(m: &Model, types: &[GgmlType]) {
         let expect: Vec<u8> = got.iter().flat_map(|&x| bf16::from_f32(x).to_le_bytes()).collect();
         for p in [OutputPattern::Preallocated, OutputPattern::Extend] {
             assert_eq!(
-                dequant::dequantize_bf16(t, &blocks, p).unwrap(),
+                dequant::dequantize_bf16_with(t, &blocks, p).unwrap(),
                 expect,
                 "{} {p:?}",
                 t.name()
@@ -166,8 +166,8 @@ fn fp8_codes_match_ml_dtypes() {
     }
     // The per-tensor patterns agree with each other and with the table.
     let codes: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
-    let a = fp8::fp8_to_bf16_scaled(&codes, fp8::Fp8Kind::E4M3FN, 1.0, fp8::Fp8Pattern::ZeroedZip);
-    let b = fp8::fp8_to_bf16_scaled(&codes, fp8::Fp8Kind::E4M3FN, 1.0, fp8::Fp8Pattern::ChunkedExtend);
+    let a = fp8::fp8_to_bf16_scaled_with(&codes, fp8::Fp8Kind::E4M3FN, 1.0, fp8::Fp8Pattern::ZeroedZip);
+    let b = fp8::fp8_to_bf16_scaled_with(&codes, fp8::Fp8Kind::E4M3FN, 1.0, fp8::Fp8Pattern::ChunkedExtend);
     assert_eq!(a, b);
     let mut c = vec![0u8; codes.len() * 2];
     fp8::e4m3_to_bf16_bytes(&codes, &mut c).unwrap();

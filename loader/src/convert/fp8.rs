@@ -2,10 +2,10 @@
 //! Every FP8 value is exactly representable in BF16, so the BF16 table is
 //! the top half of the F32 bits (NaN stays the quiet NaN ml-dtypes gives).
 //!
-//! Two output patterns exist for H02: [`Fp8Pattern::ZeroedZip`] (one zip
+//! Two output patterns exist for H02: `Fp8Pattern::ZeroedZip` (one zip
 //! loop into a zeroed buffer; the production default) and
-//! [`Fp8Pattern::ChunkedExtend`] (chunks through a 2048-element stack
-//! scratch, then `extend_from_slice`).
+//! `Fp8Pattern::ChunkedExtend` (chunks through a 2048-element stack
+//! scratch, then `extend_from_slice`); the `lab` feature chooses.
 
 use crate::error::{LoadError, Result};
 
@@ -202,25 +202,43 @@ pub enum Fp8Kind {
     E5M2,
 }
 
-/// How the per-tensor FP8 → BF16 output buffer is written (H02).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Fp8Pattern {
-    /// `vec![0u8; 2n]`, then one zip loop over input codes and output pairs.
-    /// Production default: the ledger's H02 measured the
-    /// chunked alternative slower on every tensor it tried.
-    #[default]
-    ZeroedZip,
-    /// `Vec::with_capacity(2n)`, convert 2048 codes at a time into a stack
-    /// scratch buffer, `extend_from_slice` each chunk.
-    ChunkedExtend,
-}
+/// The output patterns of H02, public to the lab only.
+mod pattern {
+    /// How the per-tensor FP8 → BF16 output buffer is written (H02).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    #[cfg_attr(not(feature = "lab"), allow(dead_code))]
+    pub enum Fp8Pattern {
+        /// `vec![0u8; 2n]`, then one zip loop over input codes and output pairs.
+        /// Production default: the ledger's H02 measured the
+        /// chunked alternative slower on every tensor it tried.
+        #[default]
+        ZeroedZip,
+        /// `Vec::with_capacity(2n)`, convert 2048 codes at a time into a stack
+        /// scratch buffer, `extend_from_slice` each chunk.
+        ChunkedExtend,
+    }
 
-/// Scratch size of [`Fp8Pattern::ChunkedExtend`], in elements.
-pub const CHUNK_ELEMENTS: usize = 2048;
+    /// Scratch size of `Fp8Pattern::ChunkedExtend`, in elements.
+    pub const CHUNK_ELEMENTS: usize = 2048;
+}
+#[cfg(feature = "lab")]
+pub use pattern::{Fp8Pattern, CHUNK_ELEMENTS};
+#[cfg(not(feature = "lab"))]
+use pattern::{Fp8Pattern, CHUNK_ELEMENTS};
 
 /// Per-tensor FP8 → BF16 with a scale: `bf16(fp8 · scale)`; a scale of 1.0
 /// is the plain conversion. Returns little-endian BF16 bytes.
-pub fn fp8_to_bf16_scaled(src: &[u8], kind: Fp8Kind, scale: f32, pattern: Fp8Pattern) -> Vec<u8> {
+pub fn fp8_to_bf16_scaled(src: &[u8], kind: Fp8Kind, scale: f32) -> Vec<u8> {
+    scaled_with(src, kind, scale, Fp8Pattern::default())
+}
+
+/// [`fp8_to_bf16_scaled`] written with `pattern` (H02's baseline; `lab` feature).
+#[cfg(feature = "lab")]
+pub fn fp8_to_bf16_scaled_with(src: &[u8], kind: Fp8Kind, scale: f32, pattern: Fp8Pattern) -> Vec<u8> {
+    scaled_with(src, kind, scale, pattern)
+}
+
+fn scaled_with(src: &[u8], kind: Fp8Kind, scale: f32, pattern: Fp8Pattern) -> Vec<u8> {
     let f32_table = match kind {
         Fp8Kind::E4M3FN => &E4M3FN_F32,
         Fp8Kind::E5M2 => &E5M2_F32,

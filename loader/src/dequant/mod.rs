@@ -6,7 +6,7 @@
 //! Bit-exact with gguf-py's `gguf.quants.dequantize` (tests compare every
 //! quantized tensor of every fixture, and random blocks of every type).
 //!
-//! [`OutputPattern`] selects how the BF16 output is written, the two
+//! `OutputPattern` (the `lab` feature) selects how the BF16 output is written, the two
 //! patterns H03 compares.
 
 lab_modules! {
@@ -28,18 +28,26 @@ use crate::error::{LoadError, Result};
 use half::bf16;
 use half::slice::HalfFloatSliceExt;
 
-/// How a dequantizer writes its BF16 output (H03).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
-pub enum OutputPattern {
-    /// `vec![0u8; n]` up front, each block written with an indexed
-    /// `copy_from_slice`.
-    Preallocated,
-    /// `Vec::with_capacity(n)`, each block appended with `extend_from_slice`.
-    /// Production default: the ledger's H03 measured it
-    /// faster than `Preallocated` in 11 of 14 cases (3–9 %) and slower in none.
-    #[default]
-    Extend,
+/// The BF16 output pattern, public to the lab only.
+mod output_pattern {
+    /// How a dequantizer writes its BF16 output (H03).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+    #[cfg_attr(not(feature = "lab"), allow(dead_code))]
+    pub enum OutputPattern {
+        /// `vec![0u8; n]` up front, each block written with an indexed
+        /// `copy_from_slice`.
+        Preallocated,
+        /// `Vec::with_capacity(n)`, each block appended with `extend_from_slice`.
+        /// Production default: the ledger's H03 measured it
+        /// faster than `Preallocated` in 11 of 14 cases (3–9 %) and slower in none.
+        #[default]
+        Extend,
+    }
 }
+#[cfg(feature = "lab")]
+pub use output_pattern::OutputPattern;
+#[cfg(not(feature = "lab"))]
+use output_pattern::OutputPattern;
 
 /// Types this module dequantizes: every type with a block kernel (the
 /// one table, `with_kernel`), and the plain float types.
@@ -252,7 +260,7 @@ fn dequantize_into_on(t: GgmlType, data: &[u8], out: &mut [f32], path: Path) -> 
 /// (campaign 2026-11-26T04-00-11Z) measured two threads no faster on
 /// 44.7 MiB outputs (1.03–1.04×, inconclusive) and 1.2× faster on a
 /// 640 MiB one, because the decoding is bound by memory bandwidth here.
-#[cfg(feature = "parallel")]
+#[cfg(all(feature = "parallel", feature = "lab"))]
 pub fn dequantize_into_parallel(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
     use rayon::prelude::*;
     check_output(t, data, out)?;
@@ -285,8 +293,18 @@ pub fn dequantize_f32(t: GgmlType, data: &[u8]) -> Result<Vec<f32>> {
     Ok(out)
 }
 
-/// Dequantizes to little-endian BF16 bytes, written with `pattern`.
-pub fn dequantize_bf16(t: GgmlType, data: &[u8], pattern: OutputPattern) -> Result<Vec<u8>> {
+/// Dequantizes to little-endian BF16 bytes (round to nearest even, as ggml).
+pub fn dequantize_bf16(t: GgmlType, data: &[u8]) -> Result<Vec<u8>> {
+    bf16_with(t, data, OutputPattern::default())
+}
+
+/// [`dequantize_bf16`] written with `pattern` (H03's baseline; `lab` feature).
+#[cfg(feature = "lab")]
+pub fn dequantize_bf16_with(t: GgmlType, data: &[u8], pattern: OutputPattern) -> Result<Vec<u8>> {
+    bf16_with(t, data, pattern)
+}
+
+fn bf16_with(t: GgmlType, data: &[u8], pattern: OutputPattern) -> Result<Vec<u8>> {
     let n = element_count(t, data)?;
     if !supports(t) {
         return Err(unsupported(t, "BF16"));
@@ -331,7 +349,7 @@ fn encode_bf16(y: &[f32], h: &mut [bf16; 256], bytes: &mut [u8; 512]) -> usize {
 pub fn to_target(dtype: DType, data: &[u8], to: convert::Target) -> Result<Vec<u8>> {
     match dtype {
         DType::Ggml(t) => match to {
-            convert::Target::BF16 => dequantize_bf16(t, data, OutputPattern::default()),
+            convert::Target::BF16 => dequantize_bf16(t, data),
             _ => Ok(convert::f32_to_target_bytes(&dequantize_f32(t, data)?, to)),
         },
         other => convert::convert_bytes(data, other, to),
