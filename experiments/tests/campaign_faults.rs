@@ -71,6 +71,19 @@ impl Ws {
         c
     }
 
+    /// A quick campaign started, once it has begun measuring (its first
+    /// pass), with the rest of its output still to read.
+    fn started(&self) -> (Child, std::io::BufReader<std::process::ChildStdout>) {
+        let mut child = self
+            .run(&[])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = wait_for_line(&mut child, "pass 1");
+        (child, out)
+    }
+
     fn ledger(&self) -> Vec<harness::ledger::Campaign> {
         harness::ledger::load_all(&self.root.join("reports/ledger")).expect("the ledger parses")
     }
@@ -95,13 +108,7 @@ fn wait_for_line(child: &mut Child, marker: &str) -> std::io::BufReader<std::pro
 #[test]
 fn a_rebuild_during_a_campaign_changes_nothing_it_measures() {
     let ws = workspace();
-    let mut child = ws
-        .run(&[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = wait_for_line(&mut child, "pass 1");
+    let (child, mut out) = ws.started();
     // `cargo build` replaces the binary: here by other code entirely.
     std::fs::remove_file(&ws.lab).unwrap();
     std::fs::write(&ws.lab, "#!/bin/sh\necho other code\nexit 7\n").unwrap();
@@ -119,13 +126,7 @@ fn a_rebuild_during_a_campaign_changes_nothing_it_measures() {
 #[test]
 fn a_checkout_moved_under_a_campaign_is_not_recorded() {
     let ws = workspace();
-    let mut child = ws
-        .run(&[])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _out = wait_for_line(&mut child, "pass 1");
+    let (child, _out) = ws.started();
     git(&ws.root, &["commit", "-q", "--allow-empty", "-m", "moved"]);
     let o = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);

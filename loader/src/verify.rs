@@ -42,17 +42,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// SHA-256 of everything a reader yields, reading `HASH_CHUNK_BYTES` at a
 /// time. Returns the hex digest and the byte count.
 pub fn sha256_reader(r: impl Read, name: &str) -> Result<(String, u64)> {
-    reader_chunked(r, name, HASH_CHUNK_BYTES)
+    hash_stream(r, name, HASH_CHUNK_BYTES, &|_| {})
 }
 
 /// [`sha256_reader`] with reads of `chunk` bytes (H22 compares sizes; the
 /// `lab` feature).
 #[cfg(feature = "lab")]
 pub fn sha256_reader_chunked(r: impl Read, name: &str, chunk: usize) -> Result<(String, u64)> {
-    reader_chunked(r, name, chunk)
+    hash_stream(r, name, chunk, &|_| {})
 }
 
-fn reader_chunked(mut r: impl Read, name: &str, chunk: usize) -> Result<(String, u64)> {
+/// Hashes everything `r` yields in reads of `chunk` bytes, calling
+/// `progress` after each; returns the digest and the byte count.
+fn hash_stream(mut r: impl Read, name: &str, chunk: usize, progress: &(dyn Fn(u64) + Sync)) -> Result<(String, u64)> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; chunk.max(1)];
     let mut n = 0u64;
@@ -65,6 +67,7 @@ fn reader_chunked(mut r: impl Read, name: &str, chunk: usize) -> Result<(String,
         };
         h.update(&buf[..k]);
         n += k as u64;
+        progress(k as u64);
     }
     Ok((hex(&h.finalize()), n))
 }
@@ -105,21 +108,7 @@ pub fn sha256_open_file(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(String, u64)> {
     let before = snapshot(f, name)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; HASH_CHUNK_BYTES];
-    let mut r = f.take(len);
-    let mut n = 0u64;
-    loop {
-        let k = match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(LoadError::io(name, e)),
-        };
-        h.update(&buf[..k]);
-        n += k as u64;
-        progress(k as u64);
-    }
+    let (digest, n) = hash_stream(f.take(len), name, HASH_CHUNK_BYTES, progress)?;
     let after = snapshot(f, name)?;
     if n != len || after.0 != len {
         return Err(LoadError::Changed {
@@ -136,7 +125,7 @@ pub fn sha256_open_file(
             what: "its modification time changed while it was hashed".into(),
         });
     }
-    Ok((hex(&h.finalize()), n))
+    Ok((digest, n))
 }
 
 /// SHA-256 of a file with a read-ahead thread: one thread reads `chunk`
@@ -408,7 +397,7 @@ mod tests {
         std::fs::write(&p, &bytes).unwrap();
         let want = sha256_hex(&bytes);
         for chunk in [1, 4096, 8 << 10, 64 << 10, 1 << 20, 8 << 20] {
-            let (got, n) = reader_chunked(std::fs::File::open(&p).unwrap(), "f", chunk).unwrap();
+            let (got, n) = hash_stream(std::fs::File::open(&p).unwrap(), "f", chunk, &|_| {}).unwrap();
             assert_eq!((got, n), (want.clone(), bytes.len() as u64), "chunk {chunk}");
             assert_eq!(
                 sha256_file_overlapped(&p, chunk.max(4096)).unwrap(),

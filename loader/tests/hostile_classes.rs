@@ -188,6 +188,21 @@ fn names_built_from_a_shared_key_are_charged_where_they_are_built() {
     assert_eq!(field, "state dict names");
 }
 
+/// `{"a.b": t, "a": {"b": t}}`: two paths to one flattened name.
+fn collision(t: &[u8]) -> Vec<u8> {
+    [
+        b"\x80\x02}(".to_vec(),
+        pstr(b"a.b"),
+        t.to_vec(),
+        pstr(b"a"),
+        b"}(".to_vec(),
+        pstr(b"b"),
+        t.to_vec(),
+        b"uu.".to_vec(),
+    ]
+    .concat()
+}
+
 #[test]
 fn state_dicts_that_could_mean_two_things_are_refused_naming_both() {
     let t = tensor("0");
@@ -227,21 +242,7 @@ fn state_dicts_that_could_mean_two_things_are_refused_naming_both() {
             "appears twice",
         ),
         // {"a.b": T, "a": {"b": T}}
-        (
-            "flattened collision",
-            [
-                b"\x80\x02}(".to_vec(),
-                pstr(b"a.b"),
-                t.clone(),
-                pstr(b"a"),
-                b"}(".to_vec(),
-                pstr(b"b"),
-                t.clone(),
-                b"uu.".to_vec(),
-            ]
-            .concat(),
-            "both flatten",
-        ),
+        ("flattened collision", collision(&t), "both flatten"),
         // {1: T, "1": T}
         (
             "int beside str",
@@ -610,23 +611,7 @@ fn kit() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         ("pth-shared-dag", pth_zip(&shared_dag(40, 2, b"K\x01"), &[])),
         ("pth-legacy-shared-dag", pth_legacy(&shared_dag(25, 3, b"K\x01"))),
-        (
-            "pth-flattened-collision",
-            pth_zip(
-                &[
-                    b"\x80\x02}(".to_vec(),
-                    pstr(b"a.b"),
-                    t.clone(),
-                    pstr(b"a"),
-                    b"}(".to_vec(),
-                    pstr(b"b"),
-                    t.clone(),
-                    b"uu.".to_vec(),
-                ]
-                .concat(),
-                &["0"],
-            ),
-        ),
+        ("pth-flattened-collision", pth_zip(&collision(&t), &["0"])),
         (
             "pth-repeated-key",
             pth_zip(
