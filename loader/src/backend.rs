@@ -154,11 +154,7 @@ impl Storage<'_> {
         match self {
             Storage::File(f) => read_range(f, file_name, offset, len, how),
             Storage::Stream(_) => {
-                let n = usize::try_from(len).map_err(|_| LoadError::Overflow {
-                    file: file_name.to_owned(),
-                    field: "tensor length".into(),
-                })?;
-                let mut v = crate::alloc::zeroed::<u8>(n);
+                let mut v = crate::alloc::zeroed::<u8>(buffer_len(file_name, len)?);
                 self.read_into(file_name, offset, &mut v)?;
                 Ok(v)
             }
@@ -173,19 +169,7 @@ impl Storage<'_> {
     /// Fills `buf` from `offset`.
     pub fn read_into(&self, file_name: &str, offset: u64, buf: &mut [u8]) -> Result<()> {
         let needed = buf.len() as u64;
-        let truncated = |e: std::io::Error| {
-            if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                LoadError::Truncated {
-                    file: file_name.to_owned(),
-                    offset: Some(offset),
-                    field: "tensor data",
-                    needed,
-                    available: 0,
-                }
-            } else {
-                LoadError::io(file_name, e)
-            }
-        };
+        let truncated = |e| read_error(file_name, offset, needed, e);
         match self {
             Storage::File(f) => crate::sys::read_exact_at(f, buf, offset).map_err(truncated),
             Storage::Stream(s) => {
@@ -230,24 +214,33 @@ pub(crate) fn slice_range<'a>(s: &'a [u8], name: &str, offset: u64, len: u64) ->
     }
 }
 
-fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) -> Result<Vec<u8>> {
-    let n = usize::try_from(len).map_err(|_| LoadError::Overflow {
+/// A buffer length for `len` bytes of tensor data, or `Overflow`.
+fn buffer_len(name: &str, len: u64) -> Result<usize> {
+    usize::try_from(len).map_err(|_| LoadError::Overflow {
         file: name.to_owned(),
         field: "tensor length".into(),
-    })?;
-    let map = |e: std::io::Error| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            LoadError::Truncated {
-                file: name.to_owned(),
-                offset: Some(offset),
-                field: "tensor data",
-                needed: len,
-                available: 0,
-            }
-        } else {
-            LoadError::io(name, e)
+    })
+}
+
+/// The error of a read of `needed` bytes at `offset` that failed: the end
+/// of the file is `Truncated`, anything else an I/O error.
+fn read_error(name: &str, offset: u64, needed: u64, e: std::io::Error) -> LoadError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        LoadError::Truncated {
+            file: name.to_owned(),
+            offset: Some(offset),
+            field: "tensor data",
+            needed,
+            available: 0,
         }
-    };
+    } else {
+        LoadError::io(name, e)
+    }
+}
+
+fn read_range(f: &File, name: &str, offset: u64, len: u64, how: ReadStrategy) -> Result<Vec<u8>> {
+    let n = buffer_len(name, len)?;
+    let map = |e| read_error(name, offset, len, e);
     match how {
         ReadStrategy::ZeroedReadExact => {
             let mut v = crate::alloc::zeroed::<u8>(n);

@@ -4,7 +4,6 @@
 use crate::backend::{self, Backend, ReadStrategy, Storage};
 use crate::error::{LoadError, Result};
 use crate::formats;
-
 use crate::input::Input;
 use crate::inventory::{DataRef, Inventory, TensorInfo};
 use crate::limits::Limits;
@@ -222,9 +221,8 @@ impl Model<'static> {
     /// backend without the read). `name` names it in errors.
     pub fn from_bytes(bytes: Vec<u8>, name: &str, limits: &Limits) -> Result<Model<'static>> {
         let inventory = inspect_bytes(&bytes, name, limits)?;
-        Ok(Model::from_parts(
-            name.to_owned(),
-            PathBuf::from(name),
+        Ok(Model::unopened(
+            name,
             Backend::WholeRead,
             inventory,
             Storage::Owned(bytes),
@@ -254,9 +252,8 @@ impl<'a> Model<'a> {
     /// ```
     pub fn from_slice(bytes: &'a [u8], name: &str, limits: &Limits) -> Result<Model<'a>> {
         let inventory = inspect_bytes(bytes, name, limits)?;
-        Ok(Model::from_parts(
-            name.to_owned(),
-            PathBuf::from(name),
+        Ok(Model::unopened(
+            name,
             Backend::WholeRead,
             inventory,
             Storage::Borrowed(bytes),
@@ -285,13 +282,18 @@ impl<'a> Model<'a> {
     /// ```
     pub fn from_reader<R: Read + Seek + Send + 'a>(mut reader: R, name: &str, limits: &Limits) -> Result<Model<'a>> {
         let inventory = inspect_reader(&mut reader, name, limits, true)?;
-        Ok(Model::from_parts(
-            name.to_owned(),
-            PathBuf::from(name),
+        Ok(Model::unopened(
+            name,
             Backend::READER,
             inventory,
             Storage::Stream(std::sync::Mutex::new(Box::new(reader))),
         ))
+    }
+
+    /// A model that was handed over rather than opened from a path: its
+    /// `name` stands for the path too.
+    fn unopened(name: &str, backend: Backend, inventory: Inventory, storage: Storage<'a>) -> Model<'a> {
+        Model::from_parts(name.to_owned(), PathBuf::from(name), backend, inventory, storage)
     }
 
     fn from_parts(

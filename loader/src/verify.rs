@@ -91,11 +91,37 @@ pub fn sha256_file_with_progress(path: &Path, progress: &(dyn Fn(u64) + Sync)) -
     Ok(sha256_open_file(&f, &name, len, progress)?.0)
 }
 
-/// The size and modification time of an open file, to tell whether it
-/// changed while it was read.
-fn snapshot(f: &std::fs::File, name: &str) -> Result<(u64, Option<std::time::SystemTime>)> {
+/// The size and modification time of an open file.
+type Snapshot = (u64, Option<std::time::SystemTime>);
+
+/// An open file's [`Snapshot`] now, to tell whether it changed while it
+/// was read.
+fn snapshot(f: &std::fs::File, name: &str) -> Result<Snapshot> {
     let m = f.metadata().map_err(|e| LoadError::io(name, e))?;
     Ok((m.len(), m.modified().ok()))
+}
+
+/// `Changed` unless `read` bytes were read of a file `len` long when it
+/// was opened (`before`), and its size and modification time are still
+/// what they were.
+fn unchanged(f: &std::fs::File, name: &str, len: u64, read: u64, before: Snapshot) -> Result<()> {
+    let after = snapshot(f, name)?;
+    if read != len || after.0 != len {
+        return Err(LoadError::Changed {
+            file: name.to_owned(),
+            what: format!(
+                "it was {len} bytes when opened, {read} bytes could be read and it is {} bytes now",
+                after.0
+            ),
+        });
+    }
+    if after.1 != before.1 {
+        return Err(LoadError::Changed {
+            file: name.to_owned(),
+            what: "its modification time changed while it was hashed".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Hashes the first `len` bytes of an open file (the length it had when it
@@ -109,22 +135,7 @@ pub fn sha256_open_file(
 ) -> Result<(String, u64)> {
     let before = snapshot(f, name)?;
     let (digest, n) = hash_stream(f.take(len), name, HASH_CHUNK_BYTES, progress)?;
-    let after = snapshot(f, name)?;
-    if n != len || after.0 != len {
-        return Err(LoadError::Changed {
-            file: name.to_owned(),
-            what: format!(
-                "it was {len} bytes when opened, {} bytes could be read and it is {} bytes now",
-                n, after.0
-            ),
-        });
-    }
-    if after.1 != before.1 {
-        return Err(LoadError::Changed {
-            file: name.to_owned(),
-            what: "its modification time changed while it was hashed".into(),
-        });
-    }
+    unchanged(f, name, len, n, before)?;
     Ok((digest, n))
 }
 
@@ -171,16 +182,7 @@ pub fn sha256_file_overlapped(path: &Path, chunk: usize) -> Result<String> {
                     let _ = empty_tx.send(buf);
                 }
                 Ok(Ok(_)) => {
-                    let after = snapshot(&f, &name)?;
-                    if n != len || after != (len, before.1) {
-                        return Err(LoadError::Changed {
-                            file: name.clone(),
-                            what: format!(
-                                "it was {len} bytes when opened, {n} could be read and it is {} now (or was rewritten)",
-                                after.0
-                            ),
-                        });
-                    }
+                    unchanged(&f, &name, len, n, before)?;
                     return Ok(hex(&h.finalize()));
                 }
                 Err(_) => {

@@ -425,12 +425,7 @@ pub fn inspect_with<R: Read + Seek>(input: &mut Input<R>, limits: &Limits, array
         }
         // The product of the non-zero dimensions must fit ggml's int64 too
         // (a zero dimension does not make 2^62 x 4 representable).
-        if shape
-            .iter()
-            .filter(|&&d| d != 0)
-            .try_fold(1u64, |a, &d| a.checked_mul(d))
-            .is_none_or(|n| n > i64::MAX as u64)
-        {
+        if !super::fits_int64(&shape, 1) {
             return Err(p.input.overflow(&format!("element count of {name:?}")));
         }
         let type_at = p.input.pos();

@@ -83,3 +83,16 @@ fn inspect_any<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
         }),
     }
 }
+
+/// True when an array of `shape` with `item_bytes` per element has a size
+/// ggml and numpy can represent: the product of the non-zero dimensions
+/// times the item size fits an int64 (so every dimension does too). A zero
+/// dimension does not make `(0, 2**63)` an array; numpy's
+/// `PyArray_NewFromDescr` and ggml's int64 `ne` refuse it alike.
+pub(crate) fn fits_int64(shape: &[u64], item_bytes: u64) -> bool {
+    shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(item_bytes, |a, &d| a.checked_mul(d))
+        .is_some_and(|n| n <= i64::MAX as u64)
+}

@@ -85,19 +85,9 @@ pub fn parse_header(b: &[u8], max_header: u64, max_dims: u64) -> Result<NpyHeade
         )));
     }
     let (dtype, big_endian) = parse_descr(&descr)?;
-    // numpy's rule (PyArray_NewFromDescr): every dimension fits its intp,
-    // and the product of the non-zero dimensions times the item size does
-    // too — a zero dimension does not make (0, 2**63) an array.
-    if let Some(d) = shape.iter().find(|&&d| d > i64::MAX as u64) {
-        return Err(NpyError::Invalid(format!("dimension {d} does not fit numpy's intp")));
-    }
-    let item = dtype.size().unwrap_or(1);
-    if shape
-        .iter()
-        .filter(|&&d| d != 0)
-        .try_fold(item, |a, &d| a.checked_mul(d))
-        .is_none_or(|n| n > i64::MAX as u64)
-    {
+    // numpy's rule (PyArray_NewFromDescr): every dimension, and the byte
+    // size of the non-zero ones, fits its intp.
+    if !super::fits_int64(&shape, dtype.size().unwrap_or(1)) {
         return Err(NpyError::Invalid(format!(
             "shape {shape:?} is too big: its size in bytes does not fit numpy's intp"
         )));

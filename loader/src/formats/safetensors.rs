@@ -27,60 +27,46 @@ enum Entry {
         shape: Vec<u64>,
         data_offsets: (u64, u64),
     },
-    Metadata(Pairs),
+    Metadata(Pairs<String>),
 }
 
-/// A JSON object of strings kept as its pairs, in order and with any key
-/// that appears twice, so the caller can refuse the repeat by name (a map
-/// would silently keep one of them).
-struct Pairs(Vec<(String, String)>);
+/// A JSON object kept as its pairs, in order and with any key that
+/// appears twice, so the repeat can be refused by name (serde's maps keep
+/// the last silently; which tensor or value the file means would be a
+/// guess).
+struct Pairs<V>(Vec<(String, V)>);
 
-impl<'de> Deserialize<'de> for Pairs {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Pairs;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object of strings")
+impl<V> Pairs<V> {
+    /// The pairs as a map by key, or the first key that appears twice.
+    fn into_map(self) -> std::result::Result<BTreeMap<String, V>, String> {
+        let mut map = BTreeMap::new();
+        for (k, v) in self.0 {
+            if map.contains_key(&k) {
+                return Err(k);
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<Pairs, A::Error> {
+            map.insert(k, v);
+        }
+        Ok(map)
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Pairs<V> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit<V>(std::marker::PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Visit<V> {
+            type Value = Pairs<V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<Pairs<V>, A::Error> {
                 let mut out = Vec::new();
-                while let Some(kv) = m.next_entry::<String, String>()? {
+                while let Some(kv) = m.next_entry::<String, V>()? {
                     out.push(kv);
                 }
                 Ok(Pairs(out))
             }
         }
-        d.deserialize_map(Visit)
-    }
-}
-
-/// The header's top level: tensor names to entries, refusing a name given
-/// twice (serde's maps keep the last silently; which tensor the file means
-/// would be a guess).
-struct Header(BTreeMap<String, Entry>);
-
-impl<'de> Deserialize<'de> for Header {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Header;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<Header, A::Error> {
-                let mut out = BTreeMap::new();
-                while let Some(k) = m.next_key::<String>()? {
-                    if out.contains_key(&k) {
-                        return Err(serde::de::Error::custom(format!("key {k:?} appears twice")));
-                    }
-                    let v = m.next_value::<Entry>()?;
-                    out.insert(k, v);
-                }
-                Ok(Header(out))
-            }
-        }
-        d.deserialize_map(Visit)
+        d.deserialize_map(Visit(std::marker::PhantomData))
     }
 }
 
@@ -98,8 +84,11 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     // serde builds its own tree of the JSON before ours: charge a few
     // times the header's size for it.
     input.charge(n.saturating_mul(4), "safetensors header memory")?;
-    let Header(entries) =
+    let pairs: Pairs<Entry> =
         serde_json::from_str(text).map_err(|e| input.invalid_at(8, "safetensors header", format!("JSON: {e}")))?;
+    let entries = pairs
+        .into_map()
+        .map_err(|k| input.invalid_at(8, "safetensors header", format!("key {k:?} appears twice")))?;
     let n_tensors = entries.len() as u64 - u64::from(entries.contains_key("__metadata__"));
     if n_tensors > limits.max_tensors {
         return Err(input.limit("tensor count", n_tensors, limits.max_tensors));
@@ -124,13 +113,11 @@ pub fn inspect<R: Read + Seek>(input: &mut Input<R>, limits: &Limits) -> Result<
     let mut tensors = Vec::with_capacity(n_tensors as usize);
     for (name, entry) in entries {
         match (name.as_str(), entry) {
-            ("__metadata__", Entry::Metadata(Pairs(mut m))) => {
-                let mut keys = std::collections::HashSet::with_capacity(m.len());
-                if let Some((k, _)) = m.iter().find(|(k, _)| !keys.insert(k.as_str())) {
-                    return Err(input.invalid_at(8, "__metadata__", format!("key {k:?} appears twice")));
-                }
+            ("__metadata__", Entry::Metadata(m)) => {
                 // As a map: sorted by key (the order the reference exposes).
-                m.sort_by(|a, b| a.0.cmp(&b.0));
+                let m = m
+                    .into_map()
+                    .map_err(|k| input.invalid_at(8, "__metadata__", format!("key {k:?} appears twice")))?;
                 metadata = m.into_iter().map(|(k, v)| (k, MetaValue::Str(v))).collect();
             }
             ("__metadata__", Entry::Tensor { .. }) => {

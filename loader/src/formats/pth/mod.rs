@@ -14,6 +14,7 @@ use crate::inventory::{DataRef, Layout, TensorInfo};
 use crate::limits::Limits;
 use pickle::{TensorRef, Value};
 use std::io::{Read, Seek};
+use std::borrow::Cow;
 use std::rc::Rc;
 
 /// Where a storage's bytes are.
@@ -68,7 +69,7 @@ pub(crate) fn flatten<R: Read + Seek>(
         seen: std::collections::HashMap::new(),
     };
     match v {
-        Value::Dict(_) => w.walk(v, "", 0)?,
+        Value::Dict(_) => w.walk(v, "", String::new(), 0)?,
         Value::Tensor(t) => w.out.push((String::new(), t.clone())),
         _ => {
             return Err(LoadError::Unsupported {
@@ -111,11 +112,9 @@ impl<R: Read + Seek> Walk<'_, '_, '_, R> {
         }
     }
 
-    fn walk(&mut self, v: &Value, prefix: &str, depth: u32) -> Result<()> {
-        self.walk_at(v, prefix, String::new(), depth)
-    }
-
-    fn walk_at(&mut self, v: &Value, prefix: &str, path: String, depth: u32) -> Result<()> {
+    /// Flattens dict `v` under the name `prefix`; `path` shows the keys
+    /// that led to it, for errors.
+    fn walk(&mut self, v: &Value, prefix: &str, path: String, depth: u32) -> Result<()> {
         if depth > self.limits.max_nesting {
             return Err(LoadError::LimitExceeded {
                 file: String::new(),
@@ -128,7 +127,8 @@ impl<R: Read + Seek> Walk<'_, '_, '_, R> {
         let Value::Dict(d) = v else { return Ok(()) };
         let d = d.borrow();
         // Keys of this dict as Python compares them (str and int differ).
-        let mut keys: std::collections::HashSet<(bool, &str, i64)> = std::collections::HashSet::with_capacity(d.len());
+        let mut keys: std::collections::HashSet<(bool, Cow<'_, str>)> =
+            std::collections::HashSet::with_capacity(d.len());
         for (k, v) in d.iter() {
             self.visits += 1;
             if self.visits > self.limits.max_pickle_visits {
@@ -140,29 +140,18 @@ impl<R: Read + Seek> Walk<'_, '_, '_, R> {
                     limit: self.limits.max_pickle_visits,
                 });
             }
-            let key = match k {
-                Value::Str(s) => {
-                    if !keys.insert((true, s, 0)) {
-                        return Err(self.ambiguous(format!("key {path}{} appears twice in one dict", show_key(k))));
-                    }
-                    &**s
-                }
-                Value::Int(i) => {
-                    if !keys.insert((false, "", *i)) {
-                        return Err(self.ambiguous(format!("key {path}{} appears twice in one dict", show_key(k))));
-                    }
-                    ""
-                }
+            let (is_str, key) = match k {
+                Value::Str(s) => (true, Cow::Borrowed(&**s)),
+                Value::Int(i) => (false, Cow::Owned(i.to_string())),
                 _ => continue,
             };
+            if !keys.insert((is_str, key.clone())) {
+                return Err(self.ambiguous(format!("key {path}{} appears twice in one dict", show_key(k))));
+            }
             if !matches!(v, Value::Tensor(_) | Value::Dict(_)) {
                 continue;
             }
-            let key_len = match k {
-                Value::Int(i) => i.to_string().len(),
-                _ => key.len(),
-            };
-            let len = prefix.len() + usize::from(!prefix.is_empty()) + key_len;
+            let len = prefix.len() + usize::from(!prefix.is_empty()) + key.len();
             // The name and the path that shows where it came from.
             self.input.charge(2 * len as u64 + 64, "state dict names")?;
             let mut name = String::with_capacity(len);
@@ -170,10 +159,7 @@ impl<R: Read + Seek> Walk<'_, '_, '_, R> {
             if !prefix.is_empty() {
                 name.push('.');
             }
-            match k {
-                Value::Int(i) => name.push_str(&i.to_string()),
-                _ => name.push_str(key),
-            }
+            name.push_str(&key);
             let here = format!("{path}{}", show_key(k));
             match v {
                 Value::Tensor(t) => {
@@ -194,7 +180,7 @@ impl<R: Read + Seek> Walk<'_, '_, '_, R> {
                     self.seen.insert(name.clone(), here);
                     self.out.push((name, t.clone()));
                 }
-                _ => self.walk_at(v, &name, here, depth + 1)?,
+                _ => self.walk(v, &name, here, depth + 1)?,
             }
         }
         Ok(())
