@@ -5,6 +5,9 @@
 //! Each must end in a typed error naming its file and field — never a
 //! crash, a hang, or memory beyond the documented parse budget.
 
+mod common;
+
+use common::{stored, zip_of};
 use loadlab_loader::convert::Target;
 use loadlab_loader::limits::{PARSE_BYTES_BASE, PARSE_BYTES_PER_INPUT_BYTE};
 use loadlab_loader::{Backend, Limits, LoadError, Model};
@@ -75,20 +78,6 @@ fn field_of(r: loadlab_loader::Result<loadlab_loader::Inventory>) -> &'static st
         }
         other => panic!("expected a limit error, got {other:?}"),
     }
-}
-
-fn zip_of(members: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(method);
-    for (name, data) in members {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
-fn stored(members: &[(&str, &[u8])]) -> Vec<u8> {
-    zip_of(members, zip::CompressionMethod::Stored)
 }
 
 /// `n` TUPLE1 opcodes around a None: one byte per level.

@@ -5,6 +5,9 @@
 //! whole-read backend, files that change while they are verified, exports
 //! onto their own input, and files truncated under a mapping.
 
+mod common;
+
+use common::stored;
 use loadlab_loader::convert::Target;
 use loadlab_loader::{Backend, Limits, LoadError, Model};
 use std::io::Write;
@@ -77,17 +80,10 @@ fn tensor(key: &str) -> Vec<u8> {
 
 /// A zip-layout checkpoint around `pkl` with a 24-byte storage per key.
 fn pth_zip(pkl: &[u8], storages: &[&str]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    w.start_file("archive/data.pkl", opts).unwrap();
-    w.write_all(pkl).unwrap();
-    w.start_file("archive/version", opts).unwrap();
-    w.write_all(b"3\n").unwrap();
-    for k in storages {
-        w.start_file(format!("archive/data/{k}"), opts).unwrap();
-        w.write_all(&[0u8; 24]).unwrap();
-    }
-    w.finish().unwrap().into_inner()
+    let names: Vec<String> = storages.iter().map(|k| format!("archive/data/{k}")).collect();
+    let mut members: Vec<(&str, &[u8])> = vec![("archive/data.pkl", pkl), ("archive/version", b"3\n")];
+    members.extend(names.iter().map(|n| (n.as_str(), &[0u8; 24][..])));
+    stored(&members)
 }
 
 /// A legacy-layout checkpoint whose state pickle is `pkl` and which has no
@@ -371,28 +367,18 @@ fn npy(values: &[f32]) -> Vec<u8> {
     v
 }
 
-fn npz(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, data) in members {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
 #[test]
 fn zip_members_may_not_overlap_or_hide_behind_a_nul() {
     let a = npy(&[1.0; 16]);
     let b = npy(&[2.0; 16]);
-    let good = npz(&[("a.npy", &a), ("b.npy", &b)]);
+    let good = stored(&[("a.npy", &a), ("b.npy", &b)]);
     assert_eq!(inspect(&good).unwrap().tensors.len(), 2);
     // Overlapping members whose names all match their headers (the
     // overlapping-file bomb): a.npy's data holds a complete local header
     // and data of a "b.npy", and the directory's b.npy points there.
-    let inner = npz(&[("b.npy", &b)]);
+    let inner = stored(&[("b.npy", &b)]);
     let inner_member = &inner[..30 + 5 + b.len()];
-    let mut bomb = npz(&[("a.npy", inner_member), ("b.npy", &b)]);
+    let mut bomb = stored(&[("a.npy", inner_member), ("b.npy", &b)]);
     set_cd_offset(&mut bomb, 1, 30 + 5);
     let msg = reason_of(inspect(&bomb));
     assert!(msg.contains("overlaps the next member"), "{msg}");
@@ -408,7 +394,7 @@ fn zip_members_may_not_overlap_or_hide_behind_a_nul() {
     let msg = reason_of(inspect(&into_cd));
     assert!(msg.contains("central directory"), "{msg}");
     // A NUL inside a member name: C readers would see "a".
-    let nul = npz(&[("a\0.npy", &a)]);
+    let nul = stored(&[("a\0.npy", &a)]);
     let msg = reason_of(inspect(&nul));
     assert!(msg.contains("NUL"), "{msg}");
 }
@@ -429,7 +415,7 @@ fn npy_shapes_numpy_refuses_are_refused() {
         h.extend_from_slice(dict.as_bytes());
         h.resize(total - 1, b' ');
         h.push(b'\n');
-        let z = npz(&[("x.npy", &h)]);
+        let z = stored(&[("x.npy", &h)]);
         assert!(inspect(&z).is_err(), "shape {shape} accepted");
     }
 }
@@ -598,8 +584,8 @@ fn a_file_truncated_under_a_guarded_mapping_is_an_error_not_a_signal() {
 fn kit() -> Vec<(&'static str, Vec<u8>)> {
     let t = tensor("0");
     let b = npy(&[2.0; 16]);
-    let inner = npz(&[("b.npy", &b)]);
-    let mut overlap = npz(&[("a.npy", &inner[..30 + 5 + b.len()]), ("b.npy", &b)]);
+    let inner = stored(&[("b.npy", &b)]);
+    let mut overlap = stored(&[("a.npy", &inner[..30 + 5 + b.len()]), ("b.npy", &b)]);
     set_cd_offset(&mut overlap, 1, 30 + 5);
     let shape_dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 9223372036854775808), }";
     let mut huge_shape = b"\x93NUMPY\x01\x00".to_vec();
@@ -632,8 +618,8 @@ fn kit() -> Vec<(&'static str, Vec<u8>)> {
             gguf(&[("a", &[64], Q4_0, 0), ("b", &[4], F32, 96)], 160),
         ),
         ("npz-overlapping-members", overlap),
-        ("npz-nul-in-name", npz(&[("a\0.npy", &b)])),
-        ("npz-zero-by-2-63", npz(&[("x.npy", &huge_shape)])),
+        ("npz-nul-in-name", stored(&[("a\0.npy", &b)])),
+        ("npz-zero-by-2-63", stored(&[("x.npy", &huge_shape)])),
         ("safetensors-repeated-metadata-key", safetensors(meta, 4)),
     ]
 }

@@ -4,7 +4,6 @@
 mod common;
 
 use loadlab_loader::{Limits, LoadError, Model};
-use std::io::Write;
 
 fn fixture(name: &str) -> Option<Vec<u8>> {
     let p = common::store().path(name);
@@ -196,34 +195,24 @@ fn zip_member_and_count_limits() {
     assert_eq!(limit_field(inspect(&b, l)), ("zip member uncompressed size", 1000));
 }
 
-fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, data) in members {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(data).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
 #[test]
 fn pickles_that_call_anything_else_are_refused() {
     // os.system("ls"): GLOBAL, a string, TUPLE1, REDUCE.
     let evil = b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.";
-    let z = zip_of(&[("archive/data.pkl", evil), ("archive/version", b"3\n")]);
+    let z = common::stored(&[("archive/data.pkl", evil), ("archive/version", b"3\n")]);
     match inspect(&z, Limits::default()) {
         Err(LoadError::PickleRefused { reason, .. }) => assert!(reason.contains("os.system"), "{reason}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
     // builtins.eval through STACK_GLOBAL.
     let evil = b"\x80\x04\x8c\x08builtins\x8c\x04eval\x93\x8c\x011\x85R.";
-    let z = zip_of(&[("archive/data.pkl", evil)]);
+    let z = common::stored(&[("archive/data.pkl", evil)]);
     assert!(matches!(
         inspect(&z, Limits::default()),
         Err(LoadError::PickleRefused { .. })
     ));
     // INST and OBJ opcodes never run.
-    let z = zip_of(&[("archive/data.pkl", b"(ios\nsystem\n.")]);
+    let z = common::stored(&[("archive/data.pkl", b"(ios\nsystem\n.")]);
     assert!(matches!(
         inspect(&z, Limits::default()),
         Err(LoadError::PickleRefused { .. })
@@ -232,7 +221,7 @@ fn pickles_that_call_anything_else_are_refused() {
 
 #[test]
 fn torchscript_archives_are_not_state_dicts() {
-    let z = zip_of(&[
+    let z = common::stored(&[
         ("m/data.pkl", b"\x80\x02}q\x00."),
         ("m/constants.pkl", b"\x80\x02)."),
         ("m/code/__torch__.py", b"def forward(self): pass\n"),
@@ -250,7 +239,7 @@ fn npz_object_arrays_are_refused() {
     npy.extend_from_slice(&(dict.len() as u16).to_le_bytes());
     npy.extend_from_slice(dict);
     npy.extend_from_slice(b"\x80\x02]q\x00.");
-    let z = zip_of(&[("obj.npy", &npy)]);
+    let z = common::stored(&[("obj.npy", &npy)]);
     match inspect(&z, Limits::default()) {
         Err(LoadError::Unsupported { found, .. }) => assert!(found.contains("object"), "{found}"),
         other => panic!("expected unsupported, got {other:?}"),

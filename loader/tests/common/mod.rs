@@ -67,3 +67,21 @@ pub fn fixture_path(name: &str) -> Option<PathBuf> {
     }
     p
 }
+
+/// A zip archive of `members` written by the `zip` crate with `method`:
+/// the archives hostile inputs are cut from.
+pub fn zip_of(members: &[(&str, &[u8])], method: zip::CompressionMethod) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+    for (name, data) in members {
+        w.start_file(*name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// [`zip_of`] with every member stored (as NPZ and `.pth` store them).
+pub fn stored(members: &[(&str, &[u8])]) -> Vec<u8> {
+    zip_of(members, zip::CompressionMethod::Stored)
+}
