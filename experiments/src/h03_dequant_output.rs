@@ -6,33 +6,9 @@
 use crate::context::{digest, Ctx};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Metric, Outcome};
 use loader::dequant::{dequantize_bf16_with, OutputPattern};
 use loader::{Backend, DType, Limits, Model};
-
-/// H03's declaration: claim, source, fixtures, metric and explanation.
-pub fn spec() -> Spec {
-    Spec {
-        id: "H03".into(),
-        title: "GGUF dequant → BF16: preallocated vs extend".into(),
-        hypothesis: "Dequantizing a GGUF tensor to BF16 block by block: A allocates the whole output zeroed and writes each block with an indexed `copy_from_slice`; B starts from `Vec::with_capacity` and appends each block with `extend_from_slice`.".into(),
-        source: "seeds/001, experiment 3 (a changelog claimed −10…15 %; re-measured there: Q8_0 +5.7 %, Q4_0 −7.9 %)".into(),
-        claim: Claim::ratio("B saves 10–15 % of dequant time (ratio 0.875)", 0.875),
-        fixtures: vec![
-            "dequant-sweep-q8_0.gguf".into(),
-            "dequant-sweep-q4_0.gguf".into(),
-            "SmolLM2-135M-Instruct.Q4_1.gguf".into(),
-            "gemma-3-270m-q4_k_m.gguf".into(),
-        ],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::NoEffect,
-            why: r#"At the headline size the two ways of filling the output take the same time: 86 MiB of Q8_0 → BF16 measured 0.994–0.996× in the three campaigns of 71e7dea (2026-11-26), every interval inside ±2 %, and so did the 192 MiB sweeps, SmolLM2's 54 MiB and Gemma-3's 320 MiB embeddings (0.99–1.01×). Where a difference shows, B is 1.7–2.4 % faster — on 1.7–16 MiB outputs (0.976–0.983×) — far short of the claimed 10–15 % and on the margin's edge ("inconclusive" or "smaller than claimed" from one campaign to the next). The page faults are the same for both (each writes fresh pages once), and at large sizes those faults, not the copy strategy, are the work. The campaigns of f9716d7 measured B 1.6–1.9 % slower at 86 MiB; the output path has changed since (direct writes, H25; huge-page advice for 4–64 MiB outputs, H27) and that difference is gone. Unlike the seed (Q8_0 5.7 % slower), B never lost for Q8_0 here."#.into(),
-            disposition: r#"The production default of `dequant::OutputPattern` is now `Extend` (B), citing this entry."#.into(),
-            reattempt: r#"Evidence of a size or type where `Extend` is slower than `Preallocated` (the seed's Q8_0 result), e.g. on another allocator or CPU."#.into(),
-        }),
-    }
-}
 
 fn case(ctx: &Ctx, file: &str, tensor: &str, label: String, headline: bool) -> Result<Case<'static>, String> {
     let path = ctx.need(file)?;

@@ -2,27 +2,8 @@
 
 use crate::context::{digest, Ctx};
 use crate::registry::Built;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Metric, Outcome};
 use std::io::Read;
-
-/// H10's declaration: claim, source, fixtures, metric and explanation.
-pub fn spec() -> Spec {
-    Spec {
-        id: "H10".into(),
-        title: "Async file I/O for a single load".into(),
-        hypothesis: "Reading a whole model file into memory: A reads it synchronously (`read_to_end` on a sized buffer, as the whole-read backend does); B reads it the way async runtimes implement file I/O — the blocking reads run on a separate I/O thread in 1 MiB chunks handed to the consumer through a channel (what `tokio::fs` does on a blocking pool; no runtime is pulled in to measure it).".into(),
-        source: "seeds/000 (audit: 'better concurrency, not faster for a single load')".into(),
-        claim: Claim::no_effect("async I/O gives no gain for one load"),
-        fixtures: vec!["model.safetensors".into(), "sweep-256m.safetensors".into()],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::Opposite,
-            why: r#"Async-style reading was 6–8 % *faster*, not "no gain": warm and cold on 87 MB and warm on 256 MB (cold 256 MB: 6 %, inconclusive). The I/O thread overlaps the kernel's copy of the next 1 MiB chunk with the consumer's copy of the previous one into the output, so the two cores work at once; the counters show the cost side too — user time 4× A's (20 ms against 4 ms: the extra copy) and 75–245 context switches per read against none. The result is fragile: in an earlier campaign run with glibc's mmap threshold pinned (every 1 MiB chunk a fresh mapping, twice the page faults), the same variant was 11–23 % slower — the allocator decides whether the overlap or the extra faults win. Both are reasons to treat the audit's "no gain" as untested rather than true: the gain comes from using a second core, not from asynchrony."#.into(),
-            disposition: r#"No change: loadlab reads synchronously; a caller who wants overlap gets it from `load_all(parallel)` or a read-ahead thread (H07), not from an async runtime."#.into(),
-            reattempt: r#"A real async runtime (tokio's `fs`, io_uring) measured against A on the same files, and the allocator configuration recorded with the result."#.into(),
-        }),
-    }
-}
 
 fn read_async_style(path: &std::path::Path, len: u64) -> Result<Vec<u8>, String> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);

@@ -5,30 +5,11 @@ use crate::context::{digest, mix, Ctx};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Metric, Outcome};
 use loader::convert::Target;
 use loader::load::stream::{convert_streaming, convert_whole, DEFAULT_CHUNK_ELEMENTS};
 use loader::{Backend, DType, Limits, Model};
 use std::cell::RefCell;
-
-/// H12's declaration: claim, source, fixtures, metric and explanation.
-pub fn spec() -> Spec {
-    Spec {
-        id: "H12".into(),
-        title: "Streaming F32 → F16 conversion: peak memory".into(),
-        hypothesis: "Converting every F32 tensor of a model to F16 into a destination buffer that already exists (a GPU staging buffer's stand-in, allocated and touched before the trial): A converts whole tensors (read the tensor, convert into a temporary, copy); B converts in chunks of 256 Ki elements straight into the destination (`loader::load::stream`). Peak resident memory added by the trial is the metric; a second set of cases times the same work.".into(),
-        source: "seeds/002 (idea 2: −50 % peak memory, −10…20 % time)".into(),
-        claim: Claim::ratio("50 % less peak memory (ratio 0.5)", 0.5),
-        fixtures: vec!["model.safetensors".into()],
-        metric: Metric::PeakMemory,
-        explanation: Some(Explanation {
-            written_for: Verdict::LargerThanClaimed,
-            why: r#"Streaming holds 1.8 % of the whole-tensor path's peak memory through the reader backend (2.1 MB against 117 MB) and 1.5 % through the mapping — far below the claimed half, in each of the three campaigns of 71e7dea (2026-11-26). The whole-tensor path holds, for the largest tensor (MiniLM's 30 522 × 384 embedding), its 47 MB F32 copy plus a 23 MB F16 temporary at once; streaming holds one chunk of 256 Ki elements (1 MiB of F32 plus its F16 half) and writes straight into the destination. It is also faster: 0.61–0.62× the time through the reader backend, and about 0.8× through the mapping (one campaign inconclusive there) — the temporaries are fresh memory that the whole path faults in on every load."#.into(),
-            disposition: r#"`loader::load::stream::convert_streaming` is the path for converting into a caller's buffer; its module doc cites this entry."#.into(),
-            reattempt: r#"A destination that is not already resident (a fresh allocation or a GPU upload through a staging buffer), which changes what both variants pay."#.into(),
-        }),
-    }
-}
 
 /// The open model, its F32 tensors (name, F16 bytes) and their destinations.
 type Shared = (Model<'static>, Vec<(String, usize)>, RefCell<Vec<Vec<u8>>>);

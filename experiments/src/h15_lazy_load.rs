@@ -2,30 +2,11 @@
 
 use crate::context::{digest, Ctx};
 use crate::registry::Built;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Metric, Outcome};
 use loader::convert::Target;
 use loader::load::lazy::LazyModel;
 use loader::load::{load_all, LoadOptions};
 use loader::{Backend, Limits, Model};
-
-/// H15's declaration: claim, source, fixtures, metric and explanation.
-pub fn spec() -> Spec {
-    Spec {
-        id: "H15".into(),
-        title: "Lazy vs eager loading: time to first tensor".into(),
-        hypothesis: "Time from opening a model to holding its first layer's converted weights: A opens and loads every tensor (converted) before handing out the first; B opens a `LazyModel` and materializes only the tensor asked for.".into(),
-        source: "seeds/002 (idea 5: −80 % start-up)".into(),
-        claim: Claim::ratio("80 % less start-up time (ratio 0.2)", 0.2),
-        fixtures: vec!["model.safetensors".into(), "SmolLM2-135M-Instruct.Q4_1.gguf".into()],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::LargerThanClaimed,
-            why: r#"Far beyond the claimed −80 %: the first usable tensor arrives about 55× sooner lazily on MiniLM (0.018–0.019× the time in the three campaigns of 71e7dea (2026-11-26)) and 70× sooner on SmolLM2 (0.014×), because the eager path converts every tensor before handing out one, while the lazy handle parses the header, materializes the one tensor asked for (the `tensors materialized` counter is 1) and faults in a few pages. The ratio is simply the first tensor's share of the model's work; a consumer that then needs every tensor pays the same total either way. (At f9716d7 the ratio on MiniLM was 0.010–0.011×; eager loads have since become cheaper — huge-page outputs, H27 — so the first tensor's share grew.)"#.into(),
-            disposition: r#"`LazyModel` is available for start-up-latency-sensitive callers; eager `load_all` stays the simple default. Its module doc cites this entry."#.into(),
-            reattempt: r#"A workload that needs all tensors soon after start (time to last tensor, not first), where lazy loading can only add the cost of its `OnceLock`s."#.into(),
-        }),
-    }
-}
 
 fn case(ctx: &Ctx, name: &str, first: &'static str, target: Target) -> Result<Case<'static>, String> {
     let path = ctx.need(name)?;

@@ -3,27 +3,8 @@
 
 use crate::context::{digest, mix, Ctx};
 use crate::registry::Built;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Metric, Outcome};
 use loader::{Backend, DType, GgmlType, Limits, Model};
-
-/// H17's declaration: claim, source, fixtures, metric and explanation.
-pub fn spec() -> Spec {
-    Spec {
-        id: "H17".into(),
-        title: "Direct quantized load vs dequant → requant".into(),
-        hypothesis: "A consumer that computes on Q8_0 blocks loads every Q8_0 tensor of a GGUF file: A dequantizes each to F32 and quantizes it back to Q8_0 (the round trip a loader without quantized types forces); B takes the blocks as stored (`Model::quantized`). Both hand the consumer the same number of Q8_0 bytes per tensor (the checksum); the blocks may differ by the round trip's rounding, which is the other reason to avoid it.".into(),
-        source: "seeds/002 (idea 7: −40…60 % load time)".into(),
-        claim: Claim::ratio("40–60 % less load time (ratio 0.5)", 0.5),
-        fixtures: vec!["minilm-q8_0.gguf".into(), "gemma-3-270m-q4_k_m.gguf".into()],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::LargerThanClaimed,
-            why: r#"Handing out the stored blocks is 11× faster on MiniLM's 40 Q8_0 tensors (0.089–0.090× the time in the three campaigns of 71e7dea (2026-11-26)) and 21× on Gemma-3's 10 Q8_0 tensors (0.047–0.048×) — far beyond the claimed −40…60 %. With the mmap backend the blocks are borrowed from the mapping: B touches each block once, with no page faults once the file is cached, while A writes 4 bytes of F32 per element and then re-quantizes them. (The ratios were 0.07× and 0.05× at f9716d7; A's dequantization has since become faster — direct writes, H25, and huge-page outputs, H27 — which narrows the gap on MiniLM.) Besides the time, the round trip need not reproduce the stored blocks bit for bit; only its size is the same, which is all this experiment's checksum compares."#.into(),
-            disposition: r#"`Model::quantized` hands out raw blocks with their type (borrowed under mmap); callers that compute on quantized data should use it."#.into(),
-            reattempt: r#"Nothing to re-attempt; a consumer that needs F32 anyway would compare dequantize-once against this, which is a different question."#.into(),
-        }),
-    }
-}
 
 fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     let path = ctx.need(name)?;

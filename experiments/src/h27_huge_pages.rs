@@ -4,28 +4,9 @@
 use crate::context::{f32_digest, quantized_blocks, tensors_digest, Ctx};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Metric, Outcome};
 use loader::alloc::with_huge_pages;
 use loader::{Backend, Limits, Model};
-
-/// H27's declaration.
-pub fn spec() -> Spec {
-    Spec {
-        id: "H27".into(),
-        title: "Large outputs: 4 KiB pages vs transparent huge pages".into(),
-        hypothesis: "Every loader path that returns a fresh buffer of at least 4 MiB (dequantized or converted tensors, owned tensor copies, positioned reads) gets it from the allocator as untouched pages, and pays one page fault per 4 KiB on the first write. A allocates as the allocator does; B advises the buffer onto transparent huge pages (`madvise(MADV_HUGEPAGE)`, `loader::alloc`) before the first write, so the kernel maps 2 MiB at a time (THP is in `madvise` mode on this machine, defrag `madvise`). Same code otherwise; the switch is process-wide and each variant sets it before its trial. Outputs are digested after the clock and must agree.".into(),
-        source: "H25's first trials (2026-11-26): dequantizing MiniLM's Q4_0 embeddings into a reused buffer took 2.4 ms, into a fresh `Vec` 15 ms — the difference is first-touch page faults, which candle-core pays too".into(),
-        claim: Claim::ratio("B takes at most half the time of A on outputs of tens of MiB", 0.5),
-        fixtures: vec!["minilm-q4_0.gguf".into(), "gemma-3-270m-q4_k_m.gguf".into(), "model.safetensors".into()],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::LargerThanClaimed,
-            why: r#"A fresh 44.7 MiB buffer takes 11 446 minor page faults per dequantization with 4 KiB pages and 715 with huge pages (15.1 ms against 4.3 ms); for dequantization, where the decoding itself takes 2 ms, that is the whole story: B takes 0.28× the time of A (3.6× less). Whole-model loads gain less, 25–38 %, because only MiniLM's embedding matrices are above the 4 MiB floor and loads also pay for reading the file. The first replay also showed why advice needs a ceiling: on a 640 MiB output B was bimodal — 48 ms at best, 541 ms at the median against A's 225 ms — because THP's defrag mode here is `madvise`, so an advised fault compacts memory synchronously when 2 MiB pages run short, and 320 of them rarely come free. Above 64 MiB (`HUGE_MAX_BYTES`) the advice is no longer given, so that case now measures no difference by design."#.into(),
-            disposition: r#"`loader::alloc` advises every fresh output buffer from 4 MiB to 64 MiB (dequantized and converted tensors, owned tensor copies, positioned reads), citing this entry; `LoadOptions::ordinary_pages` (or `alloc::with_huge_pages(false, …)` in the lab) turns it off."#.into(),
-            reattempt: r#"A machine whose THP defrag is `defer` or `never`, or a measurement of compaction stalls at sizes between 64 MiB and 640 MiB, to move the ceiling."#.into(),
-        }),
-    }
-}
 
 fn with_pages<'a>(
     huge: bool,

@@ -5,10 +5,12 @@
 //! runs the same variants under criterion.
 #![forbid(unsafe_code)]
 
+pub mod catalog;
 pub mod commands;
 pub mod context;
 pub mod gate;
 pub mod registry;
+pub mod specs;
 pub mod workspace;
 
 pub mod h01_npz_read;

@@ -31,8 +31,8 @@ impl<'a> Built<'a> {
 pub struct Experiment {
     /// `H05`.
     pub id: &'static str,
-    /// Its declaration.
-    pub spec: fn() -> Spec,
+    /// Its words: `experiments/specs/ID.md`, compiled in (see [`crate::specs`]).
+    pub page: &'static str,
     /// Builds its cases for a run.
     pub build: for<'a> fn(&'a Ctx) -> Built<'a>,
     /// Run the headline case's variants under `strace -c` for syscall evidence.
@@ -46,6 +46,20 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// Its declaration, read from its page.
+    ///
+    /// # Panics
+    /// If the page compiled into this binary does not parse; the registry
+    /// test parses every page, so a build that passes its tests cannot.
+    pub fn spec(&self) -> Spec {
+        self.parsed().unwrap_or_else(|e| panic!("{e}")).spec
+    }
+
+    /// Its page, parsed.
+    pub fn parsed(&self) -> Result<crate::specs::Page, String> {
+        crate::specs::parse(self.id, &format!("experiments/specs/{}.md", self.id), self.page)
+    }
+
     /// Puts this process under the experiment's malloc policy: the first
     /// thing a measuring process does, before any case is built.
     pub fn set_allocator(&self) -> Result<(), String> {
@@ -63,7 +77,7 @@ macro_rules! registry {
         pub static ALL: &[Experiment] = &[
             $( Experiment {
                 id: $id,
-                spec: crate::$m::spec,
+                page: include_str!(concat!("../specs/", $id, ".md")),
                 build: crate::$m::build,
                 strace: $strace,
                 group: $group,
@@ -126,4 +140,81 @@ pub fn group_of(id: &str) -> String {
 /// The experiment with this id (case-insensitive).
 pub fn find(id: &str) -> Option<&'static Experiment> {
     ALL.iter().find(|e| e.id.eq_ignore_ascii_case(id))
+}
+
+/// The declaration of a registered experiment (for an experiment's own
+/// code that needs its fixtures list or spec).
+///
+/// # Panics
+/// If `id` is not registered: a programming error, caught by every test
+/// that builds the experiment.
+pub fn spec_of(id: &str) -> Spec {
+    find(id).unwrap_or_else(|| panic!("{id} is not registered")).spec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn every_registered_experiment_has_exactly_one_page_and_every_page_an_experiment() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+        let mut pages: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        pages.sort();
+        let mut ids: Vec<String> = ALL.iter().map(|e| format!("{}.md", e.id)).collect();
+        ids.sort();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), before, "an id is registered twice");
+        assert_eq!(
+            pages, ids,
+            "pages in experiments/specs/ and registered experiments differ"
+        );
+        for e in ALL {
+            let on_disk = std::fs::read_to_string(dir.join(format!("{}.md", e.id))).unwrap();
+            assert_eq!(on_disk, e.page, "{}: compiled page is stale", e.id);
+            let page = e.parsed().unwrap_or_else(|err| panic!("{err}"));
+            assert_eq!(page.spec.id, e.id);
+        }
+    }
+
+    #[test]
+    fn the_catalog_on_disk_is_the_generated_one() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../HYPOTHESES.md");
+        let on_disk = std::fs::read_to_string(path).unwrap();
+        assert!(
+            on_disk == crate::catalog::render().unwrap(),
+            "HYPOTHESES.md differs from the pages: run `lab report`"
+        );
+    }
+
+    #[test]
+    fn no_experiment_source_line_is_over_300_characters() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![src];
+        let mut long = Vec::new();
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    for (i, l) in text.lines().enumerate() {
+                        if l.chars().count() > 300 {
+                            long.push(format!("{}:{}", p.display(), i + 1));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            long.is_empty(),
+            "lines over 300 characters (words belong in specs/): {long:?}"
+        );
+    }
 }

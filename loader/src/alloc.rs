@@ -10,13 +10,12 @@
 //! ordinary one — and it never changes the contents.
 //!
 //! Only buffers from `HUGE_MIN_BYTES` to `HUGE_MAX_BYTES` are advised.
-//! H27 (campaign 2026-11-26T04-00-11Z) measured the advice 3.6× faster
-//! on a 44.7 MiB dequant output (0.281× [0.278, 0.285]) and 25–38 % faster
-//! on MiniLM loads, but bimodal on a 640 MiB output: 48 ms at best, 541 ms
-//! at the median against 225 ms without it, as the kernel compacted memory
-//! to find 320 free huge pages on the first writes (THP defrag is
-//! `madvise` here, so advised faults compact synchronously). Larger
-//! buffers keep ordinary pages.
+//! The bounds follow the ledger's H27 (`reports/H27.md` in the loadlab
+//! repository; figures there): the advice made mid-sized outputs faster,
+//! but a 640 MiB output bimodal, as the kernel compacted memory to find
+//! free huge pages on the first writes (THP defrag is `madvise` there, so
+//! advised faults compact synchronously). Larger buffers keep ordinary
+//! pages.
 //!
 //! The advice is on by default. It is a per-thread setting for a scope,
 //! not a process-wide switch: `with_huge_pages` turns it off (or on) for

@@ -83,14 +83,11 @@ impl Backend {
 #[cfg_attr(not(feature = "lab"), allow(dead_code))]
 pub enum ReadStrategy {
     /// `vec![0u8; n]` then one positioned `read_exact`. Production default:
-    /// the ledger's H01 (the three replicated campaigns of
-    /// 2026-11-26) measured a real memset elision ([`ReadStrategy::UninitPread`])
-    /// as no effect, warm in 3 of 3 campaigns (0.998–1.002×, every interval
-    /// inside ±1 %) and cold in 2 of 3 (the third inconclusive on a busy
-    /// machine): the zeroed buffer costs nothing measurable, because its
-    /// pages come from the kernel already zero. `CapacityReadToEnd`, which
-    /// adds a memset and several `pread`s per array, is 2 % slower warm and
-    /// 22 % slower cold.
+    /// the ledger's H01 (`reports/H01.md` in the loadlab repository)
+    /// measured a real memset elision ([`ReadStrategy::UninitPread`]) as no
+    /// effect: the zeroed buffer costs nothing measurable, because its pages
+    /// come from the kernel already zero. `CapacityReadToEnd`, which adds a
+    /// memset and several `pread`s per array, is slower.
     #[default]
     ZeroedReadExact,
     /// `Vec::with_capacity(n)` then `take(n).read_to_end`. Not a memset

@@ -216,7 +216,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     let mut failed = Vec::new();
     for mut m in runs {
         let exp = m.exp;
-        let spec = (exp.spec)();
+        let spec = exp.spec();
         bar.set_message(format!("{} — recording", exp.id));
         let mut built = (exp.build)(&ctx);
         skipped_all.extend(built.skipped.iter().map(|s| format!("{}: {s}", exp.id)));
@@ -346,7 +346,7 @@ impl Measuring {
     /// over those still to measure, and — once each has `cfg.processes` —
     /// keeps only those [`runner::needs_more`] says need another.
     fn measure_pass(&mut self, ws: &Workspace, ctx: &Ctx, cfg: &Config, pass: usize, quick: bool) {
-        let spec = (self.exp.spec)();
+        let spec = self.exp.spec();
         let built = (self.exp.build)(ctx);
         if built.cases.is_empty() {
             self.failed = Some(format!("no case could be built ({})", built.skipped.join("; ")));
@@ -436,7 +436,12 @@ fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
 /// `lab report`: renders pages, charts and the index from the ledger alone.
 pub fn report(ws: &Workspace) -> Outcome {
     let files = harness::report::render(&ws.ledger_dir(), &ws.reports(), &ws.index_path(), &registry::group_of)?;
-    println!("rendered {} files (reports/, EXPERIMENTS.md)", files.len());
+    let catalog = ws.root.join("HYPOTHESES.md");
+    harness::ledger::write_atomic(&catalog, crate::catalog::render()?.as_bytes())?;
+    println!(
+        "rendered {} files (reports/, EXPERIMENTS.md, HYPOTHESES.md)",
+        files.len() + 1
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -447,7 +452,7 @@ pub fn explain(ws: &Workspace) -> Outcome {
     let mut all = ledger::load_all(&dir)?;
     let mut n = 0;
     for exp in registry::ALL {
-        let spec = (exp.spec)();
+        let spec = exp.spec();
         if let Some(e) = all
             .iter_mut()
             .rev()

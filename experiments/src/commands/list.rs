@@ -17,7 +17,7 @@ pub fn run(ws: &Workspace, quick: bool, cases: bool) -> Outcome {
         None
     };
     for exp in registry::ALL {
-        let spec = (exp.spec)();
+        let spec = exp.spec();
         println!(
             "{} — {} [{}]: {}",
             exp.id,

@@ -2,26 +2,6 @@
 
 use crate::registry::Built;
 use crate::Ctx;
-use harness::{Claim, Explanation, Metric, Spec, Verdict};
-
-/// P01's declaration.
-pub fn spec() -> Spec {
-    Spec {
-        id: "P01".into(),
-        title: "GGUF inspect in-process: candle-core vs loadlab".into(),
-        hypothesis: "Listing a GGUF file's metadata and tensor infos inside one process. A is candle-core's `gguf_file::Content::read` over a `BufReader<File>` (its documented use); B is loadlab's `inspect_path` with the mmap backend (the default), C the same through loadlab's buffered reader. Every variant's result is digested after the clock in one canonical form (each tensor's name, type, GGUF-order dimensions and absolute offset; each metadata key with its full value, every vocabulary string included), and the digests must agree.".into(),
-        source: "issue “performance”: loadlab's inspect ran at 1.0–1.2× candle-core on Gemma-3's 262 144-token vocabulary".into(),
-        claim: Claim::ratio("loadlab inspects at least 5× faster than candle-core (B/A ≤ 0.2) with at most half its peak memory", 0.2),
-        fixtures: vec!["gemma-3-270m-q4_k_m.gguf".into(), "SmolLM2-135M-Instruct.Q4_1.gguf".into()],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::TargetMet,
-            why: r#"Both read the same front matter; the difference is what each builds from it. candle-core's `Content::read` creates one `Value::String` (a heap `String` inside a 32-byte enum) per token, one `Value::F32` per score and one `Value::I32` per token type — 786 432 values for Gemma-3 — and collects them in a `HashMap`; loadlab stores each array packed (H23: one buffer of string bytes with end offsets, typed vectors for numbers) and validates the strings' UTF-8 once per array. 52.8 ms against 5.5 ms through the mapping and 5.7 ms through the 64 KiB buffered reader; peak memory added by the trial 42.7 MiB against 19.1 MiB (H23 measured the parse alone at 49.8 MiB per element against 13.8 MiB packed)."#.into(),
-            disposition: r#"Nothing to change: packed arrays (H23) are the default."#.into(),
-            reattempt: r#"A peer that also stores vocabularies packed (llama.cpp keeps them in its own C++ vectors) would be the next comparison."#.into(),
-        }),
-    }
-}
 
 /// The canonical text of a metadata value (floats as F32, as both store them).
 fn canon_loadlab(v: &loader::MetaValue, out: &mut String) {

@@ -2,26 +2,6 @@
 
 use crate::registry::Built;
 use crate::Ctx;
-use harness::{Claim, Explanation, Metric, Spec, Verdict};
-
-/// P03's declaration.
-pub fn spec() -> Spec {
-    Spec {
-        id: "P03".into(),
-        title: "safetensors inspect: the safetensors crate vs loadlab".into(),
-        hypothesis: "Parsing and validating a safetensors header from bytes already in memory (the file mapped once, outside the timed region): A is the safetensors crate's `SafeTensors::deserialize`, the reference reader; B is loadlab's `inspect_bytes`. Both produce every tensor's name, dtype, shape and byte range, digested after the clock; the digests must agree.".into(),
-        source: "issue “performance”: loadlab's inspect of MiniLM ran at 1.06× the safetensors crate".into(),
-        claim: Claim::ratio("loadlab is at least as fast as the safetensors crate (B/A ≤ 1.0)", 1.0),
-        fixtures: vec!["model.safetensors".into(), "cloneofsimo-lora_disney_inpainting.safetensors".into()],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::TargetMet,
-            why: r#"Both parse the same JSON header from the same mapped bytes and apply the same rules (offsets tile the data section, byte lengths match shapes and dtypes). loadlab is 1.10–1.16× faster — a few microseconds on a 104-tensor header (61 µs against 69 µs). Both are serde-based JSON parses followed by the same validation; where the microseconds go was not profiled further, and at this size they matter to no caller."#.into(),
-            disposition: r#"Nothing to change."#.into(),
-            reattempt: r#"Only a larger header (tens of thousands of tensors) would tell whether the margin holds."#.into(),
-        }),
-    }
-}
 
 #[cfg(feature = "peers")]
 fn case(ctx: &Ctx, name: &str) -> Result<harness::Case<'static>, String> {

@@ -3,26 +3,6 @@
 
 use crate::registry::Built;
 use crate::Ctx;
-use harness::{Claim, Explanation, Metric, Spec, Verdict};
-
-/// P04's declaration.
-pub fn spec() -> Spec {
-    Spec {
-        id: "P04".into(),
-        title: "Load every tensor of a safetensors file: candle-core vs loadlab (vs reading the bytes)".into(),
-        hypothesis: "Materializing every tensor of an F32 safetensors file as owned memory. A is candle-core's `safetensors::load` (CPU tensors); B is loadlab's `Model::open` (mmap) + `load_all` (one owned buffer per tensor, one after another); C is the machine's limit for the same work: `pread` of the file's tensor bytes into one buffer reused across trials (page-cache copy, no allocation). Each variant's output — every tensor's name and every byte — is digested after the clock, the same for all three.".into(),
-        source: "issue “performance”: loadlab loaded MiniLM's F32 tensors in 90 ms against candle-core's 180 ms (2.0×)".into(),
-        claim: Claim::ratio("loadlab loads at least 2× faster than candle-core (B/A ≤ 0.5)", 0.5),
-        fixtures: vec!["model.safetensors".into()],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::TargetMet,
-            why: r#"candle-core's `safetensors::load` reads the whole 86.6 MiB file into a fresh `Vec` (about 21 000 page faults), then copies every tensor into its own fresh storage (about as many again): 81.5 ms and 44 303 faults. loadlab maps the file and copies each tensor once into a buffer that, for the two embedding matrices above 4 MiB, is advised onto huge pages (H27): 32.4 ms and 12 774 faults, 2.5× faster. The limit — one `pread` of the same bytes into a buffer reused across trials, no allocation and no faults — takes 12.2 ms, so loadlab runs at 37 % of it; the rest is first-touch faults on the many tensors under 4 MiB and the mapping's own faults."#.into(),
-            disposition: r#"Nothing to change for the target; the remaining distance to the limit is in the page-fault counts above."#.into(),
-            reattempt: r#"Reusing caller-provided buffers (a `load_into` API) or pre-faulting small outputs in one call (`MADV_POPULATE_WRITE`), each as its own hypothesis."#.into(),
-        }),
-    }
-}
 
 #[cfg(feature = "peers")]
 fn case(ctx: &Ctx, name: &str) -> Result<harness::Case<'static>, String> {

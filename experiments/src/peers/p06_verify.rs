@@ -5,27 +5,8 @@ use super::hex64;
 use crate::registry::Built;
 use crate::Ctx;
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Metric, Outcome};
 use std::sync::Arc;
-
-/// P06's declaration.
-pub fn spec() -> Spec {
-    Spec {
-        id: "P06".into(),
-        title: "SHA-256 verify in-process: loadlab vs hashing bytes in memory".into(),
-        hypothesis: "The ceiling of a streaming verify is hashing the same bytes with no I/O at all. A hashes the file's bytes, read into memory before the trial, with the `sha2` crate (SHA-NI on this CPU); B is loadlab's `verify::sha256_file` on the file (warm page cache). In the two-file case, A hashes two files one after the other with `sha256_file`, B verifies both through `verify_manifest` (one file per core), and C is the two-stream limit (two in-memory buffers hashed on two threads). Every variant's digests must equal the files' SHA-256.".into(),
-        source: "issue “performance”: loadlab's in-process verify ran at 0.84–0.88× of hashing the bytes already in memory".into(),
-        claim: Claim::ratio("loadlab's verify runs at ≥ 0.97× the in-memory ceiling (B/A ≤ 1.031); two files verify ≥ 1.8× faster than one after the other", 1.0 / 0.97),
-        fixtures: vec!["gemma-3-270m-q4_k_m.gguf".into(), "sweep-64m.safetensors".into()],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::TargetMissed,
-            why: r#"loadlab's verify runs at 0.82–0.83× the in-memory ceiling (Gemma-3's 241 MiB: 151.8 ms against 124.1 ms). Most of the 28 ms gap is the copy out of the page cache that `read(2)` makes before the bytes can be hashed: P10 measures that copy alone at about 19 ms per 256 MiB (13 GiB/s), about 18 ms for this file; the remaining 10 ms were not attributed further (this VM exposes no hardware counters). How the file is read does not change it: H22 measured 8 KiB reads 9–11 % slower than 1 MiB, 64 KiB and 256 KiB reads equal to 1 MiB, and a read-ahead thread that overlaps the copy with hashing only 3 % faster (the hashing core still has to pull each buffer from the other core's cache). Hashing straight from a mapping would skip the copy, but a file truncated by another process during verification would then end the process with SIGBUS instead of an error — and verification exists for files that are not yet trusted. Against the tools a user would run instead, loadlab wins: `loader verify` beats `openssl dgst -sha256` and `sha256sum` as whole processes (P07), and verifying two files at once reaches 1.98× one after the other, 94 % of hashing two in-memory buffers on two threads."#.into(),
-            disposition: r#"`verify::sha256_file` keeps 1 MiB `read` calls (H22); the in-process target is not met and this page says so."#.into(),
-            reattempt: r#"A copy-free read that cannot fault: `io_uring` with registered buffers, or `splice` into an AF_ALG hash socket, measured against A and B here; or a SIGBUS-safe mapped reader."#.into(),
-        }),
-    }
-}
 
 fn sha(bytes: &[u8]) -> String {
     loader::verify::sha256_hex(bytes)

@@ -7,27 +7,8 @@ use crate::Ctx;
 use half::f16;
 use half::slice::HalfFloatSliceExt;
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Metric, Outcome};
 use std::sync::{Arc, Mutex};
-
-/// P08's declaration.
-pub fn spec() -> Spec {
-    Spec {
-        id: "P08".into(),
-        title: "F32 → F16: loadlab vs the `half` slice conversion (F16C)".into(),
-        hypothesis: "Converting MiniLM's word embeddings (11.7 M F32 values, in memory) to F16 into a preallocated output. A is `half`'s `convert_from_f32_slice`, which uses F16C on this CPU — the ceiling; B is loadlab's `convert::f32_to_f16`. Both outputs are digested after the clock and must agree bit for bit.".into(),
-        source: "issue “performance”: 5.1 ms for loadlab against 5.3 ms for `half`'s slice conversion".into(),
-        claim: Claim::ratio("loadlab converts at ≥ 0.95× the `half` ceiling (B/A ≤ 1.053)", 1.0 / 0.95),
-        fixtures: vec!["model.safetensors".into()],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::Inconclusive,
-            why: r#"B is A plus one length check: `convert::f32_to_f16` calls the same `half` function (`convert_from_f32_slice`, F16C on this CPU) after comparing the two slices' lengths. Whatever difference the campaigns show (1.01–1.04×, one interval under the 1.053 target and two straddling it) is therefore not work but where the two closures and their buffers sit — the lab's own floor for identical code on a 2 ms case, which is why the target allows 5 %."#.into(),
-            disposition: r#"Nothing to change: loadlab's F32 → F16 is the ceiling's code."#.into(),
-            reattempt: r#"Only a faster ceiling (an AVX-512 machine, where `half` uses wider conversions) would move this."#.into(),
-        }),
-    }
-}
 
 fn case(ctx: &Ctx) -> Result<Case<'static>, String> {
     let path = ctx.need("model.safetensors")?;

@@ -6,31 +6,8 @@ use crate::registry::Built;
 use crate::Ctx;
 use harness::ledger::{Evidence, EvidenceKind};
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Metric, Outcome};
 use loader::{Backend, Limits, Model};
-
-/// P09's declaration.
-pub fn spec() -> Spec {
-    Spec {
-        id: "P09".into(),
-        title: "Python references vs loadlab: numpy.load, safetensors.numpy, GGUFReader, hashlib".into(),
-        hypothesis: "The same work done by the Python reference implementations (pinned in `fixtures/requirements.txt`) and by loadlab, warm page cache. A runs `fixtures/python/peer_bench.py` in a fresh interpreter and takes the seconds it measured around the operation only — interpreter start-up and imports are excluded here and recorded apart as evidence; B is loadlab in this process. Operations: load every array of an NPZ (`numpy.load`) / of a safetensors file (`safetensors.numpy.load_file`) against `Model::open` + `load_all`; read a GGUF's metadata and tensor infos (`gguf.GGUFReader`) against `inspect_path`; SHA-256 of a file (`hashlib`, 1 MiB reads) against `verify::sha256_file`. Each side prints or computes the same SHA-256 of its result (arrays: names, dtypes and bytes; GGUF: names and dimensions; hash: the file's), which must agree.".into(),
-        source: "issue “performance”: Python references in their own process, loadlab faster than each".into(),
-        claim: Claim::ratio("loadlab is faster than each Python reference (B/A ≤ 1.0)", 1.0),
-        fixtures: vec![
-            "minilm.npz".into(),
-            "model.safetensors".into(),
-            "gemma-3-270m-q4_k_m.gguf".into(),
-        ],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::TargetMet,
-            why: r#"Each reference is timed inside its own process around the operation only, so what is compared is the library, not the interpreter. `numpy.load` reads every array of the uncompressed NPZ through `zipfile`, which copies each member into a fresh array and checks its CRC: 1.7× loadlab's time. `safetensors.numpy.load_file` reads the file and builds one array per tensor: 1.4×. `gguf.GGUFReader` builds a numpy view per field of every metadata value, 262 144 token strings included: 930×. `hashlib.sha256` hashes with OpenSSL's SHA-NI code in 1 MiB reads, the same work as loadlab's verify: 1.02×, the one case where the languages meet at the same C routine. Start-up and imports, excluded, are in this entry's evidence."#.into(),
-            disposition: r#"Nothing to change."#.into(),
-            reattempt: r#"A reference in another process that is not Python (llama.cpp's gguf reader) would test the GGUF figure against compiled code."#.into(),
-        }),
-    }
-}
 
 /// loadlab's side of an operation: the timed work, with the result's
 /// digest (in the reference's form) computed after the clock.

@@ -6,28 +6,9 @@ use crate::context::digest;
 use crate::registry::Built;
 use crate::Ctx;
 use harness::stats::verdict::Expect;
-use harness::{CacheMode, Case, Claim, Explanation, Metric, Outcome, Spec, Verdict};
+use harness::{CacheMode, Case, Metric, Outcome};
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
-
-/// P10's declaration.
-pub fn spec() -> Spec {
-    Spec {
-        id: "P10".into(),
-        title: "Machine limits: memcpy on one and two cores; page-cache read vs mmap + touch".into(),
-        hypothesis: "The ceilings the other peers' figures are read against. Memory copy: A copies a 256 MiB buffer into another with one `copy_from_slice`; B splits the same copy into two halves on two threads. Page cache: A `pread`s a warm 256 MiB file into a buffer reused across trials; B maps the file (loadlab's mmap backend) and reads one byte of every 4 KiB page. Each output is digested after the clock (the copy; the file's bytes), equal for A and B.".into(),
-        source: "issue “performance”: every loadlab figure reported as a fraction of its limit".into(),
-        claim: Claim::ratio("two cores copy memory ~2× faster than one (B/A ≈ 0.5); measured, not a target", 0.5),
-        fixtures: vec!["sweep-256m.safetensors".into(), "sweep-64m.safetensors".into()],
-        metric: Metric::WallTime,
-        explanation: Some(Explanation {
-            written_for: Verdict::Significant,
-            why: r#"This VM's memory bandwidth is spent by one core: copying 256 MiB takes about 13.7 ms on one core (about 19 GiB/s) and only about 5 % less on two. Anything that moves each byte once at memory speed — dequantizing into a reused buffer (H25: 23 GiB/s of output), or verifying two files — therefore gains little from a second thread (H26). Reading a warm file with `pread` into a reused buffer runs at 13 GiB/s; mapping it and touching one byte per page is 22 % slower than that, the cost of the page faults (16 pages per fault with the kernel's fault-around). A mapping still wins when nothing has to be copied out of it (H14, H19)."#.into(),
-            disposition: r#"These are the ceilings `reports/peers.md` reads loadlab's figures against."#.into(),
-            reattempt: r#"Re-measure on another machine before comparing its figures with these."#.into(),
-        }),
-    }
-}
 
 fn memcpy() -> Case<'static> {
     let n = 256 << 20;

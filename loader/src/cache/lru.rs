@@ -2,9 +2,10 @@
 //! than the budget: inserting evicts least-recently-used entries until the
 //! new one fits, and an entry larger than the whole budget is handed back
 //! without being cached. The ledger's H20 checks the
-//! budget on a real request mix — and measured that, with a budget of two
-//! models for three, it saved only about 4 % of the time: misses cost more
-//! while the cache holds memory the allocator could otherwise reuse.
+//! budget on a real request mix (`reports/H20.md` in the loadlab
+//! repository) — and measured that, with a budget of two models for three,
+//! it saved little time: misses cost more while the cache holds memory the
+//! allocator could otherwise reuse.
 
 use std::collections::HashMap;
 use std::hash::Hash;

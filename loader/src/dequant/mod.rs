@@ -38,8 +38,9 @@ mod output_pattern {
         /// `copy_from_slice`.
         Preallocated,
         /// `Vec::with_capacity(n)`, each block appended with `extend_from_slice`.
-        /// Production default: the ledger's H03 measured it
-        /// faster than `Preallocated` in 11 of 14 cases (3–9 %) and slower in none.
+        /// Production default: the ledger's H03 (`reports/H03.md` in the
+        /// loadlab repository) measured it faster than `Preallocated` in
+        /// most cases and slower in none.
         #[default]
         Extend,
     }
@@ -198,8 +199,8 @@ mod path_choice {
         /// (the path BF16 output still takes).
         BlockCopy,
         /// Each block decoded straight into its slot of the output. The
-        /// default: H25 (campaign 2026-11-26T04-00-11Z) measured it 2–13 %
-        /// faster than `BlockCopy` on nine block types. An AVX2 instance of
+        /// default: the ledger's H25 (`reports/H25.md` in the loadlab
+        /// repository) measured it faster than `BlockCopy` on nine block types. An AVX2 instance of
         /// the same loop, chosen at run time, measured no faster than this one
         /// and was removed with its `unsafe` call.
         #[default]
@@ -256,10 +257,10 @@ fn dequantize_into_on(t: GgmlType, data: &[u8], out: &mut [f32], path: Path) -> 
 }
 
 /// Dequantizes into `out` on rayon's pool, in runs of whole blocks of at
-/// least 64 Ki elements each. Not what [`dequantize_into`] does: H26
-/// (campaign 2026-11-26T04-00-11Z) measured two threads no faster on
-/// 44.7 MiB outputs (1.03–1.04×, inconclusive) and 1.2× faster on a
-/// 640 MiB one, because the decoding is bound by memory bandwidth here.
+/// least 64 Ki elements each. Not what [`dequantize_into`] does: the
+/// ledger's H26 (`reports/H26.md` in the loadlab repository) measured two
+/// threads no faster, because the decoding is bound by memory bandwidth
+/// on the machine it ran on.
 #[cfg(all(feature = "parallel", feature = "lab"))]
 pub fn dequantize_into_parallel(t: GgmlType, data: &[u8], out: &mut [f32]) -> Result<()> {
     use rayon::prelude::*;

@@ -53,12 +53,10 @@ pub struct LoadOptions<'a> {
     pub target: Option<Target>,
     /// Load tensors on rayon's pool instead of one after another. Off by
     /// default so a caller's own pool is not oversubscribed. The ledger's
-    /// H11 (campaigns of a09162c), with every output
+    /// H11 (`reports/H11.md` in the loadlab repository), with every output
     /// freshly allocated as in a one-shot load, found it erratic on a
-    /// 2-core VM: converting MiniLM to F16 through a mapping took 0.6× or
-    /// 1.5× of the sequential time from one load to the next, 0.74–0.80×
-    /// overall (short of the claimed 0.6× in two campaigns of three);
-    /// through the reader backend, 0.63–0.67×.
+    /// 2-core VM: from one load to the next it was either well below or
+    /// well above the sequential time.
     pub parallel: bool,
     /// Called after each tensor. Absent, no counter is even updated; the
     /// ledger's H18 could not measure a cost of a
@@ -66,8 +64,8 @@ pub struct LoadOptions<'a> {
     pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
     /// Keep fresh outputs on ordinary pages: no transparent-huge-page
     /// advice for buffers of 4–64 MiB, which the ledger's H27 measured
-    /// 3.6× faster to fill on this machine's kernel (Linux only; the
-    /// advice is a hint and never changes contents).
+    /// faster to fill (`reports/H27.md` in the loadlab repository; Linux
+    /// only; the advice is a hint and never changes contents).
     pub ordinary_pages: bool,
 }
 

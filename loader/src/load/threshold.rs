@@ -10,13 +10,11 @@ use std::path::Path;
 /// The threshold the recorded hypothesis proposed (64 MB).
 pub const PROPOSED_THRESHOLD_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The threshold H19's measurements support (three
-/// replicated campaigns of 2026-11-26, a consumer reading every byte): the
-/// smallest swept size at which mmap measured faster both warm (0.09–0.17×)
-/// and cold (0.67×) — 64 MiB. At 16 MiB reading wins cold by 1.7–1.9×
-/// (3 of 3) while warm is inconclusive; sizes between 16 and 64 MiB were not
-/// swept. (Campaigns before 2026-11-26 put it at 16 MiB with a consumer that
-/// read 64 bytes per page.)
+/// The threshold H19's measurements support (`reports/H19.md` in the
+/// loadlab repository, a consumer reading every byte): the smallest swept
+/// size at which mmap measured faster both warm and cold. At 16 MiB reading
+/// wins cold while warm is inconclusive; sizes between 16 and 64 MiB were
+/// not swept.
 pub const MEASURED_THRESHOLD_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The backend for a file of `size` bytes.
