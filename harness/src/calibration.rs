@@ -18,6 +18,8 @@
 //! No number measured here stands in for a case: every case carries its
 //! own A/A control and margin (see [`crate::runner::assemble`]).
 
+use crate::campaign::{Event, Job, Lab};
+use crate::error::HarnessError;
 use crate::experiment::{Case, Variant};
 use crate::ledger::{CalibrationInForce, CaseRecord};
 use crate::protocol::Transform;
@@ -370,16 +372,22 @@ fn detected(v: Verdict) -> bool {
     )
 }
 
-/// Runs the plan: every (family, transform) decision in a random order, so
-/// drift over the hours hits nulls and slow-downs alike. `decide` runs one
-/// decision with the full rule (seeded by its index); `on_step` reports
-/// progress.
+/// The seed of the `i`-th decision (0-based) of a calibration under `seed`.
+pub fn decision_seed(seed: u64, i: usize) -> u64 {
+    seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Runs the plan: every (family, transform) decision is a job, in a random
+/// order, measured in passes by [`crate::campaign::measure`] — the
+/// scheduler campaigns use — so drift over the hours hits nulls and
+/// slow-downs alike. `lab` builds each family's case (A/A or with the
+/// injected slow-down) and spawns its workers; `on` reports progress.
 pub fn calibrate(
     plan: &Plan,
     cfg: &Config,
     families: &[Family],
-    mut decide: impl FnMut(&Family, Transform, u64) -> crate::error::Result<CaseRecord>,
-    mut on_step: impl FnMut(usize, usize, &str),
+    lab: &dyn Lab,
+    on: &mut dyn FnMut(Event<'_>),
 ) -> crate::error::Result<Calibration> {
     let started = Instant::now();
     let mut tasks: Vec<(usize, Transform)> = Vec::new();
@@ -390,14 +398,42 @@ pub fn calibrate(
         }
     }
     Rng::new(cfg.seed).shuffle(&mut tasks);
+    // Each decision is a job of its own (its own seed), measured in passes
+    // by the scheduler campaigns use.
+    let jobs: Vec<Job> = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, &(f, t))| Job {
+            experiment: families[f].experiment.clone(),
+            only: Some(families[f].case.clone()),
+            transform: t,
+            seed: decision_seed(cfg.seed, i),
+        })
+        .collect();
+    let measured = crate::campaign::measure(lab, &jobs, cfg, on);
     let mut made: Vec<Vec<Decision>> = vec![Vec::new(); families.len()];
-    for (i, &(f, t)) in tasks.iter().enumerate() {
-        let what = match t {
-            Transform::Inject(p) => format!("{} +{:.0} %", families[f].name, p * 100.0),
-            _ => format!("{} A/A", families[f].name),
+    for ((job, mut m), &(f, t)) in jobs.iter().zip(measured).zip(&tasks) {
+        let fail = |reason: String| HarnessError::Variant {
+            experiment: job.experiment.clone(),
+            case: families[f].case.clone(),
+            variant: "-".into(),
+            reason,
         };
-        on_step(i + 1, tasks.len(), &what);
-        let rec = decide(&families[f], t, i as u64)?;
+        if let Some(why) = m.failed.take() {
+            return Err(fail(why));
+        }
+        let unit = lab.unit(job).map_err(fail)?;
+        let i = unit
+            .cases
+            .iter()
+            .position(|c| c.label == families[f].case)
+            .ok_or_else(|| fail("case not built".into()))?;
+        let procs = m.take(&unit.cases).swap_remove(i);
+        let dcfg = Config {
+            seed: job.seed,
+            ..cfg.clone()
+        };
+        let rec = crate::runner::assemble(&unit.spec, &unit.cases[i], procs, &dcfg, Instant::now())?;
         if let Some(d) = Decision::of(t, &rec) {
             made[f].push(d);
         }

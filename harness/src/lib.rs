@@ -12,6 +12,7 @@
 //! `gate` (baseline comparison), `platform` (syscalls).
 
 pub mod calibration;
+pub mod campaign;
 pub mod digest;
 pub mod env;
 /// The harness's error type.

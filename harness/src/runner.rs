@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 pub type ChildArgs = dyn Fn(&str, &str, &str, u32) -> Vec<String>;
 
 /// How long and how precisely to measure.
+#[derive(Clone)]
 pub struct Config {
     /// Rounds before the stopping rule is consulted.
     pub min_rounds: usize,
@@ -58,7 +59,7 @@ pub struct Config {
     /// Noise floor and MDE the verdicts use.
     pub calibration: CalibrationInForce,
     /// The binary and arguments for instruction counts; `None` disables them.
-    pub child: Option<(PathBuf, Box<ChildArgs>)>,
+    pub child: Option<(PathBuf, std::sync::Arc<ChildArgs>)>,
     /// Repetitions inside one callgrind child (the count of 0 repetitions is
     /// subtracted, so setup is not counted).
     pub callgrind_reps: u32,
@@ -596,11 +597,6 @@ fn hash(s: &str) -> u64 {
     })
 }
 
-/// Runs the rounds of some cases of an experiment in one fresh process
-/// and returns what each case (by label) measured there. The experiments
-/// binary implements it by running itself as `lab worker`.
-pub type Spawn<'s> = dyn FnMut(&WorkerPlan) -> Result<Vec<(String, ProcessSamples)>> + 's;
-
 /// The plan of one worker process (replicate `process`, 0-based) that
 /// measures the cases `which` of an experiment, each with one process's
 /// share of the budget and the precision that, pooled, meets the target.
@@ -656,78 +652,12 @@ pub fn still_needing(
     Ok(still)
 }
 
-/// Measures the cases `which` of an experiment in `cfg.processes` fresh
-/// processes, then extends each case one process at a time (up to
-/// `cfg.max_processes`, or `cfg.edge_processes` for an interval on a
-/// verdict's edge) while [`needs_more`] says so. Returns every case's
-/// processes (empty for cases not in `which`). The processes run back to
-/// back; a campaign instead spreads them over its span in passes.
-pub fn replicate(
-    spec: &Spec,
-    cases: &[Case<'_>],
-    which: &[usize],
-    cfg: &Config,
-    spawn: &mut Spawn<'_>,
-    transform: Transform,
-    bar: Option<&ProgressBar>,
-) -> Result<Vec<Vec<ProcessSamples>>> {
-    let mut procs: Vec<Vec<ProcessSamples>> = (0..cases.len()).map(|_| Vec::new()).collect();
-    let mut todo = which.to_vec();
-    let mut process = 0;
-    while !todo.is_empty() && process < cfg.most_processes() {
-        if let Some(b) = bar {
-            b.set_message(format!("{} · process {} · {} cases", spec.id, process + 1, todo.len()));
-        }
-        let plan = worker_plan(spec, cases, &todo, cfg, process, transform);
-        file_reports(cases, spawn(&plan)?, &mut procs);
-        process += 1;
-        if process >= cfg.processes {
-            todo = still_needing(spec, cases, &todo, &procs, cfg)?;
-        }
-    }
-    Ok(procs)
-}
-
 /// The indices of the cases measured in time (not instruction counts):
 /// the ones worker processes measure.
 pub fn timed_cases(cases: &[Case<'_>]) -> Vec<usize> {
     (0..cases.len())
         .filter(|&i| cases[i].metric != Metric::Instructions)
         .collect()
-}
-
-/// Runs every case of an experiment into a ledger entry. With `spawn`,
-/// each timed case is measured in `cfg.processes` fresh processes, then
-/// extended one process at a time while [`needs_more`] says so (an
-/// interval wider than the target, a busy machine, an interval on a
-/// verdict's edge); without, in this process once.
-pub fn run_experiment(
-    spec: &Spec,
-    cases: &mut [Case<'_>],
-    fixtures: Vec<FixtureRef>,
-    cfg: &Config,
-    spawn: Option<&mut Spawn<'_>>,
-    bar: Option<&ProgressBar>,
-) -> Result<Entry> {
-    let start = Instant::now();
-    let timed = timed_cases(cases);
-    let mut procs: Vec<Vec<ProcessSamples>> = (0..cases.len()).map(|_| Vec::new()).collect();
-    match spawn {
-        None => {
-            for &i in &timed {
-                if let Some(b) = bar {
-                    b.set_message(format!("{} · {}", spec.id, cases[i].label));
-                }
-                let seed = case_seed(cfg.seed, &spec.id, &cases[i].label, 0);
-                let p = measure_case(&spec.id, &mut cases[i], cfg, cfg.budget, cfg.target_half_width, seed)?;
-                procs[i].push(p);
-            }
-        }
-        Some(spawn) => {
-            procs = replicate(spec, cases, &timed, cfg, spawn, Transform::AsDeclared, bar)?;
-        }
-    }
-    record_experiment(spec, cases, fixtures, cfg, procs, bar, start)
 }
 
 /// Turns the processes that measured an experiment's timed cases (by case

@@ -2,13 +2,15 @@
 //! own rule on real cases of each workload family, written to
 //! `reports/calibration.json` (see [`harness::calibration`]).
 
-use super::{bar, worker, Outcome};
+use super::{bar, Outcome};
 use crate::workspace::Workspace;
 use crate::{registry, Ctx};
 use harness::calibration::{self, substitute, Family};
+use harness::campaign::{Event, Job, Lab, Unit};
 use harness::ledger;
 use harness::protocol::Transform;
-use harness::runner::{assemble, replicate};
+use harness::protocol::WorkerPlan;
+use harness::runner::ProcessSamples;
 use harness::{Claim, Metric, Spec};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -49,6 +51,42 @@ fn spec_for(fam: &Family, t: Transform) -> Spec {
     }
 }
 
+/// A calibration's jobs as the scheduler's lab: each family's real case,
+/// turned into an A/A pair or given its injected slow-down, judged under a
+/// declaration of its own ([`spec_for`]).
+struct Calibrating<'w> {
+    workers: super::campaign::Workers<'w>,
+    families: &'w [Family],
+}
+
+impl Lab for Calibrating<'_> {
+    fn unit(&self, job: &Job) -> Result<Unit<'_>, String> {
+        let fam = self
+            .families
+            .iter()
+            .find(|f| Some(&f.case) == job.only.as_ref() && f.experiment == job.experiment)
+            .ok_or_else(|| format!("{}: no family for case {:?}", job.experiment, job.only))?;
+        let exp = registry::find(&fam.experiment).ok_or_else(|| format!("no experiment {:?}", fam.experiment))?;
+        let pick = || {
+            (exp.build)(self.workers.ctx)
+                .cases
+                .into_iter()
+                .find(|c| c.label == fam.case)
+        };
+        let missing = || format!("{} · {}: case not built (fixture missing?)", fam.experiment, fam.case);
+        let case =
+            substitute(pick().ok_or_else(missing)?, pick().ok_or_else(missing)?, job.transform).ok_or_else(missing)?;
+        Ok(Unit {
+            spec: spec_for(fam, job.transform),
+            cases: vec![case],
+        })
+    }
+
+    fn spawn(&self, plan: &WorkerPlan) -> harness::error::Result<Vec<(String, ProcessSamples)>> {
+        self.workers.spawn(plan)
+    }
+}
+
 /// Runs the plan (`quick`: a smoke test, not saved) with the full
 /// campaign's rule.
 pub fn run(ws: &Workspace, quick: bool) -> Outcome {
@@ -65,45 +103,29 @@ pub fn run(ws: &Workspace, quick: bool) -> Outcome {
     let fams = families();
     let total = fams.len() * (plan.aa_per_family + plan.slowdowns.len() * plan.runs_per_slowdown);
     let bar = bar(
-        total as u64,
-        "{spinner} calibrate [{bar:25}] {pos}/{len} (ETA {eta}) {msg}",
+        (total * cfg.processes) as u64,
+        "{spinner} calibrate [{bar:25}] {pos}/{len} worker runs, extensions not counted (ETA {eta}) {msg}",
     )?;
     let started = Instant::now();
-    let c = calibration::calibrate(
-        &plan,
-        &cfg,
-        &fams,
-        |fam, t, i| {
-            let exp = registry::find(&fam.experiment).ok_or_else(|| harness::HarnessError::Variant {
-                experiment: fam.experiment.clone(),
-                case: fam.case.clone(),
-                variant: "-".into(),
-                reason: "no such experiment".into(),
-            })?;
-            let pick = || (exp.build)(&ctx).cases.into_iter().find(|c| c.label == fam.case);
-            let missing = || harness::HarnessError::Variant {
-                experiment: fam.experiment.clone(),
-                case: fam.case.clone(),
-                variant: "-".into(),
-                reason: "case not built (fixture missing?)".into(),
+    let lab = Calibrating {
+        workers: super::campaign::Workers {
+            ws,
+            ctx: &ctx,
+            quick: false,
+        },
+        families: &fams,
+    };
+    let c = calibration::calibrate(&plan, &cfg, &fams, &lab, &mut |ev| match ev {
+        Event::Spawning { pass, job, .. } => {
+            let what = match job.transform {
+                Transform::Inject(p) => format!("+{:.0} %", p * 100.0),
+                _ => "A/A".into(),
             };
-            let case = substitute(pick().ok_or_else(missing)?, pick().ok_or_else(missing)?, t).ok_or_else(missing)?;
-            let spec = spec_for(fam, t);
-            let mut dcfg = super::campaign::config(ws, false);
-            dcfg.seed = cfg.seed ^ (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let cases = [case];
-            let mut spawn = |p: &harness::protocol::WorkerPlan| worker::spawn(ws, p, false);
-            let start = Instant::now();
-            let procs = replicate(&spec, &cases, &[0], &dcfg, &mut spawn, t, None)?;
-            let [case] = cases;
-            let [p] = <[_; 1]>::try_from(procs).map_err(|_| missing())?;
-            assemble(&spec, &case, p, &dcfg, start)
-        },
-        |i, _, label| {
-            bar.set_position(i as u64);
-            bar.set_message(label.to_owned());
-        },
-    )?;
+            bar.set_message(format!("pass {} · {} {what}", pass + 1, job.experiment));
+        }
+        Event::Spawned { .. } => bar.inc(1),
+        Event::Pass { .. } => {}
+    })?;
     bar.finish_and_clear();
     if !quick {
         ledger::write_atomic(&ws.calibration_path(), serde_json::to_string_pretty(&c)?.as_bytes())?;

@@ -8,12 +8,12 @@ use crate::registry::{self, Experiment};
 use crate::workspace::Workspace;
 use crate::Ctx;
 use harness::calibration::{self, Calibration};
+use harness::campaign::{Event, Job, Lab, Unit};
 use harness::ledger::{self, Campaign, Evidence, EvidenceKind, FixtureRef, Mode};
 use harness::measure::strace;
 use harness::platform::Allocator;
-use harness::protocol::Transform;
-use harness::runner::{self, Config};
-use std::collections::HashMap;
+use harness::protocol::WorkerPlan;
+use harness::runner::{self, Config, ProcessSamples};
 use std::process::ExitCode;
 
 /// Which experiments a run covers.
@@ -49,13 +49,12 @@ impl Selection {
             (Some(_), true) => true,
             (None, true) => e.group != registry::PEERS,
         };
-        Ok(registry::ALL
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| wanted(e))
-            .filter(|(i, _)| self.shard.is_none_or(|(k, n)| i % n == k - 1))
-            .map(|(_, e)| e)
-            .collect())
+        let indexed: Vec<(usize, &'static Experiment)> = registry::ALL.iter().enumerate().collect();
+        let sliced = match self.shard {
+            Some((k, n)) => harness::campaign::shard(indexed, k, n),
+            None => indexed,
+        };
+        Ok(sliced.into_iter().filter(|(_, e)| wanted(e)).map(|(_, e)| e).collect())
     }
 }
 
@@ -87,7 +86,7 @@ pub fn config(ws: &Workspace, quick: bool) -> Config {
     let mut cfg = if quick { Config::quick(cal) } else { Config::full(cal) };
     cfg.child = Some((
         this_exe(),
-        Box::new(move |exp: &str, case: &str, variant: &str, reps: u32| {
+        std::sync::Arc::new(move |exp: &str, case: &str, variant: &str, reps: u32| {
             TrialArgs {
                 experiment: exp.into(),
                 case: case.into(),
@@ -179,43 +178,41 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
         },
     };
     let cfg = config(ws, quick);
-    let todo: Vec<&Experiment> = chosen
+    let ids: Vec<&str> = chosen.iter().map(|e| e.id).collect();
+    let todo: Vec<&Experiment> = harness::campaign::remaining(&campaign, &ids)
         .into_iter()
-        .filter(|e| !campaign.entries.iter().any(|x| x.spec.id == e.id))
+        .filter_map(registry::find)
         .collect();
     let bar = bar(
         (todo.len() * (cfg.processes + 1)) as u64,
         "{spinner} [{elapsed_precise}] [{bar:25}] {pos}/{len} worker runs and entries (ETA {eta}) {msg}",
     )?;
-    // Measure in passes: every experiment's first process, then every
-    // experiment's second, … so the processes of one case are spread over
-    // the campaign's span and its interval carries the machine's drift
-    // over that span, not just the differences between adjacent processes.
-    // Evidence is gathered once, when the entry is recorded.
+    // Measured in passes by the harness's scheduler (see
+    // `harness::campaign`); evidence is gathered once, when the entry is
+    // recorded.
     ctx.evidence = false;
-    let mut runs: Vec<Measuring> = todo.iter().map(|&exp| Measuring::new(exp)).collect();
-    let mut pass = 0;
-    while pass < cfg.most_processes() && runs.iter().any(Measuring::active) {
-        let n = runs.iter().filter(|m| m.active()).count();
-        say(
+    let jobs: Vec<Job> = todo.iter().map(|e| Job::experiment(e.id, cfg.seed)).collect();
+    let lab = Workers { ws, ctx: &ctx, quick };
+    let mut measured = harness::campaign::measure(&lab, &jobs, &cfg, &mut |ev| match ev {
+        Event::Pass { pass, active } => say(
             &bar,
-            format!("pass {}: a fresh worker process for each of {n} experiments", pass + 1),
-        );
-        for m in runs.iter_mut().filter(|m| m.active()) {
-            bar.set_message(format!("pass {} · {}", pass + 1, m.exp.id));
-            m.measure_pass(ws, &ctx, &cfg, pass, quick);
-            if pass >= cfg.processes {
+            format!(
+                "pass {}: a fresh worker process for each of {active} experiments",
+                pass + 1
+            ),
+        ),
+        Event::Spawning { pass, job, extension } => {
+            bar.set_message(format!("pass {} · {}", pass + 1, job.experiment));
+            if extension {
                 bar.inc_length(1);
             }
-            bar.inc(1);
         }
-        pass += 1;
-    }
+        Event::Spawned { .. } => bar.inc(1),
+    });
     ctx.evidence = true;
     let mut skipped_all = Vec::new();
     let mut failed = Vec::new();
-    for mut m in runs {
-        let exp = m.exp;
+    for (&exp, m) in todo.iter().zip(measured.iter_mut()) {
         let spec = exp.spec();
         bar.set_message(format!("{} — recording", exp.id));
         let mut built = (exp.build)(&ctx);
@@ -240,7 +237,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
                     })
             })
             .collect();
-        let procs = m.take_processes(&built.cases);
+        let procs = m.take(&built.cases);
         match runner::record_experiment(
             &spec,
             &mut built.cases,
@@ -316,75 +313,32 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One experiment of a campaign while its passes run: the processes each
-/// timed case (by label) has so far and the cases that still need one.
-struct Measuring {
-    exp: &'static Experiment,
-    /// Processes per case label, in pass order.
-    procs: HashMap<String, Vec<runner::ProcessSamples>>,
-    /// Labels still to measure in the next pass (`None`: not yet built).
-    todo: Option<Vec<String>>,
-    /// Why the experiment cannot be recorded.
-    failed: Option<String>,
+/// The experiments crate as the scheduler's [`Lab`]: cases from the
+/// registry, workers as `lab worker` processes of this binary.
+pub struct Workers<'w> {
+    /// The checkout.
+    pub ws: &'w Workspace,
+    /// Fixtures and mode the cases are built with.
+    pub ctx: &'w Ctx,
+    /// CI-sized cases.
+    pub quick: bool,
 }
 
-impl Measuring {
-    fn new(exp: &'static Experiment) -> Measuring {
-        Measuring {
-            exp,
-            procs: HashMap::new(),
-            todo: None,
-            failed: None,
-        }
-    }
-
-    fn active(&self) -> bool {
-        self.failed.is_none() && self.todo.as_ref().is_none_or(|t| !t.is_empty())
-    }
-
-    /// Builds the cases (cheaply: no evidence), runs one worker process
-    /// over those still to measure, and — once each has `cfg.processes` —
-    /// keeps only those [`runner::needs_more`] says need another.
-    fn measure_pass(&mut self, ws: &Workspace, ctx: &Ctx, cfg: &Config, pass: usize, quick: bool) {
-        let spec = self.exp.spec();
-        let built = (self.exp.build)(ctx);
+impl Lab for Workers<'_> {
+    fn unit(&self, job: &Job) -> Result<Unit<'_>, String> {
+        let exp = registry::find(&job.experiment).ok_or_else(|| format!("no experiment {:?}", job.experiment))?;
+        let built = (exp.build)(self.ctx);
         if built.cases.is_empty() {
-            self.failed = Some(format!("no case could be built ({})", built.skipped.join("; ")));
-            return;
+            return Err(format!("no case could be built ({})", built.skipped.join("; ")));
         }
-        let cases = &built.cases;
-        let which: Vec<usize> = match &self.todo {
-            None => runner::timed_cases(cases),
-            Some(t) => t
-                .iter()
-                .filter_map(|l| cases.iter().position(|c| &c.label == l))
-                .collect(),
-        };
-        let plan = runner::worker_plan(&spec, cases, &which, cfg, pass, Transform::AsDeclared);
-        let mut procs = self.take_processes(cases);
-        let next = super::worker::spawn(ws, &plan, quick).and_then(|r| {
-            runner::file_reports(cases, r, &mut procs);
-            if pass + 1 >= cfg.processes {
-                runner::still_needing(&spec, cases, &which, &procs, cfg)
-            } else {
-                Ok(which.clone())
-            }
-        });
-        for (c, p) in cases.iter().zip(procs) {
-            self.procs.insert(c.label.clone(), p);
-        }
-        match next {
-            Ok(next) => self.todo = Some(next.iter().map(|&i| cases[i].label.clone()).collect()),
-            Err(e) => self.failed = Some(e.to_string()),
-        }
+        Ok(Unit {
+            spec: exp.spec(),
+            cases: built.cases,
+        })
     }
 
-    /// Moves the processes so far out, indexed like `cases`.
-    fn take_processes(&mut self, cases: &[harness::Case<'_>]) -> Vec<Vec<runner::ProcessSamples>> {
-        cases
-            .iter()
-            .map(|c| self.procs.remove(&c.label).unwrap_or_default())
-            .collect()
+    fn spawn(&self, plan: &WorkerPlan) -> harness::error::Result<Vec<(String, ProcessSamples)>> {
+        super::worker::spawn(self.ws, plan, self.quick)
     }
 }
 
