@@ -248,30 +248,7 @@ pub struct FamilyResult {
     pub decisions: Vec<Decision>,
 }
 
-/// The rule's parameters the figures hold for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Rule {
-    /// Smallest margin (± fraction).
-    pub min_margin: f64,
-    /// Precision target (± fraction).
-    pub target_half_width: f64,
-    /// Processes per case, and the most after extension for width or load.
-    pub processes: (usize, usize),
-    /// The most processes after extension for an interval on a verdict's
-    /// edge (0 in calibrations made before the rule had it).
-    #[serde(default)]
-    pub edge_processes: usize,
-    /// The most processes for an experiment's headline on a verdict's edge
-    /// (0 in calibrations made before the rule had it).
-    #[serde(default)]
-    pub headline_processes: usize,
-    /// Budget per case, seconds.
-    pub budget_s: f64,
-    /// Rounds before stopping is considered (per process).
-    pub min_rounds: usize,
-    /// The A/A control is run.
-    pub control: bool,
-}
+pub use crate::ledger::Rule;
 
 /// What `lab calibrate` measured on this machine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -316,6 +293,7 @@ impl Calibration {
                 self.aa_false_positives as f64 / self.aa_runs.max(1) as f64,
                 self.aa_fp_upper95,
             )),
+            rule_hash: Some(self.rule.hash()),
         }
     }
 }
@@ -333,6 +311,7 @@ pub fn default_in_force() -> CalibrationInForce {
         mde: None,
         source: "default (no calibration run yet)".into(),
         false_positive_rate: None,
+        rule_hash: None,
     }
 }
 
@@ -448,16 +427,7 @@ pub fn calibrate(
     Ok(Calibration {
         date: crate::time::utc_now(),
         environment: crate::env::capture(),
-        rule: Rule {
-            min_margin: cfg.calibration.noise_floor,
-            target_half_width: cfg.target_half_width,
-            processes: (cfg.processes, cfg.max_processes),
-            edge_processes: cfg.edge_processes,
-            headline_processes: cfg.headline_processes,
-            budget_s: cfg.budget.as_secs_f64(),
-            min_rounds: cfg.min_rounds,
-            control: cfg.control,
-        },
+        rule: cfg.rule(),
         aa_runs,
         aa_false_positives: fps,
         aa_fp_upper95: binomial_upper95(fps, aa_runs),

@@ -44,6 +44,10 @@ pub struct Campaign {
     pub environment: Environment,
     /// Noise floor and MDE its verdicts used.
     pub calibration: CalibrationInForce,
+    /// The rule its verdicts were reached under (`None` in campaigns
+    /// recorded before 2026-12-06, which did not store it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Rule>,
     /// One entry per experiment, in completion order.
     pub entries: Vec<Entry>,
 }
@@ -93,6 +97,10 @@ pub struct CalibrationInForce {
     /// entry with many comparisons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub false_positive_rate: Option<(f64, f64)>,
+    /// [`Rule::hash`] of the rule the calibration measured (absent for the
+    /// default and for campaigns recorded before 2026-12-06).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_hash: Option<String>,
 }
 
 /// A fixture an entry ran on, by name and digest.
@@ -198,8 +206,13 @@ pub struct CaseRecord {
     pub rounds: usize,
     /// Seconds spent on the case.
     pub elapsed_s: f64,
-    /// Why measuring stopped: precision reached, time budget, round cap.
+    /// Why measuring stopped: precision reached, time budget, round cap
+    /// (the sentence, for every process).
     pub stop: String,
+    /// Why each process stopped, as data (empty in entries recorded
+    /// before 2026-12-06).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stops: Vec<StopReason>,
     /// Processes, A/A control, margin and load (schema ≥ 2, timed cases).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replication: Option<Replication>,
@@ -330,7 +343,7 @@ pub fn save(dir: &Path, c: &Campaign) -> Result<()> {
         source: e,
     })?;
     write_atomic(&path, text.as_bytes())?;
-    write_index(dir)
+    write_index(dir, c)
 }
 
 /// Reads a campaign, checking its schema first.
@@ -376,32 +389,90 @@ pub fn load_all(dir: &Path) -> Result<Vec<Campaign>> {
     paths.iter().map(|p| load(p)).collect()
 }
 
-#[derive(Serialize)]
-struct IndexRow<'a> {
-    id: &'a str,
-    mode: Mode,
-    started: &'a str,
-    finished: Option<&'a str>,
+#[derive(Serialize, Deserialize, Clone)]
+struct IndexRow {
+    // Alphabetical, as the index has always been written.
     entries: usize,
-    git_commit: &'a str,
+    finished: Option<String>,
+    git_commit: String,
+    id: String,
+    mode: Mode,
+    started: String,
 }
 
-fn write_index(dir: &Path) -> Result<()> {
-    let all = load_all(dir)?;
-    let rows: Vec<IndexRow<'_>> = all
-        .iter()
-        .map(|c| IndexRow {
-            id: &c.id,
+impl IndexRow {
+    fn of(c: &Campaign) -> IndexRow {
+        IndexRow {
+            id: c.id.clone(),
             mode: c.mode,
-            started: &c.started,
-            finished: c.finished.as_deref(),
+            started: c.started.clone(),
+            finished: c.finished.clone(),
             entries: c.entries.len(),
-            git_commit: &c.environment.git_commit,
-        })
-        .collect();
-    let v = serde_json::json!({ "schema": SCHEMA, "campaigns": rows });
+            git_commit: c.environment.git_commit.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Index {
+    campaigns: Vec<IndexRow>,
+    schema: u32,
+}
+
+/// Rewrites `index.json` after `saved` was written: the saved campaign's
+/// row is replaced, rows of campaign files that are gone are dropped, and
+/// only campaign files the index does not know yet are parsed — one
+/// campaign per save, not the whole ledger. An unreadable index (or one of
+/// another schema) is rebuilt from every campaign.
+fn write_index(dir: &Path, saved: &Campaign) -> Result<()> {
     let path = dir.join("index.json");
-    write_atomic(&path, serde_json::to_string_pretty(&v).unwrap_or_default().as_bytes())
+    let known: Option<Vec<IndexRow>> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Index>(&t).ok())
+        .filter(|i| i.schema == SCHEMA)
+        .map(|i| i.campaigns);
+    let rows = match known {
+        None => load_all(dir)?.iter().map(IndexRow::of).collect(),
+        Some(mut rows) => {
+            let files = campaign_ids(dir)?;
+            rows.retain(|r| files.contains(&r.id) && r.id != saved.id);
+            rows.push(IndexRow::of(saved));
+            let unknown: Vec<&String> = files.iter().filter(|id| !rows.iter().any(|r| &r.id == *id)).collect();
+            for id in unknown {
+                rows.push(IndexRow::of(&load(&campaign_path(dir, id))?));
+            }
+            rows.sort_by(|a, b| a.id.cmp(&b.id));
+            rows
+        }
+    };
+    let text = serde_json::to_string_pretty(&Index {
+        campaigns: rows,
+        schema: SCHEMA,
+    })
+    .map_err(|e| HarnessError::Json {
+        path: path.clone(),
+        source: e,
+    })?;
+    write_atomic(&path, text.as_bytes())
+}
+
+/// The ids of the campaign files in `dir`, sorted.
+fn campaign_ids(dir: &Path) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".json")
+                    .filter(|id| *id != "index" && !id.starts_with('.'))
+                    .map(str::to_owned)
+            })
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(HarnessError::io(dir, e)),
+    };
+    ids.sort();
+    Ok(ids)
 }
 
 /// The machine a campaign ran on, as a short id (`unrecorded` for
@@ -446,3 +517,160 @@ pub fn latest_entries(campaigns: &[Campaign], mode: Option<Mode>) -> Vec<(Entry,
 }
 
 pub use crate::time::utc_now;
+
+/// The settings of the rule a campaign (or a calibration) ran under: what
+/// its verdicts and figures hold for. Recorded in every campaign and in
+/// `reports/calibration.json`; [`Rule::hash`] lets a reader see at a
+/// glance whether two of them ran under the same rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    /// Smallest margin (± fraction).
+    pub min_margin: f64,
+    /// Precision target (± fraction).
+    pub target_half_width: f64,
+    /// Processes per case, and the most after extension for width or load.
+    pub processes: (usize, usize),
+    /// The most processes after extension for an interval on a verdict's
+    /// edge (0 in calibrations made before the rule had it).
+    #[serde(default)]
+    pub edge_processes: usize,
+    /// The most processes for an experiment's headline on a verdict's edge
+    /// (0 in calibrations made before the rule had it).
+    #[serde(default)]
+    pub headline_processes: usize,
+    /// Budget per case, seconds.
+    pub budget_s: f64,
+    /// Rounds before stopping is considered (per process).
+    pub min_rounds: usize,
+    /// The A/A control is run.
+    pub control: bool,
+    /// The smallest effect (a fraction) for which a headline is extended
+    /// (0 in records made before the rule had it).
+    #[serde(default)]
+    pub headline_effect: f64,
+}
+
+impl Rule {
+    /// A short digest of the settings (16 hex digits of the JSON form):
+    /// equal hashes, equal rules.
+    pub fn hash(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        format!("{:016x}", crate::digest::bytes(&json))
+    }
+}
+
+/// Why measuring a case (in one process) stopped: data in the ledger
+/// ([`CaseRecord::stops`]), with its sentence ([`CaseRecord::stop`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Every interval reached the target half-width (a fraction).
+    Precision {
+        /// The widest interval's half-width, a fraction.
+        half_width: f64,
+        /// Rounds measured.
+        rounds: usize,
+    },
+    /// The case's time budget was spent.
+    Budget {
+        /// The budget.
+        seconds: f64,
+        /// Rounds measured.
+        rounds: usize,
+    },
+    /// The round cap was reached.
+    RoundCap {
+        /// Rounds measured.
+        rounds: usize,
+    },
+    /// Instruction counts: one deterministic count per variant.
+    Deterministic {
+        /// Repetitions counted (minus a count of none).
+        reps: u32,
+    },
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            StopReason::Precision { half_width, rounds } => {
+                write!(
+                    f,
+                    "precision reached (±{:.1} %) after {rounds} rounds",
+                    half_width * 100.0
+                )
+            }
+            StopReason::Budget { seconds, rounds } => write!(f, "time budget ({seconds:.0} s) after {rounds} rounds"),
+            StopReason::RoundCap { rounds } => write!(f, "round cap ({rounds})"),
+            StopReason::Deterministic { reps } => write!(f, "deterministic: callgrind, {reps} repetitions minus 0"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn campaign(id: &str, entries: usize) -> Campaign {
+        Campaign {
+            schema: SCHEMA,
+            id: id.into(),
+            mode: Mode::Quick,
+            started: id.into(),
+            finished: None,
+            environment: crate::env::capture(),
+            calibration: crate::calibration::default_in_force(),
+            rule: None,
+            entries: (0..entries)
+                .map(|i| Entry {
+                    spec: Spec {
+                        id: format!("H{i:02}"),
+                        title: String::new(),
+                        hypothesis: String::new(),
+                        source: String::new(),
+                        claim: crate::Claim::no_effect(""),
+                        fixtures: Vec::new(),
+                        metric: Metric::WallTime,
+                        explanation: None,
+                    },
+                    fixtures: Vec::new(),
+                    cases: Vec::new(),
+                    verdict: Verdict::NoEffect,
+                    recorded: String::new(),
+                    evidence: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    fn index(dir: &Path) -> Vec<(String, usize)> {
+        let i: Index = serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+        i.campaigns.into_iter().map(|r| (r.id, r.entries)).collect()
+    }
+
+    #[test]
+    fn saving_updates_the_index_without_parsing_other_campaigns() {
+        let d = tempfile::tempdir().unwrap();
+        save(d.path(), &campaign("b", 1)).unwrap();
+        save(d.path(), &campaign("a", 2)).unwrap();
+        assert_eq!(index(d.path()), vec![("a".into(), 2), ("b".into(), 1)]);
+        // A campaign the index already knows is not parsed again: a broken
+        // file of it does not stop the next save (a full rebuild would).
+        std::fs::write(campaign_path(d.path(), "a"), "not json").unwrap();
+        save(d.path(), &campaign("b", 3)).unwrap();
+        assert_eq!(index(d.path()), vec![("a".into(), 2), ("b".into(), 3)]);
+        // A file the index does not know is read; one that is gone is dropped.
+        std::fs::write(
+            campaign_path(d.path(), "c"),
+            serde_json::to_string(&campaign("c", 4)).unwrap(),
+        )
+        .unwrap();
+        std::fs::remove_file(campaign_path(d.path(), "a")).unwrap();
+        save(d.path(), &campaign("b", 5)).unwrap();
+        assert_eq!(index(d.path()), vec![("b".into(), 5), ("c".into(), 4)]);
+        // An unreadable index is rebuilt from every campaign.
+        std::fs::write(d.path().join("index.json"), "{").unwrap();
+        save(d.path(), &campaign("b", 6)).unwrap();
+        assert_eq!(index(d.path()), vec![("b".into(), 6), ("c".into(), 4)]);
+    }
+}

@@ -99,6 +99,21 @@ impl Config {
         }
     }
 
+    /// The settings of this rule, as the ledger records them.
+    pub fn rule(&self) -> crate::ledger::Rule {
+        crate::ledger::Rule {
+            min_margin: self.calibration.noise_floor,
+            target_half_width: self.target_half_width,
+            processes: (self.processes, self.max_processes),
+            edge_processes: self.edge_processes,
+            headline_processes: self.headline_processes,
+            budget_s: self.budget.as_secs_f64(),
+            min_rounds: self.min_rounds,
+            control: self.control,
+            headline_effect: HEADLINE_EFFECT,
+        }
+    }
+
     /// The most processes a case is measured in (extensions included).
     pub fn most_processes(&self) -> usize {
         self.processes
@@ -116,52 +131,7 @@ impl Config {
     }
 }
 
-/// Why measuring a case stopped. Recorded in the ledger as its sentence.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// Every interval reached the target half-width (a fraction).
-    Precision {
-        /// The widest interval's half-width, a fraction.
-        half_width: f64,
-        /// Rounds measured.
-        rounds: usize,
-    },
-    /// The case's time budget was spent.
-    Budget {
-        /// The budget.
-        seconds: f64,
-        /// Rounds measured.
-        rounds: usize,
-    },
-    /// The round cap was reached.
-    RoundCap {
-        /// Rounds measured.
-        rounds: usize,
-    },
-    /// Instruction counts: one deterministic count per variant.
-    Deterministic {
-        /// Repetitions counted (minus a count of none).
-        reps: u32,
-    },
-}
-
-impl std::fmt::Display for StopReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match *self {
-            StopReason::Precision { half_width, rounds } => {
-                write!(
-                    f,
-                    "precision reached (±{:.1} %) after {rounds} rounds",
-                    half_width * 100.0
-                )
-            }
-            StopReason::Budget { seconds, rounds } => write!(f, "time budget ({seconds:.0} s) after {rounds} rounds"),
-            StopReason::RoundCap { rounds } => write!(f, "round cap ({rounds})"),
-            StopReason::Deterministic { reps } => write!(f, "deterministic: callgrind, {reps} repetitions minus 0"),
-        }
-    }
-}
+pub use crate::ledger::StopReason;
 
 fn comparisons(spec: Option<&Spec>, case: &Case<'_>, unknown: Expect) -> Vec<(usize, usize, Expect)> {
     let idx = |n: &str| case.variants.iter().position(|v| v.name == n);
@@ -333,8 +303,9 @@ pub fn measure_case(
 }
 
 /// Runs one case in this process (one replicate) to a [`CaseRecord`]:
-/// what tests, the gate's replay and a quick calibration use. Campaigns
-/// replicate cases across processes through [`run_experiment`].
+/// what tests, the gate's replay and instruction counts use. Campaigns
+/// and calibration replicate cases across processes through
+/// [`crate::campaign::measure`].
 pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&ProgressBar>) -> Result<CaseRecord> {
     let start = Instant::now();
     if case.metric == Metric::Instructions {
@@ -412,13 +383,15 @@ pub fn assemble(
         .collect::<Vec<_>>();
     let rounds = procs.iter().map(|p| p.rounds).sum();
     let load = Load::worst(procs.iter().filter_map(|p| p.load));
-    let stops: Vec<String> = procs.iter().map(|p| p.stop.to_string()).collect();
+    let reasons: Vec<StopReason> = procs.iter().map(|p| p.stop).collect();
+    let stops: Vec<String> = reasons.iter().map(ToString::to_string).collect();
     let stop = if procs.len() == 1 {
         stops[0].clone()
     } else {
         format!("{} processes: {}", procs.len(), stops.join("; "))
     };
     let mut rec = record(case, variants, &pairs, bands, effect, rounds, start, stop);
+    rec.stops = reasons;
     // Processes of several cases interleave: the case's time is its own.
     rec.elapsed_s = procs.iter().map(|p| p.elapsed_s).sum();
     rec.replication = Some(Replication {
@@ -574,6 +547,7 @@ fn record(
         rounds,
         elapsed_s: start.elapsed().as_secs_f64(),
         stop: stop.into(),
+        stops: Vec::new(),
         replication: None,
     }
 }
@@ -734,6 +708,7 @@ mod tests {
             rounds: 60,
             elapsed_s: 1.0,
             stop: String::new(),
+            stops: Vec::new(),
             replication: Some(Replication {
                 process_rounds: vec![20; k],
                 control: Some(ControlRecord {

@@ -266,6 +266,7 @@ fn shards_partition_the_catalog_and_resume_skips_recorded_entries() {
         finished: None,
         environment: harness::env::capture(),
         calibration: default_in_force(),
+        rule: Some(Config::full(default_in_force()).rule()),
         entries: Vec::new(),
     };
     assert_eq!(campaign::remaining(&c, &["H01", "H02"]), vec!["H01", "H02"]);

@@ -37,7 +37,9 @@ fn campaign(n: usize) -> Campaign {
             mde: None,
             source: "t".into(),
             false_positive_rate: None,
+            rule_hash: None,
         },
+        rule: None,
         entries: (0..n).map(entry).collect(),
     }
 }

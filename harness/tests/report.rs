@@ -62,6 +62,7 @@ fn entry(verdict: Verdict, written_for: Verdict) -> Entry {
                 rounds: 3,
                 elapsed_s: 0.1,
                 stop: "test".into(),
+                stops: Vec::new(),
                 replication: None,
             })
             .collect(),
@@ -85,7 +86,9 @@ fn write(dir: &std::path::Path, e: Entry) {
             mde: Some(0.02),
             source: "t".into(),
             false_positive_rate: None,
+            rule_hash: None,
         },
+        rule: None,
         entries: vec![e],
     };
     ledger::save(&dir.join("ledger"), &c).unwrap();

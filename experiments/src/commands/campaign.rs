@@ -174,10 +174,23 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
             finished: None,
             environment: harness::env::capture_in(&ws.root),
             calibration: calibration_in_force(ws),
+            rule: Some(config(ws, quick).rule()),
             entries: Vec::new(),
         },
     };
     let cfg = config(ws, quick);
+    if let Some(recorded) = &campaign.rule {
+        if *recorded != cfg.rule() {
+            eprintln!(
+                "error: campaign {} ran under rule {}, this binary's is {}: a campaign is judged under one rule. \
+                 Start a new campaign (without --resume).",
+                campaign.id,
+                recorded.hash(),
+                cfg.rule().hash()
+            );
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    }
     let ids: Vec<&str> = chosen.iter().map(|e| e.id).collect();
     let todo: Vec<&Experiment> = harness::campaign::remaining(&campaign, &ids)
         .into_iter()

@@ -4,7 +4,6 @@
 use super::svg::Chart;
 use crate::human::bytes as human;
 use crate::ledger::{Campaign, CaseRecord, Comparison, Entry};
-use crate::runner::{Config, HEADLINE_EFFECT};
 use crate::stats::verdict::Expect;
 use std::fmt::Write;
 
@@ -206,21 +205,45 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String 
         spec.hypothesis, spec.source, spec.claim.text
     );
     let _ = writeln!(s, "## Method\n");
-    // The extension limits are the full campaign's, read from its Config
-    // rather than restated here.
-    let rule = Config::full(c.calibration.clone());
+    let processes = match &c.rule {
+        Some(r) => format!(
+            "{}; extended to at most {} while its interval is wider than the target or a process saw a busy machine, to {} while an interval contains a ratio where its verdict changes, and — for the experiment's headline with an effect of at least {:.0} % — to {} while that is still so",
+            r.processes.0,
+            r.processes.1,
+            r.edge_processes,
+            r.headline_effect * 100.0,
+            r.headline_processes
+        ),
+        None => {
+            let counts: Vec<usize> = e
+                .cases
+                .iter()
+                .filter_map(|k| k.replication.as_ref().map(|r| r.process_rounds.len()))
+                .collect();
+            let (lo, hi) = (counts.iter().min(), counts.iter().max());
+            let used = match (lo, hi) {
+                (Some(lo), Some(hi)) if lo == hi => format!("{lo} per case in this entry"),
+                (Some(lo), Some(hi)) => format!("{lo}–{hi} per case in this entry"),
+                _ => "none in this entry".to_owned(),
+            };
+            format!("{used}; the campaign predates the ledger's record of its rule, so its extension limits are not restated here")
+        }
+    };
     let _ = writeln!(
         s,
-        "Metric: {}. Each case runs in several fresh worker processes ({}; extended to at most {} while its interval is wider than the target or a process saw a busy machine, to {} while an interval contains a ratio where its verdict changes, and — for the experiment's headline with an effect of at least {:.0} % — to {} while that is still so). In each process the variants run in randomized interleaved rounds after a warm-up, with variant A run a second time in every round as an A/A control. Every trial's output is digested in full after the clock stops and must equal every other variant's, so no variant wins by doing less. The effect is the median of per-round B/A ratios; its 95 % interval is a two-stage bootstrap (processes, then rounds within each), so differences between processes widen it. A case's margin is the larger of ±{:.1} % and how far its A/A control strayed from 1.0: an interval wholly outside the margin is an effect, wholly inside ±{:.1} % (with a control that stayed inside it) is “no effect”, anything else inconclusive. Cold-cache cases evict every file of the case with `posix_fadvise(DONTNEED)` before each trial.\n",
+        "Metric: {}. Each case runs in several fresh worker processes ({processes}). In each process the variants run in randomized interleaved rounds after a warm-up, with variant A run a second time in every round as an A/A control. Every trial's output is digested in full after the clock stops and must equal every other variant's, so no variant wins by doing less. The effect is the median of per-round B/A ratios; its 95 % interval is a two-stage bootstrap (processes, then rounds within each), so differences between processes widen it. A case's margin is the larger of ±{:.1} % and how far its A/A control strayed from 1.0: an interval wholly outside the margin is an effect, wholly inside ±{:.1} % (with a control that stayed inside it) is “no effect”, anything else inconclusive. Cold-cache cases evict every file of the case with `posix_fadvise(DONTNEED)` before each trial.\n",
         spec.metric.name(),
-        rule.processes,
-        rule.max_processes,
-        rule.edge_processes,
-        HEADLINE_EFFECT * 100.0,
-        rule.headline_processes,
         c.calibration.noise_floor * 100.0,
         c.calibration.noise_floor * 100.0
     );
+    if let Some(r) = &c.rule {
+        let calibrated = match &c.calibration.rule_hash {
+            Some(h) if *h == r.hash() => "the calibration in force measured this same rule".to_owned(),
+            Some(h) => format!("the calibration in force measured another rule (`{h}`)"),
+            None => "the calibration in force did not record its rule".to_owned(),
+        };
+        let _ = writeln!(s, "Rule `{}`: {calibrated}.\n", r.hash());
+    }
     let judged = e.cases.iter().flat_map(|k| &k.comparisons).count();
     match c.calibration.false_positive_rate {
         Some((rate, upper)) => {
