@@ -35,7 +35,7 @@ fn benches(c: &mut Criterion) {
         eprintln!("fixtures/manifest.toml not found");
         return;
     };
-    let ctx = Ctx::new(store, true);
+    let ctx = Ctx::new(store, harness::protocol::Tier::Quick);
     let only = selected_experiment();
     // The peers group runs only when named (it spawns other programs).
     let wanted = |e: &&experiments::Experiment| match only.as_deref() {

@@ -2,14 +2,15 @@
 //! scratch folder; plus the cheap result digests variants return.
 
 use fixtures::Store;
+use harness::protocol::Tier;
 use std::path::{Path, PathBuf};
 
 /// What every experiment is given.
 pub struct Ctx {
     /// The fixture store.
     pub store: Store,
-    /// CI's quick mode: fewer and smaller cases.
-    pub quick: bool,
+    /// Which cases to build: CI's quick tier has fewer and smaller ones.
+    pub tier: Tier,
     /// A folder for files experiments write (caches, copies).
     pub scratch: PathBuf,
     /// Gather the evidence experiments record while building (`openssl
@@ -20,15 +21,20 @@ pub struct Ctx {
 
 impl Ctx {
     /// A context over `store`, with a scratch folder in its cache.
-    pub fn new(store: Store, quick: bool) -> Ctx {
+    pub fn new(store: Store, tier: Tier) -> Ctx {
         let scratch = store.cache.join("scratch");
         let _ = std::fs::create_dir_all(&scratch);
         Ctx {
             store,
-            quick,
+            tier,
             scratch,
             evidence: true,
         }
+    }
+
+    /// True in CI's quick tier (fewer and smaller cases).
+    pub fn quick(&self) -> bool {
+        self.tier.is_quick()
     }
 
     /// The fixture's path when it is present.

@@ -38,11 +38,11 @@ fn case(ctx: &Ctx, cache: CacheMode) -> Result<Case<'static>, String> {
     .variant("C with_capacity + read_to_end", move || run(&c)))
 }
 
-/// H01's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H01's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, CacheMode::Warm));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, CacheMode::Cold));
     }
     b

@@ -32,7 +32,7 @@ fn case(ctx: &Ctx, name: &str, tensor: &str) -> Result<Case<'static>, String> {
     }))
 }
 
-/// H02's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H02's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "fp8-e4m3-4096x11008.safetensors", "ffn.weight"));
@@ -41,7 +41,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         "minilm-fp8-e4m3.safetensors",
         "embeddings.word_embeddings.weight",
     ));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(
             ctx,
             "minilm-fp8-e4m3.safetensors",

@@ -60,10 +60,10 @@ fn largest_of(ctx: &Ctx, file: &str, ty: &str) -> Option<String> {
         .map(|t| t.name.clone())
 }
 
-/// H03's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H03's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    let sizes: &[&str] = if ctx.quick {
+    let sizes: &[&str] = if ctx.quick() {
         &["2mb", "16mb"]
     } else {
         &["2mb", "16mb", "90mb", "200mb"]
@@ -74,7 +74,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
     );
     for q in ["q8_0", "q4_0"] {
         for s in sizes {
-            if q == "q8_0" && *s == "90mb" || ctx.quick && q == "q8_0" && *s == "16mb" {
+            if q == "q8_0" && *s == "90mb" || ctx.quick() && q == "q8_0" && *s == "16mb" {
                 continue;
             }
             b.case(case(
@@ -94,7 +94,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         ("gemma-3-270m-q4_k_m.gguf", "Q5_0", "Gemma-3"),
         ("gemma-3-270m-q4_k_m.gguf", "Q8_0", "Gemma-3"),
     ];
-    for (file, ty, label) in reals.iter().take(if ctx.quick { 1 } else { reals.len() }) {
+    for (file, ty, label) in reals.iter().take(if ctx.quick() { 1 } else { reals.len() }) {
         match largest_of(ctx, file, ty) {
             Some(t) => b.case(case(ctx, file, &t, format!("{label} {t}"), false)),
             None => b.skipped.push(format!("{file}: no {ty} tensor or fixture missing")),

@@ -37,11 +37,11 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode, inspect: bool, headline: bool) 
     Ok(c)
 }
 
-/// H04's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H04's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "sweep-1g.safetensors", CacheMode::Warm, false, true));
-    let sizes: &[&str] = if ctx.quick {
+    let sizes: &[&str] = if ctx.quick() {
         &["sweep-1m.safetensors", "sweep-16m.safetensors"]
     } else {
         super::h19_mmap_threshold::SWEEP
@@ -49,7 +49,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
     for s in sizes.iter().filter(|s| **s != "sweep-1g.safetensors") {
         b.case(case(ctx, s, CacheMode::Warm, false, false));
     }
-    if !ctx.quick {
+    if !ctx.quick() {
         for s in sizes {
             b.case(case(ctx, s, CacheMode::Warm, true, false));
             b.case(case(ctx, s, CacheMode::Cold, false, false));

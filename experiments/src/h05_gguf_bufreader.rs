@@ -34,12 +34,12 @@ fn case(ctx: &Ctx, name: &'static str, cache: CacheMode) -> Result<Case<'static>
     .compare("B BufReader 64 KiB", "C mmap", Expect::NoEffect))
 }
 
-/// H05's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H05's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", CacheMode::Warm));
     b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf", CacheMode::Warm));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, "ggml-vocab-falcon.gguf", CacheMode::Warm));
         b.case(case(ctx, "ggml-vocab-llama-spm.gguf", CacheMode::Warm));
         b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", CacheMode::Cold));

@@ -92,16 +92,16 @@ fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, Stri
     .compare("A mmap", "D Python reference", Expect::Ratio(4.07)))
 }
 
-/// H06's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H06's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     // Every real `.pth` the page lists (legacy and zip); quick runs take the first two.
     let all = crate::registry::spec_of("H06").fixtures;
-    let files = if ctx.quick { &all[..all.len().min(2)] } else { &all[..] };
+    let files = if ctx.quick() { &all[..all.len().min(2)] } else { &all[..] };
     for f in files {
         b.case(case(ctx, f, CacheMode::Warm));
     }
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, "taesd-taef2_decoder.pth", CacheMode::Cold));
     }
     b

@@ -215,10 +215,10 @@ pub fn hashing_capability() -> Vec<Evidence> {
     ev
 }
 
-/// H07's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H07's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    let big = if ctx.quick {
+    let big = if ctx.quick() {
         "sweep-64m.safetensors"
     } else {
         "sweep-1g.safetensors"
@@ -226,7 +226,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
     for c in file_case(ctx, big, CacheMode::Warm, true) {
         b.case(c);
     }
-    if !ctx.quick {
+    if !ctx.quick() {
         for c in file_case(ctx, big, CacheMode::Cold, false) {
             b.case(c);
         }

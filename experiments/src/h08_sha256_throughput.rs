@@ -75,17 +75,17 @@ fn io_case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Str
     .compare("A read only", "B streaming verify (file)", Expect::Unclaimed))
 }
 
-/// H08's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H08's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    let big = if ctx.quick {
+    let big = if ctx.quick() {
         "sweep-64m.safetensors"
     } else {
         "sweep-1g.safetensors"
     };
     b.case(case(ctx, big, CacheMode::Warm));
     b.case(io_case(ctx, big, CacheMode::Warm));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, big, CacheMode::Cold));
         b.case(io_case(ctx, big, CacheMode::Cold));
         b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", CacheMode::Warm));

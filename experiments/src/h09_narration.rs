@@ -44,11 +44,11 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     )
 }
 
-/// H09's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H09's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "model.safetensors"));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf"));
     }
     b

@@ -56,11 +56,11 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
     }))
 }
 
-/// H10's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H10's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "model.safetensors", CacheMode::Warm));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, "model.safetensors", CacheMode::Cold));
         b.case(case(ctx, "sweep-256m.safetensors", CacheMode::Warm));
         b.case(case(ctx, "sweep-256m.safetensors", CacheMode::Cold));

@@ -35,7 +35,7 @@ fn case(ctx: &Ctx, name: &str, target: Option<Target>, backend: Backend, what: &
     .variant("B rayon (2 cores)", move || run(&m2, true)))
 }
 
-/// H11's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H11's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(
@@ -52,7 +52,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         Backend::Mmap,
         "dequant → BF16",
     ));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, "model.safetensors", None, Backend::Mmap, "copy out"));
         b.case(case(
             ctx,

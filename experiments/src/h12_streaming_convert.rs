@@ -66,12 +66,12 @@ fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, St
     Ok(c)
 }
 
-/// H12's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H12's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, Backend::Reader { buffered: true }, Metric::PeakMemory));
     b.case(case(ctx, Backend::Reader { buffered: true }, Metric::WallTime));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, Backend::Mmap, Metric::PeakMemory));
         b.case(case(ctx, Backend::Mmap, Metric::WallTime));
     }

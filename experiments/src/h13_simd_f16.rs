@@ -81,7 +81,7 @@ fn whole_load(ctx: &Ctx) -> Result<Case<'static>, String> {
     .compare("A scalar per element", "B half slice (F16C)", Expect::Ratio(0.75)))
 }
 
-/// H13's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H13's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(convert_only(ctx));

@@ -63,7 +63,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode, metric: Metric, consumer: Consu
     Ok(c)
 }
 
-/// H14's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H14's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     use Consumer::{EveryByte, OneBytePerPage};
@@ -88,7 +88,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         Metric::PeakMemory,
         EveryByte,
     ));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(
             ctx,
             "model.safetensors",

@@ -38,7 +38,7 @@ fn case(ctx: &Ctx, name: &str, first: &'static str, target: Target) -> Result<Ca
     }))
 }
 
-/// H15's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H15's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(

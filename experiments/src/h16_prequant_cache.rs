@@ -38,7 +38,7 @@ fn case(ctx: &Ctx) -> Result<Case<'static>, String> {
     )
 }
 
-/// H16's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H16's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx));

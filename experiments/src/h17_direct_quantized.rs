@@ -57,11 +57,11 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     }))
 }
 
-/// H17's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H17's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "minilm-q8_0.gguf"));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf"));
     }
     b

@@ -80,11 +80,11 @@ fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> 
     )
 }
 
-/// H18's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H18's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "model.safetensors", Target::F16));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf", Target::BF16));
     }
     b

@@ -55,15 +55,15 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
     .compare("A read", "B mmap", expect))
 }
 
-/// H19's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H19's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    let sizes: &[&str] = if ctx.quick { &SWEEP[..3] } else { SWEEP };
+    let sizes: &[&str] = if ctx.quick() { &SWEEP[..3] } else { SWEEP };
     // Headline: the largest size run.
     for s in sizes.iter().rev() {
         b.case(case(ctx, s, CacheMode::Warm));
     }
-    if !ctx.quick {
+    if !ctx.quick() {
         for s in sizes.iter().rev() {
             b.case(case(ctx, s, CacheMode::Cold));
         }

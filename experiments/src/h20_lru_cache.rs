@@ -82,11 +82,11 @@ fn case(ctx: &Ctx, metric: Metric) -> Result<Case<'static>, String> {
     }))
 }
 
-/// H20's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H20's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, Metric::WallTime));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, Metric::PeakMemory));
     }
     b

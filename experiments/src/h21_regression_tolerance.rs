@@ -62,10 +62,10 @@ fn gate_replay(iters: u64, pairs: usize, rounds: usize) -> Evidence {
     }
 }
 
-/// H21's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H21's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    let iters = iterations_for(Duration::from_millis(if ctx.quick { 2 } else { 10 }));
+    let iters = iterations_for(Duration::from_millis(if ctx.quick() { 2 } else { 10 }));
     for (p, expect) in [
         (0.0, Expect::NoEffect),
         (0.02, Expect::Ratio(1.02)),
@@ -79,8 +79,8 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
     if ctx.evidence {
         b.evidence.push(gate_replay(
             iters,
-            if ctx.quick { 3 } else { 20 },
-            if ctx.quick { 10 } else { 30 },
+            if ctx.quick() { 3 } else { 20 },
+            if ctx.quick() { 10 } else { 30 },
         ));
     }
     b

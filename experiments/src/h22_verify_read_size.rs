@@ -52,10 +52,10 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
     .compare("A 1 MiB reads", "E 256 KiB reads", Expect::Unclaimed))
 }
 
-/// H22's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H22's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
-    if ctx.quick {
+    if ctx.quick() {
         b.case(case(ctx, "sweep-64m.safetensors", CacheMode::Warm));
         return b;
     }

@@ -43,11 +43,11 @@ fn case(ctx: &Ctx, name: &'static str, metric: Metric) -> Result<Case<'static>, 
         .compare("A one value per element", "B packed arrays", Expect::Ratio(claim)))
 }
 
-/// H23's cases for this run (`ctx.quick`: the CI-sized ones) and what was skipped.
+/// H23's cases for this run (`ctx.quick()`: the CI-sized ones) and what was skipped.
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", Metric::WallTime));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", Metric::PeakMemory));
         b.case(case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf", Metric::WallTime));
         b.case(case(ctx, "ggml-vocab-llama-spm.gguf", Metric::WallTime));

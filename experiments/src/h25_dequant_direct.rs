@@ -35,7 +35,7 @@ fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
     .compare("A block copy", "B direct", Expect::Ratio(0.6)))
 }
 
-/// H25's cases for this run (`ctx.quick`: Q8_0 and Q4_K only).
+/// H25's cases for this run (`ctx.quick()`: Q8_0 and Q4_K only).
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     let all = largest_quantized(ctx, QUANTIZED_FILES, supports);
@@ -44,7 +44,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
             .push("no quantized GGUF fixture is available (run `lab fixtures`)".into());
     }
     for (ty, file, tensor, _) in all {
-        if ctx.quick && !matches!(ty, GgmlType::Q4_0 | GgmlType::Q4_K) {
+        if ctx.quick() && !matches!(ty, GgmlType::Q4_0 | GgmlType::Q4_K) {
             continue;
         }
         b.case(case(ctx, &file, &tensor));

@@ -38,11 +38,11 @@ fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
     .compare("A one thread", "B two threads", Expect::Ratio(0.55)))
 }
 
-/// H26's cases for this run (`ctx.quick`: the MiniLM Q4_0 embeddings).
+/// H26's cases for this run (`ctx.quick()`: the MiniLM Q4_0 embeddings).
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(case(ctx, "minilm-q4_0.gguf", "embeddings.word_embeddings.weight"));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(case(ctx, "minilm-q8_0.gguf", "embeddings.word_embeddings.weight"));
         b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf", "token_embd.weight"));
     }

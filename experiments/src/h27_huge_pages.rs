@@ -73,12 +73,12 @@ fn load(ctx: &Ctx, backend: Backend, target: Option<loader::convert::Target>) ->
     .compare("A 4 KiB pages", "B huge pages", Expect::Ratio(0.5)))
 }
 
-/// H27's cases for this run (`ctx.quick`: the MiniLM ones).
+/// H27's cases for this run (`ctx.quick()`: the MiniLM ones).
 pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     b.case(dequant(ctx, "minilm-q4_0.gguf", "embeddings.word_embeddings.weight"));
     b.case(load(ctx, Backend::Mmap, None));
-    if !ctx.quick {
+    if !ctx.quick() {
         b.case(dequant(ctx, "gemma-3-270m-q4_k_m.gguf", "token_embd.weight"));
         b.case(load(ctx, Backend::Reader { buffered: true }, None));
         b.case(load(ctx, Backend::Mmap, Some(loader::convert::Target::F16)));

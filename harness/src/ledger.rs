@@ -52,6 +52,15 @@ pub struct Campaign {
     pub entries: Vec<Entry>,
 }
 
+impl From<crate::protocol::Tier> for Mode {
+    fn from(t: crate::protocol::Tier) -> Mode {
+        match t {
+            crate::protocol::Tier::Quick => Mode::Quick,
+            crate::protocol::Tier::Full => Mode::Full,
+        }
+    }
+}
+
 /// How a campaign was run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

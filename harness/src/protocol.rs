@@ -25,6 +25,8 @@ pub const WORKER_REPORT: &str = "worker-report: ";
 /// What a worker process measures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkerPlan {
+    /// Which of the experiment's cases the worker builds.
+    pub tier: Tier,
     /// Experiment id.
     pub experiment: String,
     /// Labels of the cases to measure, in order.
@@ -63,6 +65,43 @@ pub enum Transform {
     Inject(f64),
 }
 
+/// Which cases and budgets a run uses: CI-sized or full. Chosen once (on
+/// the command line: `--quick`) and carried as this value through the
+/// rule, the worker plan, the trial arguments and the case builders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// CI's quick run: fewer and smaller cases, short budgets, no extension.
+    Quick,
+    /// Every case with the full budgets.
+    #[default]
+    Full,
+}
+
+impl Tier {
+    /// `Quick` when `quick`, else `Full` (from a `--quick` flag).
+    pub fn from_quick_flag(quick: bool) -> Tier {
+        if quick {
+            Tier::Quick
+        } else {
+            Tier::Full
+        }
+    }
+
+    /// True for the CI-sized tier.
+    pub fn is_quick(self) -> bool {
+        self == Tier::Quick
+    }
+
+    /// Its name (`quick`, `full`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Quick => "quick",
+            Tier::Full => "full",
+        }
+    }
+}
+
 /// One variant of one case, `reps` times, in a fresh process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrialArgs {
@@ -74,8 +113,8 @@ pub struct TrialArgs {
     pub variant: String,
     /// Repetitions.
     pub reps: u32,
-    /// Build the experiment's quick-mode cases.
-    pub quick: bool,
+    /// Which of the experiment's cases to build.
+    pub tier: Tier,
     /// Print the seconds per repetition.
     pub timed: bool,
 }
@@ -94,7 +133,7 @@ impl TrialArgs {
             "--reps".into(),
             self.reps.to_string(),
         ];
-        if self.quick {
+        if self.tier.is_quick() {
             a.push("--quick".into());
         }
         if self.timed {
@@ -123,7 +162,7 @@ mod tests {
             case: "a b".into(),
             variant: "current".into(),
             reps: 3,
-            quick: false,
+            tier: Tier::Full,
             timed: true,
         };
         assert_eq!(

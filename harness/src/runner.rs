@@ -60,6 +60,8 @@ pub struct Config {
     pub calibration: CalibrationInForce,
     /// The binary and arguments for instruction counts; `None` disables them.
     pub child: Option<(PathBuf, std::sync::Arc<ChildArgs>)>,
+    /// The tier whose cases it measures (carried to every worker).
+    pub tier: crate::protocol::Tier,
     /// Repetitions inside one callgrind child (the count of 0 repetitions is
     /// subtracted, so setup is not counted).
     pub callgrind_reps: u32,
@@ -82,7 +84,16 @@ impl Config {
             seed: 0x10AD_1AB5,
             calibration,
             child: None,
+            tier: crate::protocol::Tier::Full,
             callgrind_reps: 3,
+        }
+    }
+
+    /// The rule of a tier.
+    pub fn of(tier: crate::protocol::Tier, calibration: CalibrationInForce) -> Config {
+        match tier {
+            crate::protocol::Tier::Quick => Config::quick(calibration),
+            crate::protocol::Tier::Full => Config::full(calibration),
         }
     }
 
@@ -95,6 +106,7 @@ impl Config {
             max_processes: 3,
             edge_processes: 3,
             headline_processes: 3,
+            tier: crate::protocol::Tier::Quick,
             ..Config::full(calibration)
         }
     }
@@ -584,6 +596,7 @@ pub fn worker_plan(
 ) -> WorkerPlan {
     let (budget, target) = cfg.per_process();
     WorkerPlan {
+        tier: cfg.tier,
         experiment: spec.id.clone(),
         cases: which.iter().map(|&i| cases[i].label.clone()).collect(),
         process,

@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 use experiments::commands::{self, campaign, gate, TrialArgs, EXIT_USAGE};
 use experiments::workspace::Workspace;
+use harness::protocol::Tier;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -126,8 +127,6 @@ enum Cmd {
         /// The [`harness::protocol::WorkerPlan`] as JSON.
         #[arg(long)]
         plan: String,
-        #[arg(long)]
-        quick: bool,
     },
     /// Change lines between two campaigns (ids or ledger files), like criterion's.
     Compare {
@@ -185,7 +184,7 @@ fn main() -> ExitCode {
             &ws,
             &campaign::Selection { only, shard, group },
             &campaign::RunOpts {
-                quick,
+                tier: Tier::from_quick_flag(quick),
                 resume,
                 offline,
                 allow_dirty,
@@ -222,14 +221,14 @@ fn main() -> ExitCode {
                 case,
                 variant,
                 reps,
-                quick,
+                tier: Tier::from_quick_flag(quick),
                 timed,
             },
         ),
-        Cmd::List { quick, cases } => commands::list::run(&ws, quick, cases),
+        Cmd::List { quick, cases } => commands::list::run(&ws, Tier::from_quick_flag(quick), cases),
         Cmd::Compare { old, new, markdown } => commands::compare::run(&ws, &old, &new, markdown.as_deref()),
         Cmd::Csv { campaign, out } => commands::compare::csv(&ws, &campaign, out.as_deref()),
-        Cmd::Worker { plan, quick } => commands::worker::run(&ws, &plan, quick),
+        Cmd::Worker { plan } => commands::worker::run(&ws, &plan),
         Cmd::Stability { campaigns, out } => {
             let out = ws.path_or(out.as_deref(), "reports/stability.md");
             commands::stability::run(&ws, &campaigns, &out)

@@ -9,7 +9,7 @@ use harness::calibration::{self, substitute, Family};
 use harness::campaign::{Event, Job, Lab, Unit};
 use harness::ledger;
 use harness::protocol::Transform;
-use harness::protocol::WorkerPlan;
+use harness::protocol::{Tier, WorkerPlan};
 use harness::runner::ProcessSamples;
 use harness::{Claim, Metric, Spec};
 use std::process::ExitCode;
@@ -97,9 +97,9 @@ pub fn run(ws: &Workspace, quick: bool) -> Outcome {
     };
     // As in a campaign: children start from a private copy of this binary.
     let _pinned = super::pin_exe()?;
-    let mut ctx = Ctx::new(ws.store()?, false);
+    let mut ctx = Ctx::new(ws.store()?, Tier::Full);
     ctx.evidence = false;
-    let cfg = super::campaign::config(ws, false);
+    let cfg = super::campaign::config(ws, Tier::Full);
     let fams = families();
     let total = fams.len() * (plan.aa_per_family + plan.slowdowns.len() * plan.runs_per_slowdown);
     let bar = bar(
@@ -111,7 +111,6 @@ pub fn run(ws: &Workspace, quick: bool) -> Outcome {
         workers: super::campaign::Workers {
             ws,
             ctx: &ctx,
-            quick: false,
         },
         families: &fams,
     };

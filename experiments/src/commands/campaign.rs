@@ -12,7 +12,7 @@ use harness::campaign::{Event, Job, Lab, Unit};
 use harness::ledger::{self, Campaign, Evidence, EvidenceKind, FixtureRef, Mode};
 use harness::measure::strace;
 use harness::platform::Allocator;
-use harness::protocol::WorkerPlan;
+use harness::protocol::{Tier, WorkerPlan};
 use harness::runner::{self, Config, ProcessSamples};
 use std::process::ExitCode;
 
@@ -81,9 +81,9 @@ fn calibration_in_force(ws: &Workspace) -> ledger::CalibrationInForce {
 
 /// The harness configuration of a mode, with this binary as the child for
 /// instruction counts.
-pub fn config(ws: &Workspace, quick: bool) -> Config {
+pub fn config(ws: &Workspace, tier: Tier) -> Config {
     let cal = calibration_in_force(ws);
-    let mut cfg = if quick { Config::quick(cal) } else { Config::full(cal) };
+    let mut cfg = Config::of(tier, cal);
     cfg.child = Some((
         this_exe(),
         std::sync::Arc::new(move |exp: &str, case: &str, variant: &str, reps: u32| {
@@ -92,7 +92,7 @@ pub fn config(ws: &Workspace, quick: bool) -> Config {
                 case: case.into(),
                 variant: variant.into(),
                 reps,
-                quick,
+                tier,
                 timed: false,
             }
             .to_args()
@@ -103,8 +103,8 @@ pub fn config(ws: &Workspace, quick: bool) -> Config {
 
 /// How `lab run` was asked to run.
 pub struct RunOpts {
-    /// CI-sized cases and budgets.
-    pub quick: bool,
+    /// CI-sized cases and budgets, or the full ones.
+    pub tier: Tier,
     /// Continue the newest unfinished campaign of the mode.
     pub resume: bool,
     /// Do not fetch missing fixtures.
@@ -118,7 +118,7 @@ pub struct RunOpts {
 /// failed or could build no case, 2 for an unknown id or a dirty tree.
 pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     let RunOpts {
-        quick,
+        tier,
         resume,
         offline,
         allow_dirty,
@@ -130,6 +130,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     };
+    let quick = tier.is_quick();
     if !quick && !allow_dirty && harness::env::dirty_in(&ws.root) {
         eprintln!(
             "error: tracked files have uncommitted changes; a full campaign records what a commit measures. \
@@ -145,8 +146,8 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     if !offline {
         super::fixtures::ensure_all(ws, quick.then_some("default"), true)?;
     }
-    let mut ctx = Ctx::new(ws.store()?, quick);
-    let mode = if quick { Mode::Quick } else { Mode::Full };
+    let mut ctx = Ctx::new(ws.store()?, tier);
+    let mode = Mode::from(tier);
     let dir = ws.ledger_dir();
     let resumed = if resume {
         ledger::load_all(&dir)?
@@ -174,11 +175,11 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
             finished: None,
             environment: harness::env::capture_in(&ws.root),
             calibration: calibration_in_force(ws),
-            rule: Some(config(ws, quick).rule()),
+            rule: Some(config(ws, tier).rule()),
             entries: Vec::new(),
         },
     };
-    let cfg = config(ws, quick);
+    let cfg = config(ws, tier);
     if let Some(recorded) = &campaign.rule {
         if *recorded != cfg.rule() {
             eprintln!(
@@ -205,7 +206,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     // recorded.
     ctx.evidence = false;
     let jobs: Vec<Job> = todo.iter().map(|e| Job::experiment(e.id, cfg.seed)).collect();
-    let lab = Workers { ws, ctx: &ctx, quick };
+    let lab = Workers { ws, ctx: &ctx };
     let mut measured = harness::campaign::measure(&lab, &jobs, &cfg, &mut |ev| match ev {
         Event::Pass { pass, active } => say(
             &bar,
@@ -269,7 +270,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
                     });
                 }
                 if exp.strace {
-                    entry.evidence.extend(strace_evidence(&entry, quick));
+                    entry.evidence.extend(strace_evidence(&entry, tier));
                 }
                 let (case, k) = entry
                     .headline()
@@ -331,10 +332,9 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
 pub struct Workers<'w> {
     /// The checkout.
     pub ws: &'w Workspace,
-    /// Fixtures and mode the cases are built with.
+    /// Fixtures and tier the cases are built with (the workers take the
+    /// tier from their plan).
     pub ctx: &'w Ctx,
-    /// CI-sized cases.
-    pub quick: bool,
 }
 
 impl Lab for Workers<'_> {
@@ -351,13 +351,13 @@ impl Lab for Workers<'_> {
     }
 
     fn spawn(&self, plan: &WorkerPlan) -> harness::error::Result<Vec<(String, ProcessSamples)>> {
-        super::worker::spawn(self.ws, plan, self.quick)
+        super::worker::spawn(self.ws, plan)
     }
 }
 
 /// Syscall counts of each variant of the headline case: `strace -c` of one
 /// repetition minus zero repetitions (so opening fixtures is not counted).
-fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
+fn strace_evidence(entry: &ledger::Entry, tier: Tier) -> Vec<Evidence> {
     let Some((case, _)) = entry.headline() else {
         return Vec::new();
     };
@@ -374,7 +374,7 @@ fn strace_evidence(entry: &ledger::Entry, quick: bool) -> Vec<Evidence> {
             case: case.label.clone(),
             variant: variant.into(),
             reps,
-            quick,
+            tier,
             timed: false,
         };
         strace::count(&exe, &args.to_args()).ok()
@@ -450,9 +450,9 @@ pub fn evidence(ws: &Workspace) -> Outcome {
             .rev()
             .find(|c| c.entries.iter().any(|e| e.spec.id == exp.id))
         {
-            let quick = c.mode == Mode::Quick;
+            let tier = if c.mode == Mode::Quick { Tier::Quick } else { Tier::Full };
             if let Some(e) = c.entries.iter_mut().find(|e| e.spec.id == exp.id) {
-                let fresh = strace_evidence(e, quick);
+                let fresh = strace_evidence(e, tier);
                 e.evidence.retain(|x| x.what != EvidenceKind::Syscalls);
                 e.evidence.extend(fresh);
                 n += 1;

@@ -1,17 +1,18 @@
 //! `lab list`: the experiments (and, with `--cases`, their cases).
 
 use super::Outcome;
+use harness::protocol::Tier;
 use crate::workspace::Workspace;
 use crate::{registry, Ctx};
 use std::process::ExitCode;
 
 /// Lists every experiment from its declaration alone; building the cases
 /// (which opens fixtures) only with `cases`.
-pub fn run(ws: &Workspace, quick: bool, cases: bool) -> Outcome {
+pub fn run(ws: &Workspace, tier: Tier, cases: bool) -> Outcome {
     let ctx = if cases {
         Some(Ctx {
             evidence: false,
-            ..Ctx::new(ws.store()?, quick)
+            ..Ctx::new(ws.store()?, tier)
         })
     } else {
         None

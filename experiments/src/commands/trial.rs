@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// Runs the trial. With `timed`, prints `trial-seconds: S`: seconds per
 /// repetition of the variant alone (building the case is not timed).
 pub fn run(ws: &Workspace, t: &TrialArgs) -> Outcome {
-    let mut ctx = Ctx::new(ws.store()?, t.quick);
+    let mut ctx = Ctx::new(ws.store()?, t.tier);
     ctx.evidence = false;
     if t.experiment == gate::ID {
         // Only the requested case is built, so nothing else shares the process.

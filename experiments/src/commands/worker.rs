@@ -13,11 +13,11 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 /// Measures the plan's cases and prints the report line.
-pub fn run(ws: &Workspace, plan: &str, quick: bool) -> Outcome {
+pub fn run(ws: &Workspace, plan: &str) -> Outcome {
     let plan: WorkerPlan = serde_json::from_str(plan)?;
     let exp = registry::find(&plan.experiment).ok_or_else(|| format!("no experiment {}", plan.experiment))?;
     exp.set_allocator()?;
-    let mut ctx = Ctx::new(ws.store()?, quick);
+    let mut ctx = Ctx::new(ws.store()?, plan.tier);
     // Evidence is the campaign's business, recorded once in its own process.
     ctx.evidence = false;
     let mut cases = (exp.build)(&ctx).cases;
@@ -58,7 +58,7 @@ pub fn run(ws: &Workspace, plan: &str, quick: bool) -> Outcome {
 }
 
 /// Runs `plan` in a fresh `lab worker` process and reads its report.
-pub fn spawn(ws: &Workspace, plan: &WorkerPlan, quick: bool) -> harness::error::Result<Vec<(String, ProcessSamples)>> {
+pub fn spawn(ws: &Workspace, plan: &WorkerPlan) -> harness::error::Result<Vec<(String, ProcessSamples)>> {
     let fail = |reason: String| HarnessError::Variant {
         experiment: plan.experiment.clone(),
         case: plan.cases.join(", "),
@@ -68,9 +68,6 @@ pub fn spawn(ws: &Workspace, plan: &WorkerPlan, quick: bool) -> harness::error::
     let json = serde_json::to_string(plan).map_err(|e| fail(e.to_string()))?;
     let mut cmd = Command::new(this_exe());
     cmd.arg("--root").arg(&ws.root).args(["worker", "--plan", &json]);
-    if quick {
-        cmd.arg("--quick");
-    }
     let o = cmd
         .output()
         .map_err(|e| fail(format!("cannot start {}: {e}", this_exe().display())))?;

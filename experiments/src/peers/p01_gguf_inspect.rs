@@ -175,7 +175,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
     {
         b.case(linked::case(ctx, "gemma-3-270m-q4_k_m.gguf", Metric::WallTime));
         b.case(linked::case(ctx, "gemma-3-270m-q4_k_m.gguf", Metric::PeakMemory));
-        if !ctx.quick {
+        if !ctx.quick() {
             b.case(linked::case(ctx, "SmolLM2-135M-Instruct.Q4_1.gguf", Metric::WallTime));
         }
     }

@@ -78,7 +78,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
     b.cases.push(memcpy());
     b.case(page_cache(
         ctx,
-        if ctx.quick {
+        if ctx.quick() {
             "sweep-64m.safetensors"
         } else {
             "sweep-256m.safetensors"

@@ -115,7 +115,7 @@ fn trial_args(c: &GateCase, reps: u32, timed: bool) -> Vec<String> {
         case: c.case.clone(),
         variant: c.variant.clone(),
         reps,
-        quick: false,
+        tier: crate::protocol::Tier::Full,
         timed,
     }
     .to_args()
