@@ -5,6 +5,40 @@ use fixtures::Store;
 use harness::protocol::Tier;
 use std::path::{Path, PathBuf};
 
+/// Why a case could not be built: it is skipped, and the campaign records
+/// the sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum Skip {
+    /// A fixture the case needs is not in the store.
+    #[error("fixture {0} is not available (run `lab fixtures`)")]
+    Missing(String),
+    /// The loader refused or failed on a fixture.
+    #[error(transparent)]
+    Load(#[from] loader::LoadError),
+    /// Reading or writing a file failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The harness failed (a reference run, a measurement while building).
+    #[error(transparent)]
+    Harness(#[from] harness::HarnessError),
+    /// Anything else, in words (a reference tool's failure, a fixture
+    /// without the tensor a case needs).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<String> for Skip {
+    fn from(s: String) -> Skip {
+        Skip::Other(s)
+    }
+}
+
+impl From<&str> for Skip {
+    fn from(s: &str) -> Skip {
+        Skip::Other(s.to_owned())
+    }
+}
+
 /// What every experiment is given.
 pub struct Ctx {
     /// The fixture store.
@@ -43,9 +77,8 @@ impl Ctx {
     }
 
     /// The fixture's path, or an error naming it.
-    pub fn need(&self, name: &str) -> Result<PathBuf, String> {
-        self.fixture(name)
-            .ok_or_else(|| format!("fixture {name} is not available (run `lab fixtures`)"))
+    pub fn need(&self, name: &str) -> Result<PathBuf, Skip> {
+        self.fixture(name).ok_or_else(|| Skip::Missing(name.to_owned()))
     }
 
     /// A file's size (0 when it cannot be read).
@@ -208,10 +241,10 @@ impl Quantized {
 }
 
 /// The blocks of `tensor` in the fixture `file`.
-pub fn quantized_blocks(ctx: &Ctx, file: &str, tensor: &str) -> Result<Quantized, String> {
+pub fn quantized_blocks(ctx: &Ctx, file: &str, tensor: &str) -> Result<Quantized, Skip> {
     let path = ctx.need(file)?;
-    let m = loader::Model::open(&path, loader::Backend::Mmap, &loader::Limits::default()).map_err(|e| e.to_string())?;
-    let q = m.quantized(tensor).map_err(|e| e.to_string())?;
+    let m = loader::Model::open(&path, loader::Backend::Mmap, &loader::Limits::default())?;
+    let q = m.quantized(tensor)?;
     Ok(Quantized {
         ty: q.ty,
         blocks: std::sync::Arc::new(q.blocks.to_vec()),

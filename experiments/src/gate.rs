@@ -116,7 +116,7 @@ pub fn labels() -> impl Iterator<Item = &'static str> {
 }
 
 fn case_of(g: &GateCase, ctx: &Ctx, metric: Metric) -> Result<Case<'static>, String> {
-    let p = ctx.need(g.fixture)?;
+    let p = ctx.need(g.fixture).map_err(|e| e.to_string())?;
     let run = (g.build)(&p)?;
     Ok(Case::new(g.label, metric, CacheMode::Warm).variant(VARIANT, run))
 }

@@ -3,20 +3,20 @@
 //! elision), beside `Vec::with_capacity` + `take(n).read_to_end` (C, which
 //! the first campaigns measured as "B" although std zero-fills it).
 
-use crate::context::{digest, mix, Ctx};
+use crate::context::{digest, mix, Ctx, Skip};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::{CacheMode, Case, Metric, Outcome};
 use loader::{Backend, Limits, Model, ReadStrategy};
 
-fn case(ctx: &Ctx, cache: CacheMode) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, cache: CacheMode) -> Result<Case<'static>, Skip> {
     let path = ctx.need("minilm.npz")?;
     let open = |how| {
         Model::open(&path, Backend::Reader { buffered: true }, &Limits::default()).map(|m| m.with_read_strategy(how))
     };
-    let a = open(ReadStrategy::ZeroedReadExact).map_err(|e| e.to_string())?;
-    let b = open(ReadStrategy::UninitPread).map_err(|e| e.to_string())?;
-    let c = open(ReadStrategy::CapacityReadToEnd).map_err(|e| e.to_string())?;
+    let a = open(ReadStrategy::ZeroedReadExact)?;
+    let b = open(ReadStrategy::UninitPread)?;
+    let c = open(ReadStrategy::CapacityReadToEnd)?;
     let bytes = a.inventory().data_bytes();
     // Every array is read into its own buffer; all are digested after the clock.
     let run = |m: &Model| -> VariantResult {

@@ -1,18 +1,18 @@
 //! H02 — FP8 (E4M3) → BF16 per tensor: one zip loop into a zeroed buffer
 //! (A) against chunked extend through a 2048-element stack scratch (B).
 
-use crate::context::{digest, Ctx};
+use crate::context::{digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::{CacheMode, Case, Metric, Outcome};
 use loader::convert::fp8::{fp8_to_bf16_scaled_with, Fp8Kind, Fp8Pattern};
 use loader::{Backend, Limits, Model};
 
-fn case(ctx: &Ctx, name: &str, tensor: &str) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str, tensor: &str) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
-    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
-    let src = m.tensor_bytes(tensor).map_err(|e| e.to_string())?.into_owned();
+    let m = Model::open(&path, Backend::Mmap, &Limits::default())?;
+    let src = m.tensor_bytes(tensor)?.into_owned();
     let scale_name = format!("{tensor}_scale");
-    let scale = m.tensor_f32(&scale_name).map_err(|e| e.to_string())?[0];
+    let scale = m.tensor_f32(&scale_name)?[0];
     let n = src.len();
     let src_b = src.clone();
     Ok(Case::new(

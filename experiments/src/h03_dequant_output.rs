@@ -3,21 +3,21 @@
 //! `extend_from_slice` (B), for Q8_0 and Q4_0 at 2/16/90/200 MB of output,
 //! and for the real quantized tensors of SmolLM2 and Gemma-3.
 
-use crate::context::{digest, Ctx};
+use crate::context::{digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
 use loader::dequant::{dequantize_bf16_with, OutputPattern};
 use loader::{Backend, DType, Limits, Model};
 
-fn case(ctx: &Ctx, file: &str, tensor: &str, label: String, headline: bool) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, file: &str, tensor: &str, label: String, headline: bool) -> Result<Case<'static>, Skip> {
     let path = ctx.need(file)?;
-    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
-    let t = m.info(tensor).map_err(|e| e.to_string())?;
+    let m = Model::open(&path, Backend::Mmap, &Limits::default())?;
+    let t = m.info(tensor)?;
     let DType::Ggml(ty) = t.dtype else {
-        return Err(format!("{tensor} is {}, not quantized", t.dtype));
+        return Err(format!("{tensor} is {}, not quantized", t.dtype).into());
     };
-    let data = m.tensor_bytes(tensor).map_err(|e| e.to_string())?.into_owned();
+    let data = m.tensor_bytes(tensor)?.into_owned();
     let out_bytes = t.n_elements() * 2;
     let data_b = data.clone();
     let mut c = Case::new(

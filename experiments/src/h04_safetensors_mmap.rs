@@ -1,14 +1,14 @@
 //! H04 — safetensors parse: read the whole file (A) against mapping it (B),
 //! parse alone and parse + inspect, across file sizes.
 
-use crate::context::{inventory_digest, Ctx};
+use crate::context::{inventory_digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
 use loader::{Backend, Limits, Model};
 
-fn case(ctx: &Ctx, name: &str, cache: CacheMode, inspect: bool, headline: bool) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str, cache: CacheMode, inspect: bool, headline: bool) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let size = Ctx::size(&path);
     let (pa, pb) = (path.clone(), path.clone());

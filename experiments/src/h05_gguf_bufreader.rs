@@ -1,14 +1,14 @@
 //! H05 — GGUF inspect through a generic reader: raw `File` (A) against the
 //! internal 64 KiB `BufReader` (B); and the buffered reader against mmap (C).
 
-use crate::context::{inventory_digest, Ctx};
+use crate::context::{inventory_digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
 use loader::{Backend, Limits};
 
-fn case(ctx: &Ctx, name: &'static str, cache: CacheMode) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &'static str, cache: CacheMode) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let label = format!("{name} ({} tokens)", crate::context::vocab_size(&path));
     let reader = move |p: &std::path::Path, buffered: bool| -> VariantResult {

@@ -1,7 +1,7 @@
 //! H06 — PyTorch inspect: mmap path (A) against the reader path (B, C) and
 //! the Python reference (D), on every real `.pth` (legacy and zip).
 
-use crate::context::{hex64, names_and_shapes, Ctx};
+use crate::context::{hex64, names_and_shapes, Ctx, Skip};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
@@ -34,13 +34,10 @@ fn python_reference(ctx: &Ctx, path: &std::path::Path) -> Result<(f64, u64), Str
     Ok((secs, d))
 }
 
-fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, String> {
+fn case<'a>(ctx: &'a Ctx, name: &str, cache: CacheMode) -> Result<Case<'a>, Skip> {
     let path = ctx.need(name)?;
     let l = Limits::default();
-    let n_tensors = loader::inspect_path(&path, Backend::Mmap, &l)
-        .map_err(|e| e.to_string())?
-        .tensors
-        .len();
+    let n_tensors = loader::inspect_path(&path, Backend::Mmap, &l)?.tensors.len();
     let (pa, pb, pc, pd) = (path.clone(), path.clone(), path.clone(), path.clone());
     let (la, lb, lc) = (l.clone(), l.clone(), l);
     // Variants must agree: the checksum covers every tensor's name and
@@ -97,7 +94,11 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     // Every real `.pth` the page lists (legacy and zip); quick runs take the first two.
     let all = crate::registry::spec_of("H06").fixtures;
-    let files = if ctx.quick() { &all[..all.len().min(2)] } else { &all[..] };
+    let files = if ctx.quick() {
+        &all[..all.len().min(2)]
+    } else {
+        &all[..]
+    };
     for f in files {
         b.case(case(ctx, f, CacheMode::Warm));
     }

@@ -3,7 +3,7 @@
 //! parallel: reading overlapped with hashing (same digest), a chunked tree
 //! digest (a *different* digest), and several files at once.
 
-use crate::context::{mix, Ctx};
+use crate::context::{mix, Ctx, Skip};
 use crate::registry::Built;
 use harness::ledger::Evidence;
 use harness::stats::verdict::Expect;
@@ -71,9 +71,9 @@ pub fn sha256_tree(path: &Path, chunk: u64) -> Result<String, String> {
     Ok(loader::verify::hex(&top.finalize()))
 }
 
-fn file_case(ctx: &Ctx, name: &str, cache: CacheMode, headline: bool) -> Vec<Result<Case<'static>, String>> {
+fn file_case(ctx: &Ctx, name: &str, cache: CacheMode, headline: bool) -> Vec<Result<Case<'static>, Skip>> {
     let Some(path) = ctx.fixture(name) else {
-        return vec![Err(format!("fixture {name} missing"))];
+        return vec![Err(Skip::Missing(name.to_owned()))];
     };
     let size = Ctx::size(&path);
     let tag = |w: &str| {
@@ -103,10 +103,10 @@ fn file_case(ctx: &Ctx, name: &str, cache: CacheMode, headline: bool) -> Vec<Res
     // here (single-threaded), and both report the bytes they covered.
     let refs = loader::verify::sha256_file(&path)
         .map_err(|e| e.to_string())
-        .and_then(|a| Ok((a, sha256_tree(&path, 64 << 20).map_err(|e| e.to_string())?)));
+        .and_then(|a| Ok((a, sha256_tree(&path, 64 << 20)?)));
     let (want_a, want_c) = match refs {
         Ok(r) => r,
-        Err(e) => return vec![Ok(same), Err(e)],
+        Err(e) => return vec![Ok(same), Err(e.into())],
     };
     let checked = move |got: String, want: &str| -> harness::experiment::VariantResult {
         if got != want {
@@ -136,17 +136,17 @@ fn name_digest(p: &std::path::Path) -> u64 {
     crate::context::digest(p.file_name().map_or(&[][..], |n| n.as_encoded_bytes()))
 }
 
-fn shards_case(ctx: &Ctx) -> Result<Case<'static>, String> {
+fn shards_case(ctx: &Ctx) -> Result<Case<'static>, Skip> {
     let index = ctx.need("minilm-sharded/model.safetensors.index.json")?;
     let dir: PathBuf = index.parent().ok_or("index has no folder")?.to_owned();
-    let text = std::fs::read_to_string(&index).map_err(|e| e.to_string())?;
-    let idx = loader::formats::safetensors::ShardIndex::parse("index", &text).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&index)?;
+    let idx = loader::formats::safetensors::ShardIndex::parse("index", &text)?;
     let mut lines = String::new();
     for s in idx.shards() {
-        let d = loader::verify::sha256_file(&dir.join(s)).map_err(|e| e.to_string())?;
+        let d = loader::verify::sha256_file(&dir.join(s))?;
         lines.push_str(&format!("{d}  {s}\n"));
     }
-    let entries = loader::verify::parse_manifest(&lines, "SHA256SUMS").map_err(|e| e.to_string())?;
+    let entries = loader::verify::parse_manifest(&lines, "SHA256SUMS")?;
     let files: Vec<PathBuf> = entries.iter().map(|e| dir.join(&e.file)).collect();
     let bytes: u64 = files.iter().map(|f| Ctx::size(f)).sum();
     let (d1, d2, e1, e2) = (dir.clone(), dir, entries.clone(), entries);

@@ -1,17 +1,17 @@
 //! H08 — SHA-256 streaming verification "is optimal at ~500 MB/s" and the
 //! unavoidable bottleneck of a load.
 
-use crate::context::{mix, Ctx};
+use crate::context::{mix, Ctx, Skip};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
 use sha2::{Digest, Sha256};
 use std::io::Read;
 
-fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let size = Ctx::size(&path);
-    let mem = std::fs::read(&path).map_err(|e| e.to_string())?;
+    let mem = std::fs::read(&path)?;
     let p1 = path.clone();
     let as_u64 = |d: &[u8]| d.iter().fold(0u64, |h, &b| mix(h, u64::from(b)));
     Ok(Case::new(
@@ -40,7 +40,7 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String
 
 /// What the I/O alone costs: reading the file (A) against reading and
 /// hashing it (B); both report the bytes they consumed.
-fn io_case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String> {
+fn io_case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let size = Ctx::size(&path);
     let (p1, p2) = (path.clone(), path.clone());

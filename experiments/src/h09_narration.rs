@@ -1,7 +1,7 @@
 //! H09 — narration (a formatted log event per tensor, as audit/narration
 //! layers emit) during a load is negligible.
 
-use crate::context::{tensors_digest, Ctx};
+use crate::context::{tensors_digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::{CacheMode, Case, Metric, Outcome};
@@ -9,10 +9,10 @@ use loader::load::{load_all, LoadOptions, Progress};
 use loader::{Backend, Limits, Model};
 use std::sync::Mutex;
 
-fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
-    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
-    let m2 = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let m = Model::open(&path, Backend::Mmap, &Limits::default())?;
+    let m2 = Model::open(&path, Backend::Mmap, &Limits::default())?;
     let n = m.inventory().tensors.len();
     let run = |m: &Model, narrate: bool| -> VariantResult {
         let log = Mutex::new(Vec::new());

@@ -1,6 +1,6 @@
 //! H10 — async file I/O does not make a single load faster.
 
-use crate::context::{digest, Ctx};
+use crate::context::{digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::{CacheMode, Case, Metric, Outcome};
 use std::io::Read;
@@ -30,7 +30,7 @@ fn read_async_style(path: &std::path::Path, len: u64) -> Result<Vec<u8>, String>
     Ok(out)
 }
 
-fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let len = Ctx::size(&path);
     let (p1, p2) = (path.clone(), path.clone());

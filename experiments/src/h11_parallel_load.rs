@@ -1,6 +1,6 @@
 //! H11 — parallel tensor loading (rayon over tensors) against sequential.
 
-use crate::context::{tensors_digest, Ctx};
+use crate::context::{tensors_digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::{CacheMode, Case, Metric, Outcome};
@@ -8,10 +8,10 @@ use loader::convert::Target;
 use loader::load::{load_all, LoadOptions};
 use loader::{Backend, Limits, Model};
 
-fn case(ctx: &Ctx, name: &str, target: Option<Target>, backend: Backend, what: &str) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str, target: Option<Target>, backend: Backend, what: &str) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
-    let m = Model::open(&path, backend, &Limits::default()).map_err(|e| e.to_string())?;
-    let m2 = Model::open(&path, backend, &Limits::default()).map_err(|e| e.to_string())?;
+    let m = Model::open(&path, backend, &Limits::default())?;
+    let m2 = Model::open(&path, backend, &Limits::default())?;
     let n = m.inventory().tensors.len();
     let run = move |m: &Model, parallel: bool| -> VariantResult {
         let t = load_all(

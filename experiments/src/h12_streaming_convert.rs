@@ -1,7 +1,7 @@
 //! H12 — streaming (chunked) F32 → F16 conversion against converting the
 //! whole tensor: peak memory, and time.
 
-use crate::context::{digest, mix, Ctx};
+use crate::context::{digest, mix, Ctx, Skip};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
@@ -14,7 +14,7 @@ use std::cell::RefCell;
 /// The open model, its F32 tensors (name, F16 bytes) and their destinations.
 type Shared = (Model<'static>, Vec<(String, usize)>, RefCell<Vec<Vec<u8>>>);
 
-fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, backend: Backend, metric: Metric) -> Result<Case<'static>, Skip> {
     let path = ctx.need("model.safetensors")?;
     // Each variant owns its model and destinations, so a variant that wrote
     // nothing could not pass on the other's output.

@@ -1,7 +1,7 @@
 //! H13 — SIMD F32 → F16 (the `half` slice API, F16C) against scalar
 //! per-element conversion.
 
-use crate::context::{mix, Ctx};
+use crate::context::{mix, Ctx, Skip};
 use crate::registry::Built;
 use half::f16;
 use harness::experiment::VariantResult;
@@ -24,12 +24,11 @@ fn bits_digest(d: &[f16]) -> u64 {
         .fold(d.len() as u64, |h, x| mix(h, u64::from(x.to_bits())))
 }
 
-fn convert_only(ctx: &Ctx) -> Result<Case<'static>, String> {
-    let m =
-        Model::open(&ctx.need("model.safetensors")?, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+fn convert_only(ctx: &Ctx) -> Result<Case<'static>, Skip> {
+    let m = Model::open(&ctx.need("model.safetensors")?, Backend::Mmap, &Limits::default())?;
     let mut all = Vec::new();
     for t in m.inventory().tensors.iter().filter(|t| t.dtype == DType::F32) {
-        all.extend(f32s(&m.tensor_bytes_of(t).map_err(|e| e.to_string())?));
+        all.extend(f32s(&m.tensor_bytes_of(t)?));
     }
     let n = all.len();
     let src = std::rc::Rc::new(all);
@@ -53,10 +52,10 @@ fn convert_only(ctx: &Ctx) -> Result<Case<'static>, String> {
     }))
 }
 
-fn whole_load(ctx: &Ctx) -> Result<Case<'static>, String> {
+fn whole_load(ctx: &Ctx) -> Result<Case<'static>, Skip> {
     let path = ctx.need("model.safetensors")?;
     let open = || Model::open(&path, Backend::Reader { buffered: true }, &Limits::default());
-    let (m1, m2) = (open().map_err(|e| e.to_string())?, open().map_err(|e| e.to_string())?);
+    let (m1, m2) = (open()?, open()?);
     let run = |m: &Model, simd: bool| -> VariantResult {
         let mut h = 0;
         for t in m.inventory().tensors.iter().filter(|t| t.dtype == DType::F32) {

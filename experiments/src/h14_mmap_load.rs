@@ -1,6 +1,6 @@
 //! H14 — mmap loading against read-into-buffer loading: time and resident memory.
 
-use crate::context::{model_digest, Ctx};
+use crate::context::{model_digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
@@ -18,7 +18,7 @@ enum Consumer {
     OneBytePerPage,
 }
 
-fn case(ctx: &Ctx, name: &str, cache: CacheMode, metric: Metric, consumer: Consumer) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str, cache: CacheMode, metric: Metric, consumer: Consumer) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let size = Ctx::size(&path);
     let run = move |p: &std::path::Path, b: Backend| -> VariantResult {

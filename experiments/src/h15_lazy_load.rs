@@ -1,6 +1,6 @@
 //! H15 — lazy per-tensor loading against eager: time to the first usable tensor.
 
-use crate::context::{digest, Ctx};
+use crate::context::{digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::{CacheMode, Case, Metric, Outcome};
 use loader::convert::Target;
@@ -8,7 +8,7 @@ use loader::load::lazy::LazyModel;
 use loader::load::{load_all, LoadOptions};
 use loader::{Backend, Limits, Model};
 
-fn case(ctx: &Ctx, name: &str, first: &'static str, target: Target) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str, first: &'static str, target: Target) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let l = Limits::default();
     let (p1, p2, l2) = (path.clone(), path, l.clone());

@@ -1,7 +1,7 @@
 //! H16 — a pre-quantized cache keyed by content hash against quantizing on
 //! every load.
 
-use crate::context::{digest, mix, Ctx};
+use crate::context::{digest, mix, Ctx, Skip};
 use crate::registry::Built;
 use harness::{CacheMode, Case, Metric, Outcome};
 use loader::cache::prequant::{quantize_model_q8_0, Outcome as Hit, PrequantCache};
@@ -15,14 +15,14 @@ fn checksum(m: &Model) -> Result<u64, String> {
     Ok(h)
 }
 
-fn case(ctx: &Ctx) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx) -> Result<Case<'static>, Skip> {
     let src = ctx.need("model.safetensors")?;
     let dir = ctx.scratch.join("h16-prequant");
     let cache = PrequantCache::new(&dir);
     let l = Limits::default();
-    cache.load(&src, &l).map_err(|e| e.to_string())?; // populate once
+    cache.load(&src, &l)?; // populate once
     let (s1, s2, l1, l2) = (src.clone(), src, l.clone(), l);
-    let digest_memo = cache.source_digest(&s1).map_err(|e| e.to_string())?;
+    let digest_memo = cache.source_digest(&s1)?;
     Ok(
         Case::new("MiniLM F32 → Q8_0, cache warm (hit)", Metric::WallTime, CacheMode::Warm)
             .variant("A quantize every load", move || {

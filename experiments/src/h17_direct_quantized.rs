@@ -1,14 +1,14 @@
 //! H17 — handing out a GGUF tensor's quantized blocks directly against
 //! dequantizing and re-quantizing them.
 
-use crate::context::{digest, mix, Ctx};
+use crate::context::{digest, mix, Ctx, Skip};
 use crate::registry::Built;
 use harness::{CacheMode, Case, Metric, Outcome};
 use loader::{Backend, DType, GgmlType, Limits, Model};
 
-fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
-    let m = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let m = Model::open(&path, Backend::Mmap, &Limits::default())?;
     let names: Vec<String> = m
         .inventory()
         .tensors
@@ -17,10 +17,10 @@ fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
         .map(|t| t.name.clone())
         .collect();
     if names.is_empty() {
-        return Err(format!("{name} has no Q8_0 tensor"));
+        return Err(format!("{name} has no Q8_0 tensor").into());
     }
     let bytes: u64 = names.iter().map(|n| m.info(n).map_or(0, |t| t.byte_len())).sum();
-    let m2 = Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let m2 = Model::open(&path, Backend::Mmap, &Limits::default())?;
     let n2 = names.clone();
     Ok(Case::new(
         format!(

@@ -1,7 +1,7 @@
 //! H18 — progress-callback overhead during a load: none, a synchronous
 //! callback, or a callback that sends to a channel drained by another thread.
 
-use crate::context::{tensors_digest, Ctx};
+use crate::context::{tensors_digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
@@ -11,14 +11,10 @@ use loader::{Backend, Limits, Model};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str, target: Target) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let open = || Model::open(&path, Backend::Mmap, &Limits::default());
-    let (m1, m2, m3) = (
-        open().map_err(|e| e.to_string())?,
-        open().map_err(|e| e.to_string())?,
-        open().map_err(|e| e.to_string())?,
-    );
+    let (m1, m2, m3) = (open()?, open()?, open()?);
     Ok(
         Case::new(format!("{name} → {target:?}"), Metric::WallTime, CacheMode::Warm)
             .variant("A no callback", move || {

@@ -1,7 +1,7 @@
 //! H19 — a 64 MB threshold picks mmap above and read below as the faster
 //! strategy: read (A) against mmap (B) from 64 KiB to 1 GiB.
 
-use crate::context::{model_digest, Ctx};
+use crate::context::{model_digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
@@ -19,7 +19,7 @@ pub const SWEEP: &[&str] = &[
     "sweep-1g.safetensors",
 ];
 
-fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let size = Ctx::size(&path);
     let run = move |p: &std::path::Path, b: Backend| -> VariantResult {

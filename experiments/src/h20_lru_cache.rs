@@ -1,7 +1,7 @@
 //! H20 — an LRU model cache with a memory budget makes repeated loads
 //! cheap without ever holding more than its budget.
 
-use crate::context::{mix, Ctx};
+use crate::context::{mix, Ctx, Skip};
 use crate::registry::Built;
 use harness::{CacheMode, Case, Metric, Outcome};
 use loader::cache::lru::ModelCache;
@@ -36,7 +36,7 @@ fn sum(t: &[LoadedTensor]) -> u64 {
     t.iter().fold(0, |h, x| mix(h, crate::context::sampled_digest(&x.data)))
 }
 
-fn case(ctx: &Ctx, metric: Metric) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, metric: Metric) -> Result<Case<'static>, Skip> {
     let files: Vec<PathBuf> = crate::registry::spec_of("H20")
         .fixtures
         .iter()

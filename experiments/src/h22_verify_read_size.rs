@@ -1,14 +1,14 @@
 //! H22 — streaming SHA-256 verify: the read size, and a read-ahead thread.
 
-use crate::context::{digest, Ctx};
+use crate::context::{digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
 
-fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let size = Ctx::size(&path);
-    let want = loader::verify::sha256_file(&path).map_err(|e| e.to_string())?;
+    let want = loader::verify::sha256_file(&path)?;
     let check = move |got: String, want: &str| -> harness::experiment::VariantResult {
         if got != want {
             return Err(format!("digest {got} differs from the file's {want}").into());

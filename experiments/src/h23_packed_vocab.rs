@@ -1,7 +1,7 @@
 //! H23 — GGUF inspect: one value per vocabulary element (A) against packed
 //! arrays (B: one string buffer with end offsets, typed numeric vectors).
 
-use crate::context::{digest, Ctx};
+use crate::context::{digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::experiment::VariantResult;
 use harness::stats::verdict::Expect;
@@ -9,12 +9,10 @@ use harness::{CacheMode, Case, Metric, Outcome};
 use loader::formats::gguf::{inspect_with, Arrays};
 use loader::Limits;
 
-fn case(ctx: &Ctx, name: &'static str, metric: Metric) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &'static str, metric: Metric) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     // The file's mapping, shared by both variants (the parse reads from memory).
-    let model = std::sync::Arc::new(
-        loader::Model::open(&path, loader::Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?,
-    );
+    let model = std::sync::Arc::new(loader::Model::open(&path, loader::Backend::Mmap, &Limits::default())?);
     let label = format!(
         "{name} ({} tokens), in memory, {}",
         crate::context::vocab_size(&path),

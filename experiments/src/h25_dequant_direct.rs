@@ -1,7 +1,7 @@
 //! H25 — GGUF dequant to F32: decode each block into a stack buffer and
 //! copy it out (A), or decode straight into the output (B).
 
-use crate::context::{largest_quantized, quantized_blocks, reused_f32_output, Ctx, Reused, QUANTIZED_FILES};
+use crate::context::{largest_quantized, quantized_blocks, reused_f32_output, Ctx, Reused, Skip, QUANTIZED_FILES};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric};
@@ -9,7 +9,7 @@ use loader::dequant::{dequantize_into_with, supports, Path};
 use loader::GgmlType;
 use std::sync::{Arc, Mutex};
 
-fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, Skip> {
     let q = quantized_blocks(ctx, file, tensor)?;
     let (ty, blocks, n) = (q.ty, q.blocks.clone(), q.elements());
     let variant = |p: Path| {

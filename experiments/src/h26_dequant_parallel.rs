@@ -1,13 +1,13 @@
 //! H26 — GGUF dequant of one large tensor on one thread (A) or in runs of
 //! whole blocks on rayon's pool (B).
 
-use crate::context::{quantized_blocks, reused_f32_output, Ctx, Reused};
+use crate::context::{quantized_blocks, reused_f32_output, Ctx, Reused, Skip};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric};
 use std::sync::{Arc, Mutex};
 
-fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, Skip> {
     let q = quantized_blocks(ctx, file, tensor)?;
     let (ty, blocks, n) = (q.ty, q.blocks.clone(), q.elements());
     let variant = |parallel: bool| {

@@ -1,7 +1,7 @@
 //! H27 — large output buffers on ordinary 4 KiB pages (A) or advised onto
 //! transparent huge pages before their first write (B).
 
-use crate::context::{f32_digest, quantized_blocks, tensors_digest, Ctx};
+use crate::context::{f32_digest, quantized_blocks, tensors_digest, Ctx, Skip};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
@@ -15,7 +15,7 @@ fn with_pages<'a>(
     move || with_huge_pages(huge, &mut f)
 }
 
-fn dequant(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String> {
+fn dequant(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, Skip> {
     let q = quantized_blocks(ctx, file, tensor)?;
     let (ty, blocks, n) = (q.ty, q.blocks.clone(), q.elements());
     let n = n as u64;
@@ -41,7 +41,7 @@ fn dequant(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, String>
     .compare("A 4 KiB pages", "B huge pages", Expect::Ratio(0.5)))
 }
 
-fn load(ctx: &Ctx, backend: Backend, target: Option<loader::convert::Target>) -> Result<Case<'static>, String> {
+fn load(ctx: &Ctx, backend: Backend, target: Option<loader::convert::Target>) -> Result<Case<'static>, Skip> {
     let path = ctx.need("model.safetensors")?;
     let run = |huge: bool| {
         let p = path.clone();

@@ -1,6 +1,6 @@
 //! The list of experiments and what building one yields.
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Skip};
 use harness::ledger::Evidence;
 use harness::platform::Allocator;
 use harness::{Case, Spec};
@@ -19,10 +19,10 @@ pub struct Built<'a> {
 
 impl<'a> Built<'a> {
     /// Keeps a built case, or records why it could not be built.
-    pub fn case(&mut self, c: Result<Case<'a>, String>) {
+    pub fn case(&mut self, c: Result<Case<'a>, Skip>) {
         match c {
             Ok(c) => self.cases.push(c),
-            Err(why) => self.skipped.push(why),
+            Err(why) => self.skipped.push(why.to_string()),
         }
     }
 }

@@ -1,9 +1,9 @@
 //! `lab list`: the experiments (and, with `--cases`, their cases).
 
 use super::Outcome;
-use harness::protocol::Tier;
 use crate::workspace::Workspace;
 use crate::{registry, Ctx};
+use harness::protocol::Tier;
 use std::process::ExitCode;
 
 /// Lists every experiment from its declaration alone; building the cases

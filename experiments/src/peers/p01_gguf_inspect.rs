@@ -136,7 +136,7 @@ mod linked {
         lines
     }
 
-    pub fn case(ctx: &Ctx, name: &str, metric: Metric) -> Result<Case<'static>, String> {
+    pub fn case(ctx: &Ctx, name: &str, metric: Metric) -> Result<Case<'static>, Skip> {
         let path = ctx.need(name)?;
         let label = format!(
             "{name} ({} tokens), warm, {}",
@@ -149,7 +149,7 @@ mod linked {
             .files([path])
             .variant("A candle-core", move || {
                 let mut r = std::io::BufReader::new(std::fs::File::open(&pa)?);
-                let c = Content::read(&mut r).map_err(|e| e.to_string())?;
+                let c = Content::read(&mut r)?;
                 Ok(Outcome::output(move || super::super::lines_sha(candle_lines(&c))))
             })
             .variant("B loadlab mmap", move || {

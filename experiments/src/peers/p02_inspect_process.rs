@@ -1,7 +1,7 @@
 //! P02 — `loader inspect` as a whole process against a candle-core CLI.
 
 use super::{run, sibling};
-use crate::context::digest;
+use crate::context::{digest, Skip};
 use crate::registry::Built;
 use crate::Ctx;
 use harness::stats::verdict::Expect;
@@ -21,7 +21,7 @@ fn counts(out: &str) -> Result<u64, String> {
     }
 }
 
-fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let candle = sibling(
         "candle-inspect",

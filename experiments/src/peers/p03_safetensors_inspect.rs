@@ -10,7 +10,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<harness::Case<'static>, String> {
     use loader::{Backend, Limits, Model};
     use std::sync::Arc;
     let path = ctx.need(name)?;
-    let m = Arc::new(Model::open(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?);
+    let m = Arc::new(Model::open(&path, Backend::Mmap, &Limits::default())?);
     let n = m.inventory().tensors.len();
     let m2 = m.clone();
     let line =

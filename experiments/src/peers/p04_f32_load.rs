@@ -12,7 +12,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<harness::Case<'static>, String> {
     use loader::{Backend, Limits, Model};
     use std::os::unix::fs::FileExt;
     let path = ctx.need(name)?;
-    let inv = loader::inspect_path(&path, Backend::Mmap, &Limits::default()).map_err(|e| e.to_string())?;
+    let inv = loader::inspect_path(&path, Backend::Mmap, &Limits::default())?;
     // (name, offset, len) in name order: the digest's order for every variant.
     let mut spans: Vec<(String, u64, u64)> = inv
         .tensors
@@ -48,7 +48,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<harness::Case<'static>, String> {
     .files([path])
     .bytes(size)
     .variant("A candle-core", move || {
-        let ts = candle_core::safetensors::load(&pa, &candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+        let ts = candle_core::safetensors::load(&pa, &candle_core::Device::Cpu)?;
         Ok(Outcome::output(move || {
             let items: Vec<(String, Vec<u8>)> = ts
                 .into_iter()

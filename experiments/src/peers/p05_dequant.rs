@@ -33,15 +33,14 @@ mod linked {
         crate::context::largest_quantized(ctx, crate::context::QUANTIZED_FILES, |t| candle_type(t).is_some())
     }
 
-    pub fn case(ctx: &Ctx, ty: GgmlType, file: &str, tensor: &str) -> Result<Case<'static>, String> {
+    pub fn case(ctx: &Ctx, ty: GgmlType, file: &str, tensor: &str) -> Result<Case<'static>, Skip> {
         let q = crate::context::quantized_blocks(ctx, file, tensor)?;
         let blocks = q.blocks.clone();
         let n = q.elements() as u64;
         let mut dims: Vec<usize> = q.shape.iter().map(|&d| d as usize).collect();
         dims.reverse();
         let ct = candle_type(ty).ok_or("candle has no such type")?;
-        let qt = candle_core::quantized::ggml_file::qtensor_from_ggml(ct, &blocks, dims, &candle_core::Device::Cpu)
-            .map_err(|e| e.to_string())?;
+        let qt = candle_core::quantized::ggml_file::qtensor_from_ggml(ct, &blocks, dims, &candle_core::Device::Cpu)?;
         let b2 = blocks.clone();
         Ok(Case::new(
             format!(
@@ -55,7 +54,7 @@ mod linked {
         )
         .bytes(n * 4)
         .variant("A candle-core", move || {
-            let t = qt.dequantize(&candle_core::Device::Cpu).map_err(|e| e.to_string())?;
+            let t = qt.dequantize(&candle_core::Device::Cpu)?;
             Ok(Outcome::output(move || {
                 let v: Vec<f32> = t.flatten_all().and_then(|t| t.to_vec1()).unwrap_or_default();
                 super::super::f32_digest(&v)

@@ -2,6 +2,7 @@
 //! hashing the same bytes already in memory; and several files at once.
 
 use super::hex64;
+use crate::context::Skip;
 use crate::registry::Built;
 use crate::Ctx;
 use harness::stats::verdict::Expect;
@@ -12,9 +13,9 @@ fn sha(bytes: &[u8]) -> String {
     loader::verify::sha256_hex(bytes)
 }
 
-fn single(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
+fn single(ctx: &Ctx, name: &str) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
-    let bytes = Arc::new(std::fs::read(&path).map_err(|e| e.to_string())?);
+    let bytes = Arc::new(std::fs::read(&path)?);
     let want = sha(&bytes);
     let w2 = want.clone();
     let p = path.clone();
@@ -46,11 +47,11 @@ fn single(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     ))
 }
 
-fn two_files(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
+fn two_files(ctx: &Ctx, name: &str) -> Result<Case<'static>, Skip> {
     let src = ctx.need(name)?;
     // Two files of the same size and different content in the scratch
     // folder: a copy, and the copy with its first byte changed.
-    let first = Arc::new(std::fs::read(&src).map_err(|e| e.to_string())?);
+    let first = Arc::new(std::fs::read(&src)?);
     let mut bytes = first.to_vec();
     if let Some(b) = bytes.first_mut() {
         *b ^= 0xff;
@@ -58,8 +59,8 @@ fn two_files(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
     let second = Arc::new(bytes);
     let root = ctx.scratch.clone();
     let files = [format!("p06-first-{name}"), format!("p06-second-{name}")];
-    std::fs::write(root.join(&files[0]), &*first).map_err(|e| e.to_string())?;
-    std::fs::write(root.join(&files[1]), &*second).map_err(|e| e.to_string())?;
+    std::fs::write(root.join(&files[0]), &*first)?;
+    std::fs::write(root.join(&files[1]), &*second)?;
     let (path, copy) = (root.join(&files[0]), root.join(&files[1]));
     let want = format!("{} {}", sha(&first), sha(&second));
     let entries = vec![

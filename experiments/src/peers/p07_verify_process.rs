@@ -2,15 +2,16 @@
 //! and `loader verify`.
 
 use super::{hex64, run, sibling};
+use crate::context::Skip;
 use crate::registry::Built;
 use crate::Ctx;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
 use std::process::Command;
 
-fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
-    let want = loader::verify::sha256_file(&path).map_err(|e| e.to_string())?;
+    let want = loader::verify::sha256_file(&path)?;
     let loader_bin = sibling("loader", "`cargo build --release -p loadlab-cli`")?;
     let printed = move |out: String, want: &str| -> harness::experiment::VariantResult {
         // `SHA2-256(FILE)= HEX` (openssl) or `HEX  FILE` (sha256sum).

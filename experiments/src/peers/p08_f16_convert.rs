@@ -1,7 +1,7 @@
 //! P08 — F32 → F16 conversion against the `half` crate's slice conversion,
 //! the ceiling on this CPU (F16C).
 
-use crate::context::digest;
+use crate::context::{digest, Skip};
 use crate::registry::Built;
 use crate::Ctx;
 use half::f16;
@@ -10,12 +10,10 @@ use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
 use std::sync::{Arc, Mutex};
 
-fn case(ctx: &Ctx) -> Result<Case<'static>, String> {
+fn case(ctx: &Ctx) -> Result<Case<'static>, Skip> {
     let path = ctx.need("model.safetensors")?;
-    let m = loader::Model::open(&path, loader::Backend::Mmap, &loader::Limits::default()).map_err(|e| e.to_string())?;
-    let src: Vec<f32> = m
-        .tensor_f32("embeddings.word_embeddings.weight")
-        .map_err(|e| e.to_string())?;
+    let m = loader::Model::open(&path, loader::Backend::Mmap, &loader::Limits::default())?;
+    let src: Vec<f32> = m.tensor_f32("embeddings.word_embeddings.weight")?;
     let n = src.len();
     let src2 = src.clone();
     // Outputs are reused across trials and digested after the clock.

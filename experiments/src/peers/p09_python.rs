@@ -2,6 +2,7 @@
 //! its imports: numpy, safetensors, gguf-py, hashlib.
 
 use super::{arrays_sha, names_and_shapes, numpy_name, python_op, run};
+use crate::context::Skip;
 use crate::registry::Built;
 use crate::Ctx;
 use harness::ledger::{Evidence, EvidenceKind};
@@ -34,7 +35,7 @@ fn ours(op: &str, p: &std::path::Path) -> harness::experiment::VariantResult {
     })
 }
 
-fn case<'a>(ctx: &'a Ctx, op: &'static str, name: &str) -> Result<Case<'a>, String> {
+fn case<'a>(ctx: &'a Ctx, op: &'static str, name: &str) -> Result<Case<'a>, Skip> {
     let path = ctx.need(name)?;
     // The reference must run here at all (venv present); its digest is
     // what loadlab's must equal (the harness compares them).

@@ -2,7 +2,7 @@
 //! as the comparisons: memory copy on one and on both cores, and reading a
 //! warm file by `pread` into a reused buffer against mapping and touching it.
 
-use crate::context::digest;
+use crate::context::{digest, Skip};
 use crate::registry::Built;
 use crate::Ctx;
 use harness::stats::verdict::Expect;
@@ -37,7 +37,7 @@ fn memcpy() -> Case<'static> {
         .compare("A one core", "B two cores", Expect::Unclaimed)
 }
 
-fn page_cache(ctx: &Ctx, name: &str) -> Result<Case<'static>, String> {
+fn page_cache(ctx: &Ctx, name: &str) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
     let size = Ctx::size(&path);
     let buf = Arc::new(Mutex::new(vec![0u8; size as usize]));
