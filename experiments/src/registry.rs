@@ -193,6 +193,19 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_results_block_is_the_generated_one() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let campaigns = harness::ledger::load_all(&root.join("reports/ledger")).unwrap();
+        let block = harness::report::readme_block(&campaigns, &group_of);
+        let spliced = harness::report::readme::splice(&readme, &block).expect("README has the results markers");
+        assert!(
+            spliced == readme,
+            "README.md's results block differs from the ledger: run `lab report`"
+        );
+    }
+
+    #[test]
     fn no_experiment_source_line_is_over_300_characters() {
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut stack = vec![src];

@@ -99,6 +99,7 @@ fn render(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         &dir.join("ledger"),
         &dir.join("reports"),
         &dir.join("EXPERIMENTS.md"),
+        None,
         &|_| "Tests".to_owned(),
     )
     .unwrap();

@@ -402,7 +402,14 @@ fn strace_evidence(entry: &ledger::Entry, tier: Tier) -> Vec<Evidence> {
 
 /// `lab report`: renders pages, charts and the index from the ledger alone.
 pub fn report(ws: &Workspace) -> Outcome {
-    let files = harness::report::render(&ws.ledger_dir(), &ws.reports(), &ws.index_path(), &registry::group_of)?;
+    let readme = ws.root.join("README.md");
+    let files = harness::report::render(
+        &ws.ledger_dir(),
+        &ws.reports(),
+        &ws.index_path(),
+        Some(&readme),
+        &registry::group_of,
+    )?;
     let catalog = ws.root.join("HYPOTHESES.md");
     harness::ledger::write_atomic(&catalog, crate::catalog::render()?.as_bytes())?;
     println!(

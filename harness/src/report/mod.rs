@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod markdown;
 pub mod peers;
+pub mod readme;
 pub mod svg;
 
 use crate::error::Result;
@@ -20,11 +21,15 @@ pub fn select(campaigns: &[Campaign]) -> Vec<(Entry, Campaign)> {
 
 /// Renders every page, chart and the index. `reports` is the folder of
 /// pages (`reports/`), `index` the path of `EXPERIMENTS.md`; `group_of`
-/// names the index section of an experiment id. Returns the files written.
+/// names the index section of an experiment id. With `readme`, the
+/// results block between its markers ([`readme::BEGIN`]) is rewritten
+/// too (a README without the markers is an error). Returns the files
+/// written.
 pub fn render(
     ledger_dir: &Path,
     reports: &Path,
     index: &Path,
+    readme: Option<&Path>,
     group_of: &dyn Fn(&str) -> String,
 ) -> Result<Vec<PathBuf>> {
     let campaigns = ledger::load_all(ledger_dir)?;
@@ -53,6 +58,23 @@ pub fn render(
     ledger::write_atomic(index, text.as_bytes())?;
     written.push(index.to_owned());
     let is_peer = |id: &str| group_of(id) == "Peers";
+    if let Some(path) = readme {
+        let text = std::fs::read_to_string(path).map_err(|e| crate::HarnessError::io(path, e))?;
+        let block = readme_block(&campaigns, group_of);
+        let spliced = readme::splice(&text, &block).ok_or_else(|| {
+            crate::HarnessError::io(
+                path,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "no results markers (readme::BEGIN … END)",
+                ),
+            )
+        })?;
+        if spliced != text {
+            ledger::write_atomic(path, spliced.as_bytes())?;
+            written.push(path.to_owned());
+        }
+    }
     if let Some((text, chart)) = peers::page(&chosen, &campaigns, &is_peer, &svg_dir)? {
         let path = reports.join("peers.md");
         ledger::write_atomic(&path, text.as_bytes())?;
@@ -60,4 +82,18 @@ pub fn render(
         written.push(svg_dir.join(chart.file));
     }
     Ok(written)
+}
+
+/// The README's results block for these campaigns (what [`render`] splices
+/// between the markers).
+pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -> String {
+    let chosen = select(campaigns);
+    let agreement = |e: &Entry, c: &Campaign| {
+        let same = crate::stability::replicated_campaigns(campaigns, Some(&c.environment.git_commit), 3);
+        same.iter()
+            .any(|x| x.id == c.id)
+            .then(|| crate::stability::headline_agreement(&same, &e.spec.id, e.verdict))
+    };
+    let is_peer = |id: &str| group_of(id) == "Peers";
+    readme::results(&chosen, campaigns, &is_peer, &agreement)
 }
