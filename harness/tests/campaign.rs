@@ -67,6 +67,22 @@ impl Lab for Measuring {
     }
 }
 
+/// The entry a job's processes make, as a campaign records it.
+fn record(lab: &dyn Lab, job: &Job, m: &mut campaign::Measured, cfg: &Config) -> harness::ledger::Entry {
+    let mut unit = lab.unit(job).unwrap();
+    let procs = m.take(&unit.cases);
+    record_experiment(
+        &unit.spec,
+        &mut unit.cases,
+        Vec::new(),
+        cfg,
+        procs,
+        None,
+        Instant::now(),
+    )
+    .unwrap()
+}
+
 #[test]
 fn jobs_are_measured_in_passes_with_a_control_and_recorded() {
     let lab = Measuring {
@@ -93,18 +109,7 @@ fn jobs_are_measured_in_passes_with_a_control_and_recorded() {
     assert_eq!(plans[0].cases, vec!["one".to_string(), "two".to_string()]);
     for (job, m) in jobs.iter().zip(measured.iter_mut()) {
         assert!(m.failed.is_none(), "{:?}", m.failed);
-        let mut unit = lab.unit(job).unwrap();
-        let procs = m.take(&unit.cases);
-        let entry = record_experiment(
-            &unit.spec,
-            &mut unit.cases,
-            Vec::new(),
-            &cfg,
-            procs,
-            None,
-            Instant::now(),
-        )
-        .unwrap();
+        let entry = record(&lab, job, m, &cfg);
         for case in &entry.cases {
             let r = case.replication.as_ref().expect("replicated");
             assert_eq!(r.process_rounds.len(), cfg.processes, "{:?}", r.process_rounds);
@@ -273,19 +278,7 @@ fn shards_partition_the_catalog_and_resume_skips_recorded_entries() {
     let lab = scripted(vec!["1.5"], Claim::ratio("B 50 % slower", 1.5));
     let cfg = Config::full(default_in_force());
     let mut m = campaign::measure(&lab, &[Job::experiment("H01", cfg.seed)], &cfg, &mut |_| {});
-    let mut unit = lab.unit(&Job::experiment("H01", cfg.seed)).unwrap();
-    let procs = m[0].take(&unit.cases);
-    c.entries.push(
-        record_experiment(
-            &unit.spec,
-            &mut unit.cases,
-            Vec::new(),
-            &cfg,
-            procs,
-            None,
-            Instant::now(),
-        )
-        .unwrap(),
-    );
+    c.entries
+        .push(record(&lab, &Job::experiment("H01", cfg.seed), &mut m[0], &cfg));
     assert_eq!(campaign::remaining(&c, &["H01", "H02"]), vec!["H02"]);
 }
