@@ -73,6 +73,40 @@ enum Cmd {
     },
 }
 
+/// A digest that did not match (one file, or any file of a manifest).
+const EXIT_MISMATCH: u8 = 1;
+/// Anything else: a usage error, a file that cannot be read or parsed.
+const EXIT_ERROR: u8 = 2;
+
+/// Bytes in binary units, as the lab's reports print them ("87.5 MiB").
+fn binary(b: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let (mut v, mut i) = (b, 0);
+    while v >= 1024.0 && i < units.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{v:.0} B")
+    } else {
+        format!("{v:.1} {}", units[i])
+    }
+}
+
+/// A throughput in binary units per second.
+fn rate(bytes_per_s: f64) -> String {
+    if bytes_per_s.is_finite() {
+        format!("{}/s", binary(bytes_per_s))
+    } else {
+        "too fast to time".into()
+    }
+}
+
+/// "1 tensor", "2 tensors".
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn main() -> ExitCode {
     // A file truncated while it is mapped is an error, not a SIGBUS.
     loader::guard::install();
@@ -87,7 +121,7 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            ExitCode::from(EXIT_ERROR)
         }
     }
 }
@@ -110,14 +144,14 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
             }
             writeln!(
                 out,
-                "{}: {} v{}, {} bytes, {} header bytes, {} tensors, {} metadata keys",
+                "{}: {} v{}, {} ({} header), {}, {}",
                 file.display(),
                 inv.format.name(),
                 inv.version,
-                inv.file_bytes,
-                inv.header_bytes,
-                inv.tensors.len(),
-                inv.metadata.len()
+                binary(inv.file_bytes as f64),
+                binary(inv.header_bytes as f64),
+                plural(inv.tensors.len(), "tensor", "tensors"),
+                plural(inv.metadata.len(), "metadata key", "metadata keys")
             )?;
             for (k, v) in &inv.metadata {
                 let text = serde_json::to_string(v)?;
@@ -189,14 +223,20 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 let bar = progress_bar(bytes);
                 let r = loader::verify::verify_sha256_with_progress(&path, &hex, &|n| bar.inc(n));
                 bar.finish_and_clear();
+                // A digest that does not match is the answer, not a usage
+                // error: exit 1, as `sha256sum -c` and manifest mode do.
+                if let Err(e @ loader::LoadError::HashMismatch { .. }) = &r {
+                    writeln!(std::io::stdout(), "FAIL {e}")?;
+                    return Ok(ExitCode::from(EXIT_MISMATCH));
+                }
                 r?;
                 let s = t.elapsed().as_secs_f64();
                 writeln!(
                     std::io::stdout(),
-                    "OK {} ({} bytes, {:.0} MB/s)",
+                    "OK {} ({}, {})",
                     path.display(),
-                    bytes,
-                    bytes as f64 / s / 1e6
+                    binary(bytes as f64),
+                    rate(bytes as f64 / s)
                 )?;
                 Ok(ExitCode::SUCCESS)
             }
@@ -230,13 +270,17 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 let s = t.elapsed().as_secs_f64();
                 writeln!(
                     out,
-                    "{} files, {} failed, {} bytes, {:.0} MB/s",
-                    verdicts.len(),
+                    "{}, {} failed, {}, {}",
+                    plural(verdicts.len(), "file", "files"),
                     bad,
-                    total,
-                    total as f64 / s / 1e6
+                    binary(total as f64),
+                    rate(total as f64 / s)
                 )?;
-                Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+                Ok(if bad == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(EXIT_MISMATCH)
+                })
             }
             _ => Err("give either --sha256 HEX or --manifest SHA256SUMS".into()),
         },

@@ -117,3 +117,51 @@ fn export_refuses_its_own_input_under_any_name() {
     }
     assert_eq!(std::fs::read(&p).expect("read"), before);
 }
+
+/// A digest that does not match exits 1 in both modes (as `sha256sum -c`
+/// does), a match 0, and a usage error 2; sizes print in binary units.
+#[test]
+fn a_mismatch_exits_1_in_both_modes_and_a_usage_error_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = vec![7u8; 3 << 20];
+    let file = dir.path().join("w.bin");
+    std::fs::write(&file, &body).expect("write file");
+    let good: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let bad = "0".repeat(64);
+    let loader = |args: &[&std::ffi::OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_loader"))
+            .args(args)
+            .output()
+            .expect("run loader")
+    };
+    let verify = |hex: &str| loader(&["verify".as_ref(), file.as_os_str(), "--sha256".as_ref(), hex.as_ref()]);
+    let ok = verify(&good);
+    assert_eq!(ok.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert!(text.contains("3.0 MiB") && text.contains("/s"), "{text}");
+    let miss = verify(&bad);
+    assert_eq!(miss.status.code(), Some(1), "{}", String::from_utf8_lossy(&miss.stderr));
+    assert!(String::from_utf8_lossy(&miss.stdout).starts_with("FAIL "));
+    let manifest = dir.path().join("SHA256SUMS");
+    for (hex, code) in [(&good, 0), (&bad, 1)] {
+        std::fs::write(&manifest, format!("{hex}  w.bin\n")).expect("write manifest");
+        let out = loader(&[
+            "verify".as_ref(),
+            dir.path().as_os_str(),
+            "--manifest".as_ref(),
+            manifest.as_os_str(),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("1 file,"),
+            "one file, singular"
+        );
+    }
+    let usage = loader(&["verify".as_ref(), file.as_os_str()]);
+    assert_eq!(usage.status.code(), Some(2));
+}

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod cli;
 pub mod commands;
 pub mod context;
 pub mod gate;

@@ -216,3 +216,78 @@ pub fn remaining<'w>(campaign: &Campaign, wanted: &[&'w str]) -> Vec<&'w str> {
         .copied()
         .collect()
 }
+
+/// A run's progress as lines a log can keep: one per job per pass, with the
+/// time so far and an estimate of what is left that counts extension
+/// passes — each job is expected to take as many processes as its newest
+/// recorded entry did (at least [`Config::processes`]), and more as soon as
+/// it is seen taking more.
+pub struct Progress {
+    started: std::time::Instant,
+    expected: HashMap<String, usize>,
+    done: HashMap<String, usize>,
+    runs: usize,
+}
+
+impl Progress {
+    /// Expectations for `jobs` under `cfg`, from `previous` (the newest
+    /// campaign of the same tier, if any).
+    pub fn new(jobs: &[Job], cfg: &Config, previous: Option<&Campaign>) -> Progress {
+        let expected = jobs
+            .iter()
+            .map(|j| {
+                let before = previous
+                    .and_then(|c| c.entries.iter().find(|e| e.spec.id == j.experiment))
+                    .and_then(|e| {
+                        e.cases
+                            .iter()
+                            .filter_map(|k| k.replication.as_ref().map(|r| r.process_rounds.len()))
+                            .max()
+                    })
+                    .unwrap_or(0);
+                (j.experiment.clone(), before.clamp(cfg.processes, cfg.most_processes()))
+            })
+            .collect();
+        Progress {
+            started: std::time::Instant::now(),
+            expected,
+            done: HashMap::new(),
+            runs: 0,
+        }
+    }
+
+    /// Worker runs still expected.
+    pub fn remaining(&self) -> usize {
+        self.expected
+            .iter()
+            .map(|(j, e)| e.saturating_sub(self.done.get(j).copied().unwrap_or(0)))
+            .sum()
+    }
+
+    /// Notes that `job` finished its process of `pass` (0-based) and returns
+    /// the line to print.
+    pub fn finished(&mut self, job: &Job, pass: usize, extension: bool) -> String {
+        let d = self.done.entry(job.experiment.clone()).or_insert(0);
+        *d += 1;
+        let e = self.expected.entry(job.experiment.clone()).or_insert(0);
+        *e = (*e).max(*d);
+        self.runs += 1;
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let left = elapsed / self.runs as f64 * self.remaining() as f64;
+        format!(
+            "pass {} · {}{} · {} elapsed · about {} left ({} worker runs done, about {} to go)",
+            pass + 1,
+            job.experiment,
+            if extension { " (extension)" } else { "" },
+            clock(elapsed),
+            clock(left),
+            self.runs,
+            self.remaining()
+        )
+    }
+}
+
+fn clock(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}

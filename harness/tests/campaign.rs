@@ -282,3 +282,38 @@ fn shards_partition_the_catalog_and_resume_skips_recorded_entries() {
         .push(record(&lab, &Job::experiment("H01", cfg.seed), &mut m[0], &cfg));
     assert_eq!(campaign::remaining(&c, &["H01", "H02"]), vec!["H02"]);
 }
+
+#[test]
+fn progress_counts_extension_passes_in_what_is_left() {
+    let cfg = Config::full(default_in_force());
+    let jobs = [Job::experiment("A", cfg.seed), Job::experiment("B", cfg.seed)];
+    let mut p = campaign::Progress::new(&jobs, &cfg, None);
+    assert_eq!(p.remaining(), 2 * cfg.processes);
+    for pass in 0..cfg.processes {
+        let line = p.finished(&jobs[0], pass, false);
+        assert!(line.starts_with(&format!("pass {} · A · ", pass + 1)), "{line}");
+    }
+    assert_eq!(p.remaining(), cfg.processes, "A is done, B's three are left");
+    // A takes an extension pass: it is counted, and nothing goes negative.
+    let line = p.finished(&jobs[0], cfg.processes, true);
+    assert!(line.contains("(extension)") && line.contains("left"), "{line}");
+    assert_eq!(p.remaining(), cfg.processes);
+    // A previous campaign where B took eight processes: eight are expected.
+    let lab = scripted(vec!["0.9/1.1"], Claim::ratio("B 50 % slower", 1.5));
+    let mut m = campaign::measure(&lab, &[Job::experiment("B", cfg.seed)], &cfg, &mut |_| {});
+    let mut c = Campaign {
+        schema: harness::ledger::SCHEMA,
+        id: "prev".into(),
+        mode: Mode::Full,
+        started: String::new(),
+        finished: None,
+        environment: harness::env::capture(),
+        calibration: default_in_force(),
+        rule: None,
+        entries: Vec::new(),
+    };
+    c.entries
+        .push(record(&lab, &Job::experiment("B", cfg.seed), &mut m[0], &cfg));
+    let p = campaign::Progress::new(&jobs, &cfg, Some(&c));
+    assert_eq!(p.remaining(), cfg.processes + cfg.edge_processes);
+}

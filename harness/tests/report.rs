@@ -313,6 +313,23 @@ fn two_campaigns_compare_variant_by_variant_and_export_as_csv() {
     assert_eq!(cmp.count(harness::report::compare::Change::Inconclusive), 3);
     let t = cmp.terminal();
     assert!(t.contains("3 of 3 verdicts changed") && t.contains("+100.00 %"), "{t}");
+    // The summary comes first, and says the two measured one commit.
+    let summary_at = t.find("variants:").unwrap();
+    assert!(summary_at < t.find("+100.00 %").unwrap(), "{t}");
+    assert!(
+        t.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("Warning: both campaigns measured commit"),
+        "{t}"
+    );
+    // A campaign compared with itself: no change anywhere.
+    let same = harness::report::compare::compare(&new, &new, 0.02);
+    assert_eq!(
+        same.count(harness::report::compare::Change::NoChange),
+        same.variants.len()
+    );
+    assert!(same.terminal().contains("compared with itself"), "{}", same.terminal());
     assert!(cmp.markdown().contains("**(changed)**"));
     let csv = harness::report::compare::csv(&new);
     assert_eq!(

@@ -1,6 +1,6 @@
 //! The campaign lifecycle: `lab run` (choose experiments, build their
 //! cases, run them through the harness, record each entry in the ledger as
-//! it completes, render the reports), `lab report`, `lab explain`, `lab
+//! it completes, render the reports), `lab report`, `lab record-explanations`, `lab
 //! evidence` and `lab merge`.
 
 use super::{bar, say, this_exe, Outcome, TrialArgs, EXIT_FAILED, EXIT_USAGE};
@@ -207,6 +207,12 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     ctx.evidence = false;
     let jobs: Vec<Job> = todo.iter().map(|e| Job::experiment(e.id, cfg.seed)).collect();
     let lab = Workers { ws, ctx: &ctx };
+    let previous = ledger::load_all(&dir)?
+        .into_iter()
+        .rev()
+        .find(|c| c.mode == mode && c.finished.is_some());
+    let mut progress = harness::campaign::Progress::new(&jobs, &cfg, previous.as_ref());
+    let mut current = (0, false);
     let mut measured = harness::campaign::measure(&lab, &jobs, &cfg, &mut |ev| match ev {
         Event::Pass { pass, active } => say(
             &bar,
@@ -216,12 +222,16 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
             ),
         ),
         Event::Spawning { pass, job, extension } => {
+            current = (pass, extension);
             bar.set_message(format!("pass {} · {}", pass + 1, job.experiment));
             if extension {
                 bar.inc_length(1);
             }
         }
-        Event::Spawned { .. } => bar.inc(1),
+        Event::Spawned { job } => {
+            bar.inc(1);
+            say(&bar, progress.finished(job, current.0, current.1));
+        }
     });
     ctx.evidence = true;
     let mut skipped_all = Vec::new();
@@ -402,12 +412,13 @@ fn strace_evidence(entry: &ledger::Entry, tier: Tier) -> Vec<Evidence> {
 
 /// `lab report`: renders pages, charts and the index from the ledger alone.
 pub fn report(ws: &Workspace) -> Outcome {
-    let readme = ws.root.join("README.md");
+    // A scratch workspace (tests, a copied ledger) may have no README.
+    let readme = Some(ws.root.join("README.md")).filter(|p| p.is_file());
     let files = harness::report::render(
         &ws.ledger_dir(),
         &ws.reports(),
         &ws.index_path(),
-        Some(&readme),
+        readme.as_deref(),
         &registry::group_of,
     )?;
     let catalog = ws.root.join("HYPOTHESES.md");
@@ -419,7 +430,7 @@ pub fn report(ws: &Workspace) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `lab explain`: copies the experiments' current explanations into their
+/// `lab record-explanations`: copies the experiments' current explanations into their
 /// newest ledger entries.
 pub fn explain(ws: &Workspace) -> Outcome {
     let dir = ws.ledger_dir();

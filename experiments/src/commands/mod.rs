@@ -8,6 +8,7 @@ pub mod compare;
 pub mod fixtures;
 pub mod gate;
 pub mod list;
+pub mod show;
 pub mod stability;
 pub mod trial;
 pub mod worker;

@@ -12,8 +12,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 /// Compares the campaigns `ids` (default: every replicated full campaign
-/// of the newest commit that has at least two) and writes `out` (+ `.json`).
-pub fn run(ws: &Workspace, ids: &[String], out: &Path) -> Outcome {
+/// of the newest commit that has at least two): prints the summary, and
+/// writes the page to `out` (and its `.json` beside it) only when asked.
+pub fn run(ws: &Workspace, ids: &[String], out: Option<&Path>) -> Outcome {
     let all = ledger::load_all(&ws.ledger_dir())?;
     let chosen: Vec<&ledger::Campaign> = if ids.is_empty() {
         let newest = replicated_campaigns(&all, None, usize::MAX);
@@ -43,22 +44,26 @@ pub fn run(ws: &Workspace, ids: &[String], out: &Path) -> Outcome {
         return Ok(ExitCode::from(EXIT_FAILED));
     }
     let s = Stability::of(&chosen);
-    let md = render(&s);
-    ledger::write_atomic(out, md.as_bytes())?;
-    ledger::write_atomic(
-        &out.with_extension("json"),
-        serde_json::to_string_pretty(&s)?.as_bytes(),
-    )?;
     println!(
-        "{} campaigns, {} comparisons: verdicts agree in {:.1} %, intervals overlap pairwise in {:.1} %, {} headline flips among effects ≥ {:.0} %; wrote {}",
+        "{} campaigns, {} comparisons: verdicts agree in {:.1} %, intervals overlap pairwise in {:.1} %, {} headline flips among effects ≥ {:.0} %",
         s.campaigns.len(),
         s.rows.len(),
         s.agreement_share() * 100.0,
         s.overlap_share() * 100.0,
         s.headline_flips(HEADLINE_EFFECT).len(),
         HEADLINE_EFFECT * 100.0,
-        out.display()
     );
+    match out {
+        Some(out) => {
+            ledger::write_atomic(out, render(&s).as_bytes())?;
+            ledger::write_atomic(
+                &out.with_extension("json"),
+                serde_json::to_string_pretty(&s)?.as_bytes(),
+            )?;
+            println!("wrote {} and its .json", out.display());
+        }
+        None => println!("(nothing written: pass --out reports/stability.md to write the page)"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

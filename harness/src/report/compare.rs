@@ -86,6 +86,11 @@ pub struct Comparison {
     pub variants: Vec<VariantChange>,
     /// Per-comparison effects.
     pub effects: Vec<EffectChange>,
+    /// The commit both campaigns measured, when it is the same: their
+    /// differences are then noise between campaigns, not a change of code.
+    pub same_commit: Option<String>,
+    /// The two are one campaign: nothing can have changed.
+    pub itself: bool,
 }
 
 fn band(metric: Metric, margin: f64) -> Bands {
@@ -97,6 +102,7 @@ fn band(metric: Metric, margin: f64) -> Bands {
 
 /// Compares `new` with `old`; `margin` is the band for wall time and memory.
 pub fn compare(old: &Campaign, new: &Campaign, margin: f64) -> Comparison {
+    let itself = old.id == new.id;
     let mut variants = Vec::new();
     let mut effects = Vec::new();
     for e in &new.entries {
@@ -113,6 +119,7 @@ pub fn compare(old: &Campaign, new: &Campaign, margin: f64) -> Comparison {
                 };
                 let eff = ratio_of_medians(&ov.samples, &v.samples, 0xC0FFEE);
                 let change = match decide(None, &eff, band(c.metric, margin)) {
+                    _ if itself => Change::NoChange,
                     Verdict::Confirmed => Change::NoChange,
                     Verdict::Opposite if eff.ratio < 1.0 => Change::Improved,
                     Verdict::Opposite => Change::Regressed,
@@ -142,11 +149,14 @@ pub fn compare(old: &Campaign, new: &Campaign, margin: f64) -> Comparison {
             }
         }
     }
+    let (oc, nc) = (&old.environment.git_commit, &new.environment.git_commit);
     Comparison {
         old: old.id.clone(),
         new: new.id.clone(),
         variants,
         effects,
+        same_commit: (oc == nc && !oc.is_empty()).then(|| nc.clone()),
+        itself,
     }
 }
 
@@ -156,9 +166,49 @@ fn signed_pct(e: &Effect) -> String {
 }
 
 impl Comparison {
-    /// Criterion-style lines for a terminal.
+    /// The summary: the counts, and what the two campaigns share.
+    pub fn summary(&self) -> String {
+        let flips = self.effects.iter().filter(|e| e.old.1 != e.new.1).count();
+        let mut s = format!(
+            "{} variants: {} improved, {} regressed, {} no change, {} inconclusive; {} of {} verdicts changed",
+            self.variants.len(),
+            self.count(Change::Improved),
+            self.count(Change::Regressed),
+            self.count(Change::NoChange),
+            self.count(Change::Inconclusive),
+            flips,
+            self.effects.len()
+        );
+        if self.itself {
+            s.push_str("\nA campaign compared with itself: no change, by definition.");
+        } else if let Some(c) = &self.same_commit {
+            let _ = write!(
+                s,
+                "\nWarning: both campaigns measured commit {c}: every difference here is noise between campaigns on this machine, not a change of code."
+            );
+        }
+        s
+    }
+
+    /// Criterion-style lines for a terminal: the summary first, then the
+    /// verdicts that changed, then every variant.
     pub fn terminal(&self) -> String {
-        let mut s = format!("{} → {}\n", self.old, self.new);
+        let mut s = format!("{} → {}\n{}\n", self.old, self.new, self.summary());
+        let flips: Vec<&EffectChange> = self.effects.iter().filter(|e| e.old.1 != e.new.1).collect();
+        for f in flips {
+            let _ = writeln!(
+                s,
+                "  verdict changed: {} · {} · {}: {} ({}) → {} ({})",
+                f.experiment,
+                f.case,
+                f.comparison,
+                f.old.1.label(),
+                interval_text(&f.old.0),
+                f.new.1.label(),
+                interval_text(&f.new.0)
+            );
+        }
+        s.push('\n');
         for v in &self.variants {
             let _ = writeln!(
                 s,
@@ -173,31 +223,6 @@ impl Comparison {
                 v.change.label()
             );
         }
-        let flips: Vec<&EffectChange> = self.effects.iter().filter(|e| e.old.1 != e.new.1).collect();
-        let _ = writeln!(
-            s,
-            "\n{} variants: {} improved, {} regressed, {} no change, {} inconclusive; {} of {} verdicts changed",
-            self.variants.len(),
-            self.count(Change::Improved),
-            self.count(Change::Regressed),
-            self.count(Change::NoChange),
-            self.count(Change::Inconclusive),
-            flips.len(),
-            self.effects.len()
-        );
-        for f in flips {
-            let _ = writeln!(
-                s,
-                "  verdict changed: {} · {} · {}: {} ({}) → {} ({})",
-                f.experiment,
-                f.case,
-                f.comparison,
-                f.old.1.label(),
-                interval_text(&f.old.0),
-                f.new.1.label(),
-                interval_text(&f.new.0)
-            );
-        }
         s
     }
 
@@ -209,14 +234,10 @@ impl Comparison {
     /// The same as a markdown page.
     pub fn markdown(&self) -> String {
         let mut s = format!(
-            "# {} → {}\n\n{} variants compared: {} improved, {} regressed, {} no change, {} inconclusive.\n\n",
+            "# {} → {}\n\n{}\n\n",
             self.old,
             self.new,
-            self.variants.len(),
-            self.count(Change::Improved),
-            self.count(Change::Regressed),
-            self.count(Change::NoChange),
-            self.count(Change::Inconclusive)
+            self.summary().replace('\n', "\n\n")
         );
         s.push_str(
             "| experiment | case | variant | old | new | change [95 % CI] | |\n|---|---|---|---:|---:|---|---|\n",
