@@ -25,6 +25,22 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Runs `f` (a spawn of the copied `lab`) again while the kernel says the
+/// binary is busy: a test thread copying a binary while another forks
+/// leaves a write descriptor open in the fork until it execs (ETXTBSY,
+/// rust-lang/rust#114554), however briefly.
+fn retrying<T>(mut f: impl FnMut() -> std::io::Result<T>) -> T {
+    for _ in 0..100 {
+        match f() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(20))
+            }
+            r => return r.expect("run lab"),
+        }
+    }
+    panic!("lab stayed busy for 2 s")
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let ok = Command::new("git")
         .arg("-C")
@@ -74,12 +90,7 @@ impl Ws {
     /// A quick campaign started, once it has begun measuring (its first
     /// pass), with the rest of its output still to read.
     fn started(&self) -> (Child, std::io::BufReader<std::process::ChildStdout>) {
-        let mut child = self
-            .run(&[])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = retrying(|| self.run(&[]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn());
         let out = wait_for_line(&mut child, "pass 1");
         (child, out)
     }
@@ -151,7 +162,7 @@ fn sigkill_at_random_moments_then_resume_loses_no_recorded_entry() {
     // How long an uninterrupted campaign of the three takes here, now.
     let ws = workspace();
     let t = Instant::now();
-    let o = ws.run(&[]).output().unwrap();
+    let o = retrying(|| ws.run(&[]).output());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let span = t.elapsed();
     // One kill in each quarter of that span, at a point the clock picks.
@@ -162,13 +173,13 @@ fn sigkill_at_random_moments_then_resume_loses_no_recorded_entry() {
             .unwrap()
             .subsec_nanos();
         let at = span.mul_f64((f64::from(quarter) + f64::from(nanos % 1000) / 1000.0) / 4.0);
-        let child = ws
-            .run(&[])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let child = retrying(|| {
+            ws.run(&[])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+        });
         std::thread::sleep(at);
         // SIGKILL to the campaign and its workers alike.
         Command::new("kill")
@@ -178,7 +189,7 @@ fn sigkill_at_random_moments_then_resume_loses_no_recorded_entry() {
         let mut child = child;
         child.wait().unwrap();
         let before = entries(&ws.ledger());
-        let o = ws.run(&["--resume"]).output().unwrap();
+        let o = retrying(|| ws.run(&["--resume"]).output());
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(
             o.status.success(),

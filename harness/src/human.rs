@@ -83,17 +83,47 @@ pub fn pct(r: f64) -> String {
     format!("{:+.1} %", (r - 1.0) * 100.0)
 }
 
-/// A ratio with enough digits to be read: 0.670, 0.0123, 3.1e-4.
+/// A ratio with 3 significant digits (4 from 1 to 10, where a per cent
+/// needs them), in fixed notation: 0.670, 0.0123, 0.000587, 1.068, 14.5,
+/// 1704.
 pub fn ratio(r: f64) -> String {
     if !r.is_finite() {
-        "n/a".into()
-    } else if r >= 0.1 {
-        format!("{r:.3}")
-    } else if r >= 0.001 {
-        format!("{r:.4}")
-    } else {
-        format!("{r:.2e}")
+        return "n/a".into();
     }
+    if r <= 0.0 {
+        return format!("{r:.3}");
+    }
+    let sig = if (1.0..10.0).contains(&r) { 4 } else { 3 };
+    let decimals = (sig - 1 - r.log10().floor() as i32).max(0) as usize;
+    format!("{r:.decimals$}")
+}
+
+/// How many times less or more, for factors far from 1: "1704", "3.2".
+pub fn factor(f: f64) -> String {
+    if !f.is_finite() {
+        "n/a".into()
+    } else if f >= 100.0 {
+        format!("{}", f.round())
+    } else {
+        format!("{f:.1}")
+    }
+}
+
+/// An integer with its thousands grouped by a space from 10 000 on, as the
+/// explanations write them: 9999, 17 460, 1 048 576.
+pub fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    if n < 10_000 {
+        return s;
+    }
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// An axis tick: at most 4 significant digits, no float artifacts

@@ -17,7 +17,9 @@ pub fn effect_text(k: &Comparison) -> String {
 /// An effect in words: "0.85× (−15 %) [0.83, 0.87]".
 pub fn interval_text(e: &crate::stats::bootstrap::Effect) -> String {
     let rel = if e.ratio > 0.0 && e.ratio < 0.5 {
-        format!("{:.1}× less", 1.0 / e.ratio)
+        format!("{}× less", crate::human::factor(1.0 / e.ratio))
+    } else if e.ratio > 2.0 {
+        format!("{}× more", crate::human::factor(e.ratio))
     } else {
         pct(e.ratio)
     };
@@ -39,7 +41,7 @@ fn claimed_text(k: &Comparison) -> String {
             "{}× ({})",
             ratio_text(r),
             if r < 0.5 {
-                format!("{:.1}× less", 1.0 / r)
+                format!("{}× less", crate::human::factor(1.0 / r))
             } else {
                 pct(r)
             }
@@ -85,10 +87,10 @@ fn case_table(s: &mut String, c: &CaseRecord) {
             value(c.metric, v.summary.min),
             value(c.metric, v.summary.max),
             value(c.metric, v.summary.sd),
-            v.summary.n,
+            crate::human::grouped(v.summary.n as u64),
             tp,
-            v.usage.minor_faults,
-            v.usage.major_faults,
+            crate::human::grouped(v.usage.minor_faults.max(0) as u64),
+            crate::human::grouped(v.usage.major_faults.max(0) as u64),
             v.usage.voluntary_switches,
             v.usage.involuntary_switches,
             counters
@@ -118,6 +120,52 @@ fn metric_noun(m: crate::Metric) -> &'static str {
         crate::Metric::WallTime => "time",
         crate::Metric::PeakMemory => "peak memory",
         crate::Metric::Instructions => "instructions",
+    }
+}
+
+/// The verdict of a comparison in words that say what was measured: a
+/// claim of no effect that measured one reads "claimed none; measured
+/// +6.8 %" rather than "opposite to the claim".
+pub fn verdict_words(k: &Comparison) -> String {
+    match (k.expect, k.verdict) {
+        (Expect::NoEffect, crate::Verdict::Opposite) => format!("claimed none; measured {}", pct(k.effect.ratio)),
+        _ => k.verdict.label().to_owned(),
+    }
+}
+
+/// When an entry's cases disagree about its headline comparison (the same
+/// B vs A, or the same kind of claim, in other cases): how many of them
+/// have the headline's verdict, of how many.
+pub fn cases_agreement(e: &Entry) -> Option<(usize, usize)> {
+    let (_, h) = e.headline()?;
+    let same_pair: Vec<&Comparison> = e
+        .cases
+        .iter()
+        .flat_map(|c| &c.comparisons)
+        .filter(|k| k.a == h.a && k.b == h.b)
+        .collect();
+    let peers: Vec<&Comparison> = if same_pair.len() > 1 {
+        same_pair
+    } else {
+        e.cases
+            .iter()
+            .flat_map(|c| &c.comparisons)
+            .filter(|k| std::mem::discriminant(&k.expect) == std::mem::discriminant(&h.expect))
+            .filter(|k| k.expect != Expect::Unclaimed)
+            .collect()
+    };
+    let agree = peers.iter().filter(|k| k.verdict == h.verdict).count();
+    (peers.len() > 1 && agree < peers.len()).then_some((agree, peers.len()))
+}
+
+/// The entry's verdict in words, with "n of m cases" when its cases disagree.
+pub fn entry_verdict(e: &Entry) -> String {
+    let words = e
+        .headline()
+        .map_or_else(|| e.verdict.label().to_owned(), |(_, k)| verdict_words(k));
+    match cases_agreement(e) {
+        Some((n, m)) => format!("{words} ({n} of {m} cases)"),
+        None => words,
     }
 }
 
@@ -173,7 +221,7 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String 
             let _ = writeln!(
                 s,
                 "**Verdict: {}** ({}). {}; claimed: {}.",
-                e.verdict.label(),
+                entry_verdict(e),
                 agreement_text(ctx.agreement),
                 headline_sentence(case, k),
                 spec.claim.text
@@ -183,7 +231,20 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String 
             let _ = writeln!(s, "**Verdict: {}.** No comparison was recorded.", e.verdict.label());
         }
     }
-    let finding = match &spec.explanation {
+    // Figures in an explanation come from this entry: `{{headline}}` is
+    // its headline effect, `{{verdict}}` its verdict in words.
+    let fill = |t: &str| -> String {
+        let head = e.headline().map_or("—".into(), |(_, k)| effect_text(k));
+        t.replace("{{headline}}", &head)
+            .replace("{{verdict}}", &entry_verdict(e))
+    };
+    let explanation = spec.explanation.as_ref().map(|x| crate::Explanation {
+        written_for: x.written_for,
+        why: fill(&x.why),
+        disposition: fill(&x.disposition),
+        reattempt: fill(&x.reattempt),
+    });
+    let finding = match &explanation {
         Some(x) if x.written_for == e.verdict => first_sentence(&x.why),
         _ => "No explanation has been written for this result yet.".into(),
     };
@@ -293,7 +354,7 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String 
                 k.a,
                 claimed_text(k),
                 effect_text(k),
-                k.verdict.label(),
+                verdict_words(k),
                 margin,
                 control,
                 case.processes(),
@@ -308,7 +369,7 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String 
     for ev in &e.evidence {
         let _ = writeln!(s, "\n### Evidence: {}\n\n```\n{}\n```", ev.what, ev.text.trim_end());
     }
-    match &spec.explanation {
+    match &explanation {
         Some(x) if x.written_for == e.verdict => {
             let _ = writeln!(
                 s,
@@ -407,6 +468,28 @@ pub fn index(entries: &[(Entry, Campaign)], group_of: &dyn Fn(&str) -> String, a
         s,
         "*Generated by `lab report` from the ledger in `reports/ledger/`; do not edit. One line per recorded hypothesis (catalog: [HYPOTHESES.md](HYPOTHESES.md)): its verdict, how many replicated campaigns of the same commit agree, and the headline B/A ratio of the experiment's metric (below 1 = B needs less) with its 95 % interval.*\n"
     );
+    // The compact table: every headline on one screen.
+    let _ = writeln!(s, "| id | verdict | headline B/A | 95 % interval | campaigns agree |");
+    let _ = writeln!(s, "|---|---|---:|---|---|");
+    for (e, c) in entries {
+        let (ratio, interval) = e.headline().map_or(("—".into(), "—".into()), |(_, k)| {
+            (
+                format!("{}×", ratio_text(k.effect.ratio)),
+                format!("[{}, {}]", ratio_text(k.effect.lo), ratio_text(k.effect.hi)),
+            )
+        });
+        let agree = match agreement(e, c) {
+            Some((k, n)) if n > 1 => format!("{k} of {n}"),
+            _ => "1 campaign".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| [{id}](reports/{id}.md) | {} | {ratio} | {interval} | {agree} |",
+            entry_verdict(e),
+            id = e.spec.id
+        );
+    }
+    let _ = writeln!(s);
     let _ = writeln!(s, "**Verdict words.**\n");
     for (w, d) in GLOSSARY {
         let _ = writeln!(s, "- *{w}*: {d}.");
@@ -450,7 +533,7 @@ pub fn index(entries: &[(Entry, Campaign)], group_of: &dyn Fn(&str) -> String, a
                 "- **{}** {} — *{}* ({}): {}; claimed {}. [Report](reports/{}.md) · campaign {} ({}).{}",
                 e.spec.id,
                 e.spec.title,
-                e.verdict.label(),
+                entry_verdict(e),
                 agreement_text(agreement(e, c)),
                 head,
                 e.spec.claim.text,

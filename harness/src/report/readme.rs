@@ -48,7 +48,7 @@ pub fn results(
                 s,
                 "| [{id}](reports/{id}.md) | {} | {} | {ratio} | {} · {} |",
                 e.spec.title,
-                e.verdict.label(),
+                super::markdown::entry_verdict(e),
                 c.environment.git_commit,
                 ledger::machine_of(c),
                 id = e.spec.id,
