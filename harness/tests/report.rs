@@ -234,7 +234,7 @@ fn every_chart_renders_and_its_labels_sit_on_their_rows() {
     write(d.path(), e);
     render(d.path());
     let all = svgs(d.path());
-    assert_eq!(all.len(), 4, "effect, rounds, sweep and size charts");
+    assert_eq!(all.len(), 5, "effect, rounds, times, sweep and size charts");
     for (name, svg) in &all {
         // A real SVG renderer parses and rasterizes every chart.
         let tree = resvg::usvg::Tree::from_str(svg, &resvg::usvg::Options::default())
@@ -253,7 +253,13 @@ fn every_chart_renders_and_its_labels_sit_on_their_rows() {
     }
     let (_, forest) = all.iter().find(|(n, _)| n.ends_with("-effect.svg")).unwrap();
     let labels = texts(forest);
-    let markers: Vec<f64> = forest.split("<circle").skip(1).filter_map(|c| attr(c, "cy")).collect();
+    // Markers, not the legend's dot in the header (drawn at the left edge).
+    let markers: Vec<f64> = forest
+        .split("<circle")
+        .skip(1)
+        .filter(|c| attr(c, "cx").is_some_and(|x| x > 60.0))
+        .filter_map(|c| attr(c, "cy"))
+        .collect();
     let data_rows: Vec<&harness::report::svg::Row> = rows.iter().filter(|r| !r.header).collect();
     assert_eq!(markers.len(), data_rows.len());
     for (row, cy) in data_rows.iter().zip(&markers) {
@@ -338,4 +344,208 @@ fn two_campaigns_compare_variant_by_variant_and_export_as_csv() {
         "header, 2 variants + 1 comparison per case"
     );
     assert!(csv.lines().nth(1).unwrap().starts_with("2026-01-02T00-00-00Z,"));
+}
+
+/// Every `<text>` with what a reader needs to check it fits: x, anchor,
+/// font size, whether it is rotated, and its words.
+fn text_boxes(svg: &str) -> Vec<(f64, String, f64, bool, String)> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let tag = t.split_once('>')?.0;
+            let x = attr(tag, "x")?;
+            let size = attr(tag, "font-size").unwrap_or(12.0);
+            let anchor = tag
+                .split_once("text-anchor=\"")
+                .and_then(|(_, r)| r.split('"').next())
+                .unwrap_or("start")
+                .to_owned();
+            let body = t
+                .split_once('>')?
+                .1
+                .split("</text>")
+                .next()?
+                .trim()
+                .replace("&amp;", "&");
+            Some((x, anchor, size, tag.contains("rotate"), body))
+        })
+        .collect()
+}
+
+fn canvas_width(svg: &str) -> f64 {
+    attr(svg.split_once("<svg").unwrap().1, "width").unwrap()
+}
+
+/// A tick label's value: a plain number, or bytes in binary units.
+fn tick_value(t: &str) -> Option<f64> {
+    if let Ok(v) = t.parse::<f64>() {
+        return Some(v);
+    }
+    let (n, unit) = t.split_once(' ')?;
+    let k = match unit {
+        "B" => 1.0,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some(n.parse::<f64>().ok()? * k)
+}
+
+/// An entry whose ratios sit in a narrow band far from 1 (0.18–0.22, a
+/// log axis once 1.0 is on it), swept over sizes in two families ("every
+/// byte" and "one byte per page"), with several processes per case.
+fn narrow_entry() -> Entry {
+    let mut e = replicated(entry(Verdict::Confirmed, Verdict::Confirmed));
+    e.spec.claim = Claim::ratio("B 80 % faster", 0.2);
+    let mut cases = Vec::new();
+    for (i, c) in e.cases.iter().enumerate() {
+        for consumer in ["every byte", "one byte per page"] {
+            let mut c = c.clone();
+            let size = 1u64 << (16 + 4 * i);
+            c.label = format!(
+                "sweep.safetensors ({}), warm, {consumer}",
+                harness::human::bytes(size as f64)
+            );
+            c.x = Some(size as f64);
+            c.bytes = Some(size);
+            let a: Vec<f64> = (0..30).map(|k| 0.010 + 0.0001 * (k % 7) as f64).collect();
+            let b: Vec<f64> = a
+                .iter()
+                .enumerate()
+                .map(|(k, x)| x * (0.18 + 0.04 * (k % 5) as f64 / 4.0))
+                .collect();
+            c.variants[0].samples = a.clone();
+            c.variants[0].summary = Summary::of(&a);
+            c.variants[1].samples = b.clone();
+            c.variants[1].summary = Summary::of(&b);
+            c.replication.as_mut().unwrap().process_rounds = vec![10, 10, 10];
+            c.comparisons[0].expect = Expect::Ratio(0.2);
+            c.comparisons[0].effect = Effect {
+                ratio: 0.2,
+                lo: 0.19,
+                hi: 0.21,
+                rounds: 30,
+            };
+            cases.push(c);
+        }
+    }
+    e.cases = cases;
+    e
+}
+
+#[test]
+fn every_chart_reads_on_its_own() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), narrow_entry());
+    render(d.path());
+    let all = svgs(d.path());
+    assert_eq!(all.len(), 5);
+    for (name, svg) in &all {
+        let width = canvas_width(svg);
+        let boxes = text_boxes(svg);
+        for (x, anchor, size, rotated, body) in &boxes {
+            // ≥ 12 px once GitHub scales the canvas to its column.
+            assert!(
+                size * (880.0 / width).min(1.0) >= 12.0 - 1e-9,
+                "{name}: {size} px text {body:?} on {width} px"
+            );
+            if *rotated {
+                continue;
+            }
+            let w = body.chars().count() as f64 * size * 0.55;
+            let (l, r) = match anchor.as_str() {
+                "end" => (x - w, *x),
+                "middle" => (x - w / 2.0, x + w / 2.0),
+                _ => (*x, x + w),
+            };
+            assert!(
+                l >= -1.0 && r <= width + 1.0,
+                "{name}: {body:?} runs off a {width} px canvas ({l:.0}–{r:.0})"
+            );
+        }
+        // A legend and the direction of better, in the image itself.
+        assert!(
+            boxes
+                .iter()
+                .any(|b| b.4.contains("below 1") || b.4.contains("lower is better")),
+            "{name}: no direction note"
+        );
+        // No number is printed twice as a tick.
+        let mut numbers: Vec<&String> = boxes
+            .iter()
+            .map(|b| &b.4)
+            .filter(|t| t.parse::<f64>().is_ok())
+            .collect();
+        let n = numbers.len();
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), n, "{name}: a tick label is printed twice");
+    }
+    // Log axes have at least two labelled ticks where the data are.
+    let ticks_in = |name: &str, lo: f64, hi: f64| {
+        let (_, svg) = all.iter().find(|(n, _)| n.ends_with(name)).unwrap();
+        text_boxes(svg)
+            .iter()
+            .filter_map(|b| tick_value(&b.4))
+            .filter(|v| *v >= lo && *v <= hi)
+            .count()
+    };
+    assert!(ticks_in("-effect.svg", 0.19, 0.21) >= 2, "forest");
+    assert!(ticks_in("-rounds.svg", 0.18, 0.22) >= 2, "rounds");
+    assert!(ticks_in("-sweep.svg", 0.19, 0.21) >= 2, "sweep ratio axis");
+    // Sizes on binary ticks: powers of two, printed whole.
+    let (_, sweep) = all.iter().find(|(n, _)| n.ends_with("-sweep.svg")).unwrap();
+    let sizes: Vec<f64> = text_boxes(sweep)
+        .iter()
+        .filter(|b| b.4.ends_with("iB"))
+        .filter_map(|b| tick_value(&b.4))
+        .collect();
+    assert!(sizes.len() >= 2, "{sizes:?}");
+    assert!(sizes.iter().all(|v| v.log2().fract() == 0.0), "{sizes:?}");
+    // Two consumers are two lines, each named in the legend.
+    assert!(sweep.contains("every byte") && sweep.contains("one byte per page"));
+    // The rounds come in process colours, in the order measured.
+    let (_, rounds) = all.iter().find(|(n, _)| n.ends_with("-rounds.svg")).unwrap();
+    assert!(rounds.contains("process 1") && rounds.contains("process 3"));
+    assert!(rounds.contains("in the order measured"));
+    if let Ok(dir) = std::env::var("LOADLAB_CHART_PNG_DIR") {
+        png_all(&all, std::path::Path::new(&dir));
+    }
+}
+
+/// Rasterizes charts to PNG (to look at them: `LOADLAB_CHART_PNG_DIR=…`),
+/// with the system's fonts.
+fn png_all(all: &[(String, String)], dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut opt = resvg::usvg::Options::default();
+    opt.fontdb_mut().load_system_fonts();
+    opt.fontdb_mut().set_sans_serif_family("DejaVu Sans");
+    for (name, svg) in all {
+        let tree = resvg::usvg::Tree::from_str(svg, &opt).unwrap();
+        let size = tree.size().to_int_size();
+        let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+        resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+        pixmap.save_png(dir.join(name.replace(".svg", ".png"))).unwrap();
+    }
+}
+
+/// `LOADLAB_CHART_PNG_DIR=/tmp/png cargo test -p harness --test report -- --ignored`:
+/// every committed chart as PNG, to look at.
+#[test]
+#[ignore = "writes PNGs of the committed charts for a person to look at"]
+fn committed_charts_as_png() {
+    let Ok(dir) = std::env::var("LOADLAB_CHART_PNG_DIR") else {
+        return;
+    };
+    let svg_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/svg");
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(svg_dir).unwrap() {
+        let p = e.unwrap().path();
+        all.push((
+            p.file_name().unwrap().to_string_lossy().into_owned(),
+            std::fs::read_to_string(&p).unwrap(),
+        ));
+    }
+    png_all(&all, std::path::Path::new(&dir));
 }

@@ -56,33 +56,45 @@ pub fn page(
     svg_dir: &Path,
 ) -> Result<Option<(String, Chart)>> {
     let peers: Vec<&(Entry, Campaign)> = chosen.iter().filter(|(e, _)| is_peer(&e.spec.id)).collect();
-    let Some((first, _)) = peers.first() else {
+    if peers.is_empty() {
         return Ok(None);
-    };
-    // One forest of every comparison, through the experiments' own chart.
-    let mut all = first.clone();
-    all.spec.id = "peers".into();
-    all.cases = peers
-        .iter()
-        .flat_map(|(e, _)| {
-            e.cases.iter().map(move |c| {
-                let mut c = c.clone();
-                c.label = format!("{} {}", e.spec.id, c.label);
-                c
-            })
-        })
-        .collect();
+    }
+    // One axis for every row: loadlab's figure over the other's.
+    let (near, far) = loadlab_rows(&peers);
     let chart = Chart {
         file: "peers-effect.svg".into(),
-        caption: "loadlab's time over the peer's or the limit's (B/A) per comparison: dot and 95 % interval; red triangle: the target (at most); black line: 1.0 (as fast).".into(),
+        caption: "loadlab ÷ the peer or the limit, per comparison (below 1: loadlab needs less): dot and 95 % interval; triangle: the target (at most). Rows far off this scale are drawn on their own below.".into(),
     };
-    svg::effect_chart(&all, &svg_dir.join(&chart.file))?;
+    let forest = |title: String| svg::Forest {
+        axis: "loadlab ÷ other",
+        claim: "target (at most)",
+        direction: "below 1: loadlab needs less",
+        title,
+    };
+    svg::forest_chart(
+        &near,
+        &forest("loadlab against its peers and the machine's limits".into()),
+        &svg_dir.join(&chart.file),
+    )?;
+    let far_chart = if far.iter().any(|r| !r.header) {
+        let c = Chart {
+            file: "peers-far.svg".into(),
+            caption:
+                "Rows more than 30× from 1.0, on a scale of their own (same reading: below 1, loadlab needs less)."
+                    .into(),
+        };
+        svg::forest_chart(&far, &forest("Far off the main scale".into()), &svg_dir.join(&c.file))?;
+        Some(c)
+    } else {
+        let _ = std::fs::remove_file(svg_dir.join("peers-far.svg"));
+        None
+    };
 
     let mut s = String::new();
     let _ = writeln!(s, "# loadlab against its peers and this machine's limits\n");
     let _ = writeln!(
         s,
-        "Generated from the ledger (`lab report`); the experiments are the `Peers` group of [EXPERIMENTS.md](../EXPERIMENTS.md), run with `lab run --group peers` (Rust peers linked with `--features peers`). In every row A is the peer or the limit and B is loadlab, measured in the same processes, interleaved, warm page cache unless the case says otherwise: **B/A below 1 means loadlab took less time.** A target is the largest B/A the project accepts; its verdict reads the whole 95 % interval: *target met* (all of it at or under), *target missed* (all of it over), *inconclusive* (straddling). Python references are timed inside their own process around the operation only; their start-up is in P09's evidence.\n"
+        "Generated from the ledger (`lab report`); the experiments are the `Peers` group of [EXPERIMENTS.md](../EXPERIMENTS.md), run with `lab run --group peers` (Rust peers linked with `--features peers`). Every row divides loadlab's figure by the other's — the peer's or the limit's, whichever variant letter each has — measured in the same processes, interleaved, warm page cache unless the case says otherwise: **loadlab ÷ other below 1 means loadlab needed less.** P10's rows compare the machine with itself (two cores ÷ one, a mapping ÷ reads), not loadlab. A target is the largest ratio the project accepts; its verdict reads the whole 95 % interval: *target met* (all of it at or under), *target missed* (all of it over), *inconclusive* (straddling). Python references are timed inside their own process around the operation only; their start-up is in P09's evidence.\n"
     );
     let mut met = 0;
     let mut missed = Vec::new();
@@ -99,24 +111,32 @@ pub fn page(
                         .map_or("—".into(), |v| value(case.metric, v.summary.median))
                 };
                 let agree = agreement(campaigns, e, c, &case.label, &k.a, &k.b, k.verdict);
+                // loadlab over the other, whichever letter each has.
+                let flip = is_loadlab(&k.a) && !is_loadlab(&k.b);
+                let (ours, other) = if flip { (&k.a, &k.b) } else { (&k.b, &k.a) };
+                let effect = if flip {
+                    crate::stats::bootstrap::Effect {
+                        ratio: 1.0 / k.effect.ratio,
+                        lo: 1.0 / k.effect.hi,
+                        hi: 1.0 / k.effect.lo,
+                        rounds: k.effect.rounds,
+                    }
+                } else {
+                    k.effect
+                };
                 let target = match k.expect {
                     Expect::AtMost(t) => format!("≤ {}×", ratio_text(t)),
                     _ => "—".into(),
                 };
-                let speed = if k.effect.ratio > 0.0 {
-                    format!("{:.2}×", 1.0 / k.effect.ratio)
-                } else {
-                    "—".into()
-                };
                 let _ = writeln!(
                     rows,
-                    "| [{id}]({id}.md) | {} | {} | {} | {} | {} | {} | {speed} | {target} | {} | {} |",
+                    "| [{id}]({id}.md) | {} | {} | {} | {} | {} | {} | {target} | {} | {} |",
                     case.label,
-                    k.a,
-                    med(&k.a),
-                    k.b,
-                    med(&k.b),
-                    interval_text(&k.effect),
+                    bare(other),
+                    med(other),
+                    bare(ours),
+                    med(ours),
+                    interval_text(&effect),
                     k.verdict.label(),
                     agreement_text(agree),
                     id = e.spec.id,
@@ -167,9 +187,12 @@ pub fn page(
         s.push('\n');
     }
     let _ = writeln!(s, "![{}](svg/{})\n\n*{}*\n", chart.caption, chart.file, chart.caption);
+    if let Some(c) = &far_chart {
+        let _ = writeln!(s, "![{}](svg/{})\n\n*{}*\n", c.caption, c.file, c.caption);
+    }
     let _ = writeln!(
         s,
-        "## Every comparison\n\n| id | case | A | A median | B | B median | B/A [95 % CI] | loadlab's speed (A/B) | target | verdict | campaigns agreeing |\n|---|---|---|---|---|---|---|---|---|---|---|\n{rows}"
+        "## Every comparison\n\n| id | case | other | its median | loadlab | its median | loadlab ÷ other [95 % CI] | target | verdict | campaigns agreeing |\n|---|---|---|---|---|---|---|---|---|---|\n{rows}"
     );
     if !limits.is_empty() {
         let _ = writeln!(
@@ -193,4 +216,72 @@ pub fn page(
         );
     }
     Ok(Some((s, chart)))
+}
+
+/// The variant name without its letter ("B loadlab mmap" → "loadlab mmap").
+fn bare(name: &str) -> &str {
+    match name.split_once(' ') {
+        Some((l, rest)) if l.len() == 1 && l.chars().all(|c| c.is_ascii_uppercase()) => rest,
+        _ => name,
+    }
+}
+
+fn is_loadlab(name: &str) -> bool {
+    let n = bare(name);
+    n.starts_with("loadlab") || n.starts_with("loader")
+}
+
+/// The forest rows of every peers comparison as loadlab ÷ other (inverted
+/// where loadlab is A), grouped by that pair; rows more than 30× from 1.0
+/// go to the second list, to be drawn on a scale of their own.
+pub fn loadlab_rows(peers: &[&(Entry, Campaign)]) -> (Vec<svg::Row>, Vec<svg::Row>) {
+    let mut groups: Vec<(String, Vec<svg::Row>)> = Vec::new();
+    for (e, _) in peers {
+        for case in &e.cases {
+            for k in &case.comparisons {
+                let flip = is_loadlab(&k.a) && !is_loadlab(&k.b);
+                let (num, den) = if flip { (&k.a, &k.b) } else { (&k.b, &k.a) };
+                let inv = |x: f64| if flip { 1.0 / x } else { x };
+                let (lo, hi) = if flip {
+                    (inv(k.effect.hi), inv(k.effect.lo))
+                } else {
+                    (k.effect.lo, k.effect.hi)
+                };
+                let pair = format!("{} ÷ {}", bare(num), bare(den));
+                let row = svg::Row {
+                    label: format!("{} {}", e.spec.id, case.label),
+                    ratio: inv(k.effect.ratio),
+                    lo,
+                    hi,
+                    claimed: k.expect.ratio().map(inv),
+                    margin: case.replication.as_ref().map_or(0.0, |r| r.margin),
+                    header: false,
+                };
+                match groups.iter_mut().find(|(p, _)| *p == pair) {
+                    Some((_, rows)) => rows.push(row),
+                    None => groups.push((pair, vec![row])),
+                }
+            }
+        }
+    }
+    let far = |r: &svg::Row| r.ratio > 0.0 && (r.ratio < 1.0 / 30.0 || r.ratio > 30.0);
+    let (mut near, mut away) = (Vec::new(), Vec::new());
+    for (pair, rows) in groups {
+        for (list, keep) in [(&mut near, false), (&mut away, true)] {
+            let chosen: Vec<svg::Row> = rows.iter().filter(|r| far(r) == keep).cloned().collect();
+            if !chosen.is_empty() {
+                list.push(svg::Row {
+                    label: pair.clone(),
+                    ratio: f64::NAN,
+                    lo: f64::NAN,
+                    hi: f64::NAN,
+                    claimed: None,
+                    margin: 0.0,
+                    header: true,
+                });
+                list.extend(chosen);
+            }
+        }
+    }
+    (near, away)
 }
