@@ -87,6 +87,18 @@ pub enum Cmd {
         /// The experiment id (case-insensitive), e.g. H08.
         id: String,
     },
+    /// A case's headline over every full campaign in the ledger, oldest first,
+    /// with the change points found in it (the commit where a step happened).
+    /// Reads only.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  lab history H11\n",
+        "  lab history \"H14/model.safetensors (86.7 MiB), warm, wall time\""
+    ))]
+    History {
+        /// ID, or ID/CASE LABEL for a case other than the headline.
+        which: String,
+    },
     /// Write the spec pages' current explanations into the experiments' newest
     /// ledger entries, then re-render (writes the ledger and the reports).
     #[command(after_help = concat!(

@@ -33,6 +33,8 @@ type Run = Box<dyn FnMut() -> VariantResult>;
 struct GateCase {
     label: &'static str,
     fixture: &'static str,
+    /// The experiment whose history covers the same code path.
+    history: &'static str,
     build: fn(&std::path::Path) -> Result<Run, String>,
 }
 
@@ -60,31 +62,37 @@ fn dequant(p: &std::path::Path, name: &'static str) -> Result<Run, String> {
 const CASES: &[GateCase] = &[
     GateCase {
         label: "gguf inspect (mmap) SmolLM2",
+        history: "H23",
         fixture: "SmolLM2-135M-Instruct.Q4_1.gguf",
         build: inspect,
     },
     GateCase {
         label: "safetensors inspect (mmap) LoRA",
+        history: "H04",
         fixture: "cloneofsimo-analog_svd_rank4.safetensors",
         build: inspect,
     },
     GateCase {
         label: "pth inspect (mmap) burn-mnist",
+        history: "H06",
         fixture: "burn-mnist.pt",
         build: inspect,
     },
     GateCase {
         label: "dequant Q6_K blk.0.ffn_down.weight → F32",
+        history: "H25",
         fixture: "gemma-3-270m-q4_k_m.gguf",
         build: |p| dequant(p, "blk.0.ffn_down.weight"),
     },
     GateCase {
         label: "dequant Q5_0 blk.0.attn_q.weight → F32",
+        history: "H25",
         fixture: "gemma-3-270m-q4_k_m.gguf",
         build: |p| dequant(p, "blk.0.attn_q.weight"),
     },
     GateCase {
         label: "convert F32 → F16 (1536×384)",
+        history: "H13",
         fixture: "model.safetensors",
         build: |p| {
             let m = open(p)?;
@@ -98,6 +106,7 @@ const CASES: &[GateCase] = &[
     },
     GateCase {
         label: "npz inflate whisper mel filters",
+        history: "H01",
         fixture: "whisper_mel_filters.npz",
         build: |p| {
             let m = open(p)?;
@@ -141,4 +150,9 @@ pub fn cases(ctx: &Ctx, metric: Metric) -> (Vec<Case<'static>>, Vec<String>) {
         }
     }
     (built, skipped)
+}
+
+/// The experiment whose history covers gated case `label`'s code path.
+pub fn history_of(label: &str) -> Option<&'static str> {
+    CASES.iter().find(|c| c.label == label).map(|c| c.history)
 }

@@ -20,6 +20,7 @@ pub mod error;
 pub mod experiment;
 pub mod fingerprint;
 pub mod gate;
+pub mod history;
 pub mod human;
 pub mod ledger;
 pub mod load;

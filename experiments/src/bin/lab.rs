@@ -42,6 +42,7 @@ fn main() -> ExitCode {
         Cmd::Report => campaign::report(&ws),
         Cmd::RecordExplanations => campaign::explain(&ws),
         Cmd::Show { id } => commands::show::run(&ws, &id),
+        Cmd::History { which } => commands::show::history(&ws, &which),
         Cmd::Evidence => campaign::evidence(&ws),
         Cmd::Merge { ledgers } => campaign::merge(&ws, &ledgers),
         Cmd::Calibrate { quick } => commands::calibrate::run(&ws, quick),

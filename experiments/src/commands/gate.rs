@@ -303,6 +303,22 @@ pub fn baseline(ws: &Workspace, a: &GateArgs, out: &Path) -> Outcome {
 }
 
 fn finish(r: &Report, a: &GateArgs) -> Outcome {
+    // Every flagged case names the history that covers its code path.
+    let mut with_history = r.clone();
+    for row in r.rows.iter().filter(|x| {
+        matches!(
+            x.status,
+            harness::gate::Status::Regressed | harness::gate::Status::Inconclusive | harness::gate::Status::CouldNotRun
+        )
+    }) {
+        if let Some(id) = crate::gate::history_of(&row.case) {
+            with_history.notes.push(format!(
+                "{}: its code path's history over the ledger's campaigns is `lab history {id}` (chart: reports/svg/{id}-history.svg)",
+                row.case
+            ));
+        }
+    }
+    let r = &with_history;
     print!("{}", r.table());
     for n in &r.notes {
         println!("note: {n}");

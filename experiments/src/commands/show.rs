@@ -69,3 +69,98 @@ pub fn text(e: &ledger::Entry, c: &Campaign, all: &[Campaign]) -> String {
     let _ = writeln!(s, "page: reports/{}.md", e.spec.id);
     s
 }
+
+/// `lab history ID[/CASE]`: the headline (or that case's first comparison)
+/// in every full campaign of the ledger, oldest first, and the change
+/// points found in it. Reads only.
+pub fn history(ws: &Workspace, which: &str) -> Outcome {
+    let (id, case) = match which.split_once('/') {
+        Some((id, case)) => (id, Some(case)),
+        None => (which, None),
+    };
+    if registry::find(id).is_none() {
+        eprintln!("error: no experiment {id:?} (give ID or ID/CASE LABEL, e.g. H14 or \"H14/model.safetensors (86.7 MiB), warm, wall time\")");
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    let campaigns = ledger::load_all(&ws.ledger_dir())?;
+    let points = harness::history::series(&campaigns, id, case);
+    print!("{}", history_text(&points, &harness::history::change_points(&points)));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The text `lab history` prints.
+pub fn history_text(points: &[harness::history::Point], steps: &[harness::history::ChangePoint]) -> String {
+    let mut s = String::new();
+    if points.is_empty() {
+        let _ = writeln!(s, "no full campaign recorded it");
+        return s;
+    }
+    let _ = writeln!(s, "{} — {}", points[0].comparison, points[points.len() - 1].case);
+    for (i, p) in points.iter().enumerate() {
+        if let Some(c) = steps.iter().find(|c| c.index == i) {
+            let _ = writeln!(
+                s,
+                "  ---- change point: {}× → {}× (p = {:.3}) ----",
+                harness::human::ratio(c.before),
+                harness::human::ratio(c.after),
+                c.p
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  {}  {}  {}  {} — {}",
+            p.campaign,
+            p.commit.chars().take(10).collect::<String>(),
+            p.machine,
+            interval_text(&p.effect),
+            p.verdict.label()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{} campaigns, {} change point{}",
+        points.len(),
+        steps.len(),
+        if steps.len() == 1 { "" } else { "s" }
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use harness::history::Point;
+    use harness::stats::bootstrap::Effect;
+    use harness::Verdict;
+
+    #[test]
+    fn history_marks_the_step_before_the_first_campaign_after_it() {
+        let points: Vec<Point> = [0.8, 0.81, 0.79, 0.8, 0.6, 0.61, 0.59, 0.6]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Point {
+                campaign: format!("camp{i}"),
+                commit: format!("commit{i}"),
+                machine: "m".into(),
+                case: "k".into(),
+                comparison: "B vs A".into(),
+                effect: Effect {
+                    ratio: *r,
+                    lo: r * 0.99,
+                    hi: r * 1.01,
+                    rounds: 9,
+                },
+                verdict: Verdict::Confirmed,
+            })
+            .collect();
+        let steps = harness::history::change_points(&points);
+        let text = history_text(&points, &steps);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines.iter().position(|l| l.contains("change point")).expect(&text);
+        assert!(
+            lines[at + 1].contains("camp4") && lines[at + 1].contains("commit4"),
+            "{text}"
+        );
+        assert!(text.ends_with("8 campaigns, 1 change point\n"), "{text}");
+    }
+}

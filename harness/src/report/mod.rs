@@ -44,7 +44,17 @@ pub fn render(
     std::fs::create_dir_all(&svg_dir).map_err(|e| crate::HarnessError::io(&svg_dir, e))?;
     let mut written = Vec::new();
     for (entry, campaign) in &chosen {
-        let charts = svg::charts(entry, &svg_dir)?;
+        let mut charts = svg::charts(entry, &svg_dir)?;
+        let history = crate::history::series(&campaigns, &entry.spec.id, None);
+        if history.len() >= 3 {
+            let steps = crate::history::change_points(&history);
+            let file = format!("{}-history.svg", entry.spec.id);
+            svg::history_chart(&entry.spec.id, &history, &steps, &svg_dir.join(&file))?;
+            charts.push(svg::Chart {
+                file,
+                caption: history_caption(&history, &steps),
+            });
+        }
         let ctx = markdown::Context {
             agreement: agreement(entry, campaign),
         };
@@ -96,4 +106,31 @@ pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -
     };
     let is_peer = |id: &str| group_of(id) == "Peers";
     readme::results(&chosen, campaigns, &is_peer, &agreement)
+}
+
+/// The words under a history chart: how many campaigns, and each change
+/// point with the commit where it happened (`lab history ID` prints the
+/// points).
+pub fn history_caption(points: &[crate::history::Point], steps: &[crate::history::ChangePoint]) -> String {
+    let found = if steps.is_empty() {
+        "no change point (E-divisive, permutation test at 5 %, steps under 2 % ignored)".to_owned()
+    } else {
+        steps
+            .iter()
+            .map(|s| {
+                format!(
+                    "a step at commit {} ({}× → {}×, p = {:.3})",
+                    s.commit.chars().take(7).collect::<String>(),
+                    crate::human::ratio(s.before),
+                    crate::human::ratio(s.after),
+                    s.p
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    format!(
+        "The headline B/A in each of the ledger's {} full campaigns that recorded it, oldest first, with its 95 % interval, coloured by machine: {found}. `lab history ID` lists them.",
+        points.len()
+    )
 }

@@ -1284,3 +1284,117 @@ where
     }
     Ok(())
 }
+
+/// A case's headline B/A over the ledger's full campaigns, oldest first,
+/// with its intervals, coloured by machine, and a dashed line where a
+/// change point was found (labelled with its commit).
+pub fn history_chart(
+    id: &str,
+    points: &[crate::history::Point],
+    steps: &[crate::history::ChangePoint],
+    path: &Path,
+) -> Result<()> {
+    let vals: Vec<f64> = points
+        .iter()
+        .flat_map(|p| [p.effect.ratio, p.effect.lo, p.effect.hi])
+        .collect();
+    let (dlo, dhi) = data_range(vals.iter());
+    let (lo, hi, log, shown) = ratio_axis(&vals, &[1.0], 1.2, 0.01);
+    let mut machines: Vec<String> = points.iter().map(|p| p.machine.clone()).collect();
+    machines.dedup();
+    machines.sort();
+    machines.dedup();
+    let width = 860u32;
+    let font = font_px(width);
+    let case = points.last().map_or("", |p| p.case.as_str());
+    let title = format!("{id} — headline B/A over the ledger's campaigns ({case})");
+    let mut keys: Vec<(Key, String)> = machines
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (Key::Dot(pick(i)), format!("machine {m}")))
+        .collect();
+    keys.push((Key::Line(CLAIMED), "change point (dashed)".into()));
+    keys.push((Key::Note, "— below 1: B needs less".into()));
+    let head = header_height(&title, &keys, width, font);
+    let root = SVGBackend::new(path, (width, head + 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| err(path, x))?;
+    let n = points.len() as f64;
+    let every = (points.len() / 6).max(1);
+    let ticks = axis_ticks((lo, hi), (dlo, dhi), log);
+    let r = (|| -> std::result::Result<(), String> {
+        header(&root, &title, &keys, font)?;
+        let (_, body) = root.split_vertically(head);
+        let y_desc = format!(
+            "B/A{}{}",
+            if log { " (log scale)" } else { "" },
+            if shown { "" } else { "; 1.0 off the scale" }
+        );
+        macro_rules! hist {
+            ($yr:expr) => {{
+                let mut ch = ChartBuilder::on(&body)
+                    .margin(14)
+                    .margin_right(font * 2)
+                    .x_label_area_size(font * 3)
+                    .y_label_area_size(font * 6)
+                    .build_cartesian_2d(-0.5f64..n - 0.5, $yr)
+                    .map_err(|x| x.to_string())?;
+                ch.configure_mesh()
+                    .disable_x_mesh()
+                    .x_labels(points.len().min(8))
+                    .x_label_formatter(&|x| {
+                        let i = x.round();
+                        match points.get(i as usize) {
+                            Some(p) if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) % every == 0 => {
+                                p.commit.chars().take(7).collect()
+                            }
+                            _ => String::new(),
+                        }
+                    })
+                    .y_label_formatter(&|v| tick(*v))
+                    .x_label_style((FONT, font))
+                    .y_label_style((FONT, font))
+                    .axis_desc_style((FONT, font))
+                    .x_desc("campaign, oldest first (commit)")
+                    .y_desc(y_desc.as_str())
+                    .draw()
+                    .map_err(|x| x.to_string())?;
+                if shown {
+                    ch.draw_series(LineSeries::new(
+                        vec![(-0.5, 1.0), (n - 0.5, 1.0)],
+                        BLACK.stroke_width(1),
+                    ))
+                    .map_err(|x| x.to_string())?;
+                }
+                for (i, p) in points.iter().enumerate() {
+                    let c = pick(machines.iter().position(|m| *m == p.machine).unwrap_or(0));
+                    let x = i as f64;
+                    ch.draw_series(LineSeries::new(
+                        vec![(x, p.effect.lo), (x, p.effect.hi)],
+                        c.stroke_width(3),
+                    ))
+                    .map_err(|x| x.to_string())?;
+                    ch.draw_series(std::iter::once(Circle::new((x, p.effect.ratio), 4, c.filled())))
+                        .map_err(|x| x.to_string())?;
+                }
+                for s in steps {
+                    let x = s.index as f64 - 0.5;
+                    ch.draw_series(DashedLineSeries::new(
+                        vec![(x, lo), (x, hi)],
+                        6,
+                        4,
+                        CLAIMED.stroke_width(2),
+                    ))
+                    .map_err(|x| x.to_string())?;
+                }
+            }};
+        }
+        if log {
+            hist!((lo..hi).log_scale().with_key_points(ticks.clone()))
+        } else {
+            hist!(lo..hi)
+        }
+        Ok(())
+    })();
+    r.map_err(|x| err(path, x))?;
+    root.present().map_err(|x| err(path, x))
+}
