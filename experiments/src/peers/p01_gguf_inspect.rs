@@ -59,10 +59,11 @@ pub fn loadlab_lines(inv: &loader::Inventory) -> Vec<String> {
 #[cfg(feature = "peers")]
 mod linked {
     use super::*;
+    use crate::context::Skip;
     use candle_core::quantized::gguf_file::{Content, Value};
     use candle_core::quantized::GgmlDType;
     use harness::stats::verdict::Expect;
-    use harness::{CacheMode, Case, Outcome};
+    use harness::{CacheMode, Case, Metric, Outcome};
     use loader::{Backend, Limits};
 
     /// The ggml name of a candle dtype.
@@ -173,6 +174,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
     let mut b = Built::default();
     #[cfg(feature = "peers")]
     {
+        use harness::Metric;
         b.case(linked::case(ctx, "gemma-3-270m-q4_k_m.gguf", Metric::WallTime));
         b.case(linked::case(ctx, "gemma-3-270m-q4_k_m.gguf", Metric::PeakMemory));
         if !ctx.quick() {

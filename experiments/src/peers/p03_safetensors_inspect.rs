@@ -4,9 +4,9 @@ use crate::registry::Built;
 use crate::Ctx;
 
 #[cfg(feature = "peers")]
-fn case(ctx: &Ctx, name: &str) -> Result<harness::Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str) -> Result<harness::Case<'static>, crate::context::Skip> {
     use harness::stats::verdict::Expect;
-    use harness::{CacheMode, Case, Outcome};
+    use harness::{CacheMode, Case, Metric, Outcome};
     use loader::{Backend, Limits, Model};
     use std::sync::Arc;
     let path = ctx.need(name)?;

@@ -5,10 +5,10 @@ use crate::registry::Built;
 use crate::Ctx;
 
 #[cfg(feature = "peers")]
-fn case(ctx: &Ctx, name: &str) -> Result<harness::Case<'static>, String> {
+fn case(ctx: &Ctx, name: &str) -> Result<harness::Case<'static>, crate::context::Skip> {
     use crate::context::{digest, mix};
     use harness::stats::verdict::Expect;
-    use harness::{CacheMode, Case, Outcome};
+    use harness::{CacheMode, Case, Metric, Outcome};
     use loader::{Backend, Limits, Model};
     use std::os::unix::fs::FileExt;
     let path = ctx.need(name)?;

@@ -7,8 +7,9 @@ use crate::Ctx;
 #[cfg(feature = "peers")]
 mod linked {
     use super::*;
+    use crate::context::Skip;
     use harness::stats::verdict::Expect;
-    use harness::{CacheMode, Case, Outcome};
+    use harness::{CacheMode, Case, Metric, Outcome};
     use loader::GgmlType;
 
     fn candle_type(t: GgmlType) -> Option<candle_core::quantized::GgmlDType> {
@@ -40,7 +41,8 @@ mod linked {
         let mut dims: Vec<usize> = q.shape.iter().map(|&d| d as usize).collect();
         dims.reverse();
         let ct = candle_type(ty).ok_or("candle has no such type")?;
-        let qt = candle_core::quantized::ggml_file::qtensor_from_ggml(ct, &blocks, dims, &candle_core::Device::Cpu)?;
+        let qt = candle_core::quantized::ggml_file::qtensor_from_ggml(ct, &blocks, dims, &candle_core::Device::Cpu)
+            .map_err(|e| Skip::Other(format!("candle-core: {e}")))?;
         let b2 = blocks.clone();
         Ok(Case::new(
             format!(

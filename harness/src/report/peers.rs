@@ -270,15 +270,7 @@ pub fn loadlab_rows(peers: &[&(Entry, Campaign)]) -> (Vec<svg::Row>, Vec<svg::Ro
         for (list, keep) in [(&mut near, false), (&mut away, true)] {
             let chosen: Vec<svg::Row> = rows.iter().filter(|r| far(r) == keep).cloned().collect();
             if !chosen.is_empty() {
-                list.push(svg::Row {
-                    label: pair.clone(),
-                    ratio: f64::NAN,
-                    lo: f64::NAN,
-                    hi: f64::NAN,
-                    claimed: None,
-                    margin: 0.0,
-                    header: true,
-                });
+                list.push(svg::Row::header(pair.clone()));
                 list.extend(chosen);
             }
         }

@@ -386,6 +386,30 @@ pub struct Row {
     pub header: bool,
 }
 
+impl Row {
+    /// A group's header row (bold, no marker).
+    pub fn header(label: impl Into<String>) -> Row {
+        Row {
+            label: label.into(),
+            ratio: f64::NAN,
+            lo: f64::NAN,
+            hi: f64::NAN,
+            claimed: None,
+            margin: 0.0,
+            header: true,
+        }
+    }
+}
+
+/// A ratio axis's words: "B/A (log scale; 1.0 off the scale)".
+fn ratio_desc(base: &str, log: bool, shown: bool) -> String {
+    format!(
+        "{base}{}{}",
+        if log { " (log scale)" } else { "" },
+        if shown { "" } else { "; 1.0 off the scale" }
+    )
+}
+
 /// The forest plot's rows: comparisons grouped by variant pair, each group
 /// under a header row, in the order the pairs first appear.
 pub fn forest_rows(e: &Entry) -> Vec<Row> {
@@ -400,15 +424,7 @@ pub fn forest_rows(e: &Entry) -> Vec<Row> {
     }
     let mut rows = Vec::new();
     for p in &pairs {
-        rows.push(Row {
-            label: p.clone(),
-            ratio: f64::NAN,
-            lo: f64::NAN,
-            hi: f64::NAN,
-            claimed: None,
-            margin: 0.0,
-            header: true,
-        });
+        rows.push(Row::header(p.clone()));
         for c in &e.cases {
             for k in c.comparisons.iter().filter(|k| &format!("{} vs {}", k.b, k.a) == p) {
                 rows.push(Row {
@@ -546,12 +562,7 @@ pub fn forest_chart(rows: &[Row], f: &Forest<'_>, path: &Path) -> Result<()> {
         let (_, body) = root.split_vertically(head);
         let (_, right) = body.split_horizontally(label_w);
         let right = right.margin(4, 10, 0, 16);
-        let x_desc = format!(
-            "{}{}{}",
-            f.axis,
-            if log { " (log scale)" } else { "" },
-            if shown { "" } else { "; 1.0 is off the scale" }
-        );
+        let x_desc = ratio_desc(f.axis, log, shown);
         macro_rules! forest {
             ($xr:expr) => {{
                 let mut ch = ChartBuilder::on(&right)
@@ -718,11 +729,7 @@ fn rounds_chart(case: &CaseRecord, path: &Path) -> Result<()> {
     let r = (|| -> std::result::Result<(), String> {
         header(&root, &title, &keys, font)?;
         let (_, body) = root.split_vertically(head);
-        let y_desc = format!(
-            "B/A per round{}{}",
-            if log { " (log scale)" } else { "" },
-            if shown { "" } else { "; 1.0 off the scale" }
-        );
+        let y_desc = ratio_desc("B/A per round", log, shown);
         macro_rules! strip {
             ($yr:expr) => {{
                 let mut ch = ChartBuilder::on(&body)
@@ -1324,11 +1331,7 @@ pub fn history_chart(
     let r = (|| -> std::result::Result<(), String> {
         header(&root, &title, &keys, font)?;
         let (_, body) = root.split_vertically(head);
-        let y_desc = format!(
-            "B/A{}{}",
-            if log { " (log scale)" } else { "" },
-            if shown { "" } else { "; 1.0 off the scale" }
-        );
+        let y_desc = ratio_desc("B/A", log, shown);
         macro_rules! hist {
             ($yr:expr) => {{
                 let mut ch = ChartBuilder::on(&body)
