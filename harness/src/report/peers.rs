@@ -125,6 +125,8 @@ pub fn page(
                     k.effect
                 };
                 let target = match k.expect {
+                    // B/A ≤ t with loadlab as A is loadlab ÷ other ≥ 1/t.
+                    Expect::AtMost(t) if flip => format!("≥ {}×", ratio_text(1.0 / t)),
                     Expect::AtMost(t) => format!("≤ {}×", ratio_text(t)),
                     _ => "—".into(),
                 };
@@ -141,12 +143,12 @@ pub fn page(
                     agreement_text(agree),
                     id = e.spec.id,
                 );
-                let what = format!("{} {} — {} vs {}", e.spec.id, case.label, k.b, k.a);
+                let what = format!("{} {} — {} ÷ {}", e.spec.id, case.label, bare(ours), bare(other));
                 match k.verdict {
                     Verdict::TargetMet => met += 1,
-                    Verdict::TargetMissed => missed.push((what, interval_text(&k.effect), target.clone())),
+                    Verdict::TargetMissed => missed.push((what, interval_text(&effect), target.clone())),
                     _ if matches!(k.expect, Expect::AtMost(_)) => {
-                        unclear.push((what, interval_text(&k.effect), target.clone()))
+                        unclear.push((what, interval_text(&effect), target.clone()))
                     }
                     _ => {}
                 }
