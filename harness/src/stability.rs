@@ -90,7 +90,7 @@ impl Stability {
                         rows.push(Row {
                             experiment: entry.spec.id.clone(),
                             case: case.label.clone(),
-                            comparison: format!("{} vs {}", cmp.a, cmp.b),
+                            comparison: format!("{} vs {}", cmp.b, cmp.a),
                             headline: ci == 0 && k == 0,
                             verdicts: found.iter().map(|f| f.0).collect(),
                             effects,
