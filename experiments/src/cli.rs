@@ -234,6 +234,10 @@ pub enum Cmd {
         /// Write the page here, and its JSON beside it (nothing is written without it).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Judge every case again under the current rule from the samples the
+        /// ledger kept (how campaigns of an older rule read under this one).
+        #[arg(long)]
+        rejudge: bool,
     },
     /// List the experiments (and, with --cases, build and list their cases).
     #[command(after_help = "Examples:\n  lab list\n  lab list --cases --quick")]

@@ -500,13 +500,31 @@ mod tests {
         let c = substitute(spin_case(), spin_case(), Transform::Inject(0.5)).expect("two variants");
         assert_eq!(c.variants.len(), 2);
         assert_eq!(c.variants[1].name, "A again +50 %");
+        assert!(c.comparisons.is_empty(), "the calibration's claim applies");
         let mut c = c;
         let a = (c.variants[0].run)().map(|o| o.checksum).ok();
         let b = (c.variants[1].run)().map(|o| o.checksum).ok();
         assert_eq!(a, b, "the same work, the same result");
-        // The busy work lasts at least what it was asked for (by construction, whatever the load).
+        let kept = substitute(spin_case(), spin_case(), Transform::AsDeclared).expect("kept");
+        assert_eq!(kept.variants[1].name, "B");
+    }
+
+    #[test]
+    fn an_injected_slowdown_adds_its_share_of_bs_own_time() {
+        // B sleeps 20 ms; +50 % must make a trial last at least 30 ms
+        // (both are lower bounds, so load can only lengthen it).
+        let sleeper = || {
+            Case::new("sleep", Metric::WallTime, CacheMode::Warm).variant("A", || {
+                std::thread::sleep(Duration::from_millis(20));
+                Ok(Outcome::checksum(1))
+            })
+        };
+        let mut c = substitute(sleeper(), sleeper(), Transform::Inject(0.5)).expect("two variants");
         let t = Instant::now();
-        busy_for(Duration::from_millis(3));
-        assert!(t.elapsed() >= Duration::from_millis(3));
+        (c.variants[1].run)().expect("runs");
+        assert!(t.elapsed() >= Duration::from_millis(30), "{:?}", t.elapsed());
+        let mut n = substitute(sleeper(), sleeper(), Transform::AaNull).expect("two variants");
+        assert_eq!(n.variants[1].name, "A again");
+        assert!((n.variants[1].run)().is_ok());
     }
 }

@@ -239,8 +239,13 @@ pub struct Replication {
     pub margin: f64,
     /// The worst load any process saw.
     pub load: Option<crate::load::Load>,
-    /// Processes that ran while the machine was busy.
+    /// Processes that ran while the machine was busy and are kept in the
+    /// estimate (only when too few quiet ones were measured).
     pub busy: usize,
+    /// Processes that ran while the machine was busy and were replaced:
+    /// measured, then left out of the samples and the estimate.
+    #[serde(default)]
+    pub replaced: usize,
 }
 
 /// The A/A control's samples (pooled like the variants') and effect.
@@ -296,6 +301,11 @@ pub struct Comparison {
     pub effect: Effect,
     /// The verdict.
     pub verdict: Verdict,
+    /// The rounds' ratios fell in two modes: their ratios and shares. The
+    /// effect is then the mixture-stable summary (the geometric mean over
+    /// processes of each one's ratio of mean times), not the pooled median.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mixture: Option<crate::stats::mixture::Mixture>,
 }
 
 impl Entry {

@@ -13,8 +13,9 @@ use crate::measure::{self, callgrind};
 use crate::platform::{self, Usage};
 use crate::protocol::{Transform, WorkerPlan};
 use crate::stats::bootstrap::{self, Effect};
+use crate::stats::mixture::{self, Mixture};
 use crate::stats::summary::{median, Summary};
-use crate::stats::verdict::{judge, on_edge, Bands, Expect};
+use crate::stats::verdict::{control_stray, judge, on_edge, Expect, Verdict};
 use crate::stats::Rng;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
@@ -322,8 +323,8 @@ pub fn run_case(spec: &Spec, case: &mut Case<'_>, cfg: &Config, bar: Option<&Pro
     let start = Instant::now();
     if case.metric == Metric::Instructions {
         let pairs = comparisons(Some(spec), case, Expect::Unclaimed);
-        let bands = Bands::both(cfg.calibration.instruction_floor);
-        return run_callgrind(spec, case, cfg, &pairs, bands, start);
+        let rule = Judging::margin(cfg.calibration.instruction_floor);
+        return run_callgrind(spec, case, cfg, &pairs, rule, start);
     }
     if let Some(b) = bar {
         b.set_message(format!("{} · {}", spec.id, case.label));
@@ -350,6 +351,17 @@ pub fn assemble(
     start: Instant,
 ) -> Result<CaseRecord> {
     let n = case.variants.len();
+    // A process that saw a busy machine is replaced, not averaged in: it
+    // is left out whenever two quiet processes remain (campaigns measure
+    // more until `cfg.processes` quiet ones exist, see `needs_more`).
+    let saw_busy = |p: &ProcessSamples| p.load.is_some_and(|l| l.busy());
+    let quiet = procs.iter().filter(|p| !saw_busy(p)).count();
+    let replaced = if quiet >= 2 { procs.len() - quiet } else { 0 };
+    let procs: Vec<ProcessSamples> = if replaced > 0 {
+        procs.into_iter().filter(|p| !saw_busy(p)).collect()
+    } else {
+        procs
+    };
     if let Some(p) = procs.iter().find(|p| p.checksum != procs[0].checksum) {
         return Err(HarnessError::Disagree {
             experiment: spec.id.clone(),
@@ -369,12 +381,13 @@ pub fn assemble(
             .map(|p| (p.samples[a].as_slice(), p.samples[b].as_slice()))
             .collect()
     };
-    let effect = |a: usize, b: usize| bootstrap::replicated_ratio(&views(a, b), seed);
+    let gap = 2.0 * min_margin(case.metric, cfg);
+    let effect = |a: usize, b: usize| effect_of(&views(a, b), seed, gap);
     let has_control = procs.iter().all(|p| p.samples.len() == n + 1) && !procs.is_empty();
     // The control is A against itself in each process: no between-process
     // term (see `replicated_ratio_within`).
     let control = has_control.then(|| bootstrap::replicated_ratio_within(&views(0, n), seed));
-    let bands = Bands::of(min_margin(case.metric, cfg), control.as_ref());
+    let rule = Judging::of(min_margin(case.metric, cfg), control.as_ref());
     let pooled = |slot: usize, f: &dyn Fn(&ProcessSamples) -> &Vec<Vec<f64>>| -> Vec<f64> {
         procs.iter().flat_map(|p| f(p)[slot].iter().copied()).collect()
     };
@@ -402,7 +415,7 @@ pub fn assemble(
     } else {
         format!("{} processes: {}", procs.len(), stops.join("; "))
     };
-    let mut rec = record(case, variants, &pairs, bands, effect, rounds, start, stop);
+    let mut rec = record(case, variants, &pairs, rule, effect, rounds, start, stop);
     rec.stops = reasons;
     // Processes of several cases interleave: the case's time is its own.
     rec.elapsed_s = procs.iter().map(|p| p.elapsed_s).sum();
@@ -412,11 +425,82 @@ pub fn assemble(
             samples: pooled(n, &|p| &p.samples),
             effect: c,
         }),
-        margin: bands.effect,
+        margin: rule.margin,
         load,
-        busy: procs.iter().filter(|p| p.load.is_some_and(|l| l.busy())).count(),
+        busy: procs.iter().filter(|p| saw_busy(p)).count(),
+        replaced,
     });
     Ok(rec)
+}
+
+/// The effect of B over A from each process's round-paired samples: the
+/// replicated median, or — when the rounds are bimodal (modes at least
+/// `gap` apart) — the mixture-stable summary, with the modes.
+fn effect_of(views: &[(&[f64], &[f64])], seed: u64, gap: f64) -> (Effect, Option<Mixture>) {
+    match mixture::detect(&bootstrap::per_process_ratios(views), gap) {
+        Some(m) => (bootstrap::process_means(views, seed), Some(m)),
+        None => (bootstrap::replicated_ratio(views, seed), None),
+    }
+}
+
+/// Judges a recorded case again under `cfg`'s rule, from the samples the
+/// ledger kept (split into processes by `process_rounds`): every effect,
+/// interval, mixture and verdict recomputed; nothing else changed. How the
+/// campaigns of an older rule read under the current one.
+pub fn rejudge(experiment: &str, rec: &CaseRecord, cfg: &Config) -> CaseRecord {
+    let mut out = rec.clone();
+    let Some(r) = rec.replication.as_ref() else {
+        return out;
+    };
+    let split = |v: &[f64]| -> Vec<Vec<f64>> {
+        let mut at = 0;
+        r.process_rounds
+            .iter()
+            .map(|&k| {
+                let part = v.get(at..at + k).unwrap_or_default().to_vec();
+                at += k;
+                part
+            })
+            .collect()
+    };
+    let per: Vec<Vec<Vec<f64>>> = rec.variants.iter().map(|v| split(&v.samples)).collect();
+    let seed = case_seed(cfg.seed, experiment, &rec.label, usize::MAX);
+    let control = r.control.as_ref().and_then(|c| {
+        let again = split(&c.samples);
+        let v: Vec<(&[f64], &[f64])> = per
+            .first()?
+            .iter()
+            .zip(&again)
+            .map(|(a, b)| (a.as_slice(), b.as_slice()))
+            .collect();
+        Some(bootstrap::replicated_ratio_within(&v, seed))
+    });
+    let rule = Judging::of(min_margin(rec.metric, cfg), control.as_ref());
+    let gap = 2.0 * min_margin(rec.metric, cfg);
+    for c in &mut out.comparisons {
+        let (Some(a), Some(b)) = (
+            rec.variants.iter().position(|v| v.name == c.a),
+            rec.variants.iter().position(|v| v.name == c.b),
+        ) else {
+            continue;
+        };
+        let v: Vec<(&[f64], &[f64])> = per[a]
+            .iter()
+            .zip(&per[b])
+            .map(|(x, y)| (x.as_slice(), y.as_slice()))
+            .collect();
+        let (e, m) = effect_of(&v, seed, gap);
+        c.effect = e;
+        c.mixture = m;
+        c.verdict = rule.judge(c.expect, &e);
+    }
+    if let (Some(rep), Some(c)) = (out.replication.as_mut(), control) {
+        rep.margin = rule.margin;
+        if let Some(cr) = rep.control.as_mut() {
+            cr.effect = c;
+        }
+    }
+    out
 }
 
 /// The smallest effect a case of this metric reports as one.
@@ -444,10 +528,11 @@ pub const HEADLINE_EFFECT: f64 = 0.05;
 /// side of an edge noise put it on unless the interval narrows further.
 pub fn needs_more(rec: &CaseRecord, cfg: &Config, headline: bool) -> Option<&'static str> {
     let r = rec.replication.as_ref()?;
-    let k = r.process_rounds.len();
+    // Processes measured, including those replaced.
+    let k = r.process_rounds.len() + r.replaced;
     if k < cfg.max_processes {
-        if r.busy > 0 {
-            return Some("the machine was busy");
+        if r.process_rounds.len() - r.busy < cfg.processes {
+            return Some("a process saw a busy machine");
         }
         let worst = rec
             .comparisons
@@ -458,8 +543,12 @@ pub fn needs_more(rec: &CaseRecord, cfg: &Config, headline: bool) -> Option<&'st
             return Some("interval wider than the target");
         }
     }
-    let bands = Bands::of(min_margin(rec.metric, cfg), r.control.as_ref().map(|c| &c.effect));
-    let edge = |c: &Comparison| on_edge(c.expect, &c.effect, bands);
+    let margin = min_margin(rec.metric, cfg);
+    if control_stray(margin, r.control.as_ref().map(|c| &c.effect)).is_some() {
+        // More processes of a biased schedule would not unbias it.
+        return None;
+    }
+    let edge = |c: &Comparison| on_edge(c.expect, &c.effect, margin);
     if k < cfg.edge_processes && rec.comparisons.iter().any(edge) {
         return Some("interval on a verdict's edge");
     }
@@ -475,7 +564,7 @@ fn run_callgrind(
     case: &Case<'_>,
     cfg: &Config,
     pairs: &[(usize, usize, Expect)],
-    bands: Bands,
+    rule: Judging,
     start: Instant,
 ) -> Result<CaseRecord> {
     let Some((exe, args)) = &cfg.child else {
@@ -511,15 +600,45 @@ fn run_callgrind(
         .collect();
     let effect = |a: usize, b: usize| {
         let r = values[b] / values[a];
-        Effect {
+        let e = Effect {
             ratio: r,
             lo: r,
             hi: r,
             rounds: 1,
-        }
+        };
+        (e, None)
     };
     let stop = StopReason::Deterministic { reps };
-    Ok(record(case, variants, pairs, bands, effect, 1, start, stop.to_string()))
+    Ok(record(case, variants, pairs, rule, effect, 1, start, stop.to_string()))
+}
+
+/// How a case's comparisons are judged: against the fixed margin, unless
+/// its A/A control strayed beyond it (then not at all).
+#[derive(Debug, Clone, Copy)]
+struct Judging {
+    margin: f64,
+    strayed: bool,
+}
+
+impl Judging {
+    fn margin(margin: f64) -> Judging {
+        Judging { margin, strayed: false }
+    }
+
+    fn of(margin: f64, control: Option<&Effect>) -> Judging {
+        Judging {
+            margin,
+            strayed: control_stray(margin, control).is_some(),
+        }
+    }
+
+    fn judge(self, expect: Expect, e: &Effect) -> Verdict {
+        if self.strayed {
+            Verdict::ControlStrayed
+        } else {
+            judge(expect, e, self.margin)
+        }
+    }
 }
 
 /// Assembles a case's record: the variants, and each declared comparison
@@ -529,8 +648,8 @@ fn record(
     case: &Case<'_>,
     variants: Vec<VariantRecord>,
     pairs: &[(usize, usize, Expect)],
-    bands: Bands,
-    effect: impl Fn(usize, usize) -> Effect,
+    rule: Judging,
+    effect: impl Fn(usize, usize) -> (Effect, Option<Mixture>),
     rounds: usize,
     start: Instant,
     stop: impl Into<String>,
@@ -538,13 +657,14 @@ fn record(
     let comparisons = pairs
         .iter()
         .map(|&(a, b, expect)| {
-            let e = effect(a, b);
+            let (e, mixture) = effect(a, b);
             Comparison {
                 a: variants[a].name.clone(),
                 b: variants[b].name.clone(),
                 expect,
-                verdict: judge(expect, &e, bands),
+                verdict: rule.judge(expect, &e),
                 effect: e,
+                mixture,
             }
         })
         .collect();
@@ -693,7 +813,6 @@ pub fn record_experiment(
 mod tests {
     use super::*;
     use crate::ledger::{Comparison, ControlRecord};
-    use crate::stats::verdict::Verdict;
 
     /// A case measured in `k` processes whose one comparison (claimed 0.6,
     /// band 0.54..0.66) has the interval `lo..hi`; its control is tight.
@@ -717,6 +836,7 @@ mod tests {
                 expect: Expect::Ratio(0.6),
                 effect: effect(lo, hi),
                 verdict: Verdict::Confirmed,
+                mixture: None,
             }],
             rounds: 60,
             elapsed_s: 1.0,
@@ -731,6 +851,7 @@ mod tests {
                 margin: 0.02,
                 load: None,
                 busy: 0,
+                replaced: 0,
             }),
         }
     }

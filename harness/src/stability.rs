@@ -1,7 +1,15 @@
 //! Stability as a figure: do independent campaigns of one commit agree?
 //! For every comparison of every case present in all of them: the
-//! verdicts, whether they agree, and how many pairs of intervals overlap.
-//! A headline is only quoted when its verdict held in every campaign.
+//! verdicts, whether any two *contradict* (two definite verdicts of
+//! different regions, or a definite one outside an "at the edge" pair) or
+//! are only worded differently, how many pairs of intervals overlap, and
+//! how many pairs differ by |z| > 1.96 — about 5 % for honest 95 %
+//! intervals; far fewer means they are wider than they need be, far more
+//! that they are too narrow. When the campaigns come from two or more
+//! machines, each comparison gets the between-machine variance and is
+//! called **portable** only when every machine gave it the same definite
+//! verdict. A headline is only quoted when its verdict held in every
+//! campaign.
 
 use crate::ledger::{Campaign, Mode};
 use crate::stats::bootstrap::Effect;
@@ -29,12 +37,87 @@ pub struct Row {
     pub pairs: usize,
     /// Campaigns in which any process ran on a busy machine.
     pub busy: usize,
+    /// The machine of each campaign (fingerprint id).
+    #[serde(default)]
+    pub machines: Vec<String>,
 }
 
 impl Row {
     /// Every campaign gave the same verdict.
     pub fn agrees(&self) -> bool {
         self.verdicts.windows(2).all(|w| w[0] == w[1])
+    }
+
+    /// Some two campaigns' verdicts contradict each other.
+    pub fn contradictory(&self) -> bool {
+        self.verdicts
+            .iter()
+            .enumerate()
+            .any(|(i, a)| self.verdicts[i + 1..].iter().any(|b| a.contradicts(*b)))
+    }
+
+    /// Pairs of campaigns whose effects differ by |z| > 1.96, out of the
+    /// pairs with finite intervals (see [`z`]).
+    pub fn z_pairs(&self) -> (usize, usize) {
+        let mut out = (0, 0);
+        for i in 0..self.effects.len() {
+            for j in i + 1..self.effects.len() {
+                if let Some(z) = z(&self.effects[i], &self.effects[j]) {
+                    out.1 += 1;
+                    out.0 += usize::from(z.abs() > 1.96);
+                }
+            }
+        }
+        out
+    }
+
+    /// Where the verdict holds: `Portable` when two or more machines all
+    /// gave the same definite verdict, `MachineBound` when machines
+    /// disagree, `OneMachine` when every campaign ran on one.
+    pub fn reach(&self) -> Reach {
+        let mut by: Vec<(&str, Vec<Verdict>)> = Vec::new();
+        for (m, v) in self.machines.iter().zip(&self.verdicts) {
+            match by.iter_mut().find(|(x, _)| x == m) {
+                Some((_, vs)) => vs.push(*v),
+                None => by.push((m, vec![*v])),
+            }
+        }
+        if by.len() < 2 {
+            return Reach::OneMachine;
+        }
+        let first = self.verdicts[0];
+        if first.region().is_some() && self.verdicts.iter().all(|v| *v == first) {
+            Reach::Portable
+        } else {
+            Reach::MachineBound
+        }
+    }
+
+    /// The between-machine variance of the log ratio (τ², moment estimate
+    /// over the machines' mean log ratios beyond what their intervals
+    /// explain), or `None` with fewer than two machines.
+    pub fn between_machines(&self) -> Option<f64> {
+        let mut by: Vec<(&str, Vec<&Effect>)> = Vec::new();
+        for (m, e) in self.machines.iter().zip(&self.effects) {
+            match by.iter_mut().find(|(x, _)| x == m) {
+                Some((_, es)) => es.push(e),
+                None => by.push((m, vec![e])),
+            }
+        }
+        let pts: Vec<(f64, f64)> = by
+            .iter()
+            .filter_map(|(_, es)| {
+                let logs: Vec<f64> = es.iter().map(|e| e.ratio.ln()).filter(|x| x.is_finite()).collect();
+                let ses: Vec<f64> = es.iter().filter_map(|e| log_se(e)).collect();
+                if logs.is_empty() || ses.is_empty() {
+                    return None;
+                }
+                let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+                let var = ses.iter().map(|s| s * s).sum::<f64>() / (ses.len() * ses.len()) as f64;
+                Some((mean, var))
+            })
+            .collect();
+        (pts.len() >= 2).then(|| crate::stats::bootstrap::tau2_dl(&pts))
     }
 
     /// The largest effect any campaign measured, as |ratio − 1|.
@@ -54,8 +137,45 @@ pub struct Stability {
     pub rows: Vec<Row>,
 }
 
+/// Where a comparison's verdict holds (see [`Row::reach`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    /// Every campaign ran on one machine: the verdict is of that machine.
+    OneMachine,
+    /// Two or more machines gave the same definite verdict.
+    Portable,
+    /// The machines' verdicts differ.
+    MachineBound,
+}
+
+impl Reach {
+    /// In words.
+    pub fn label(self) -> &'static str {
+        match self {
+            Reach::OneMachine => "on this machine",
+            Reach::Portable => "portable",
+            Reach::MachineBound => "machine-bound",
+        }
+    }
+}
+
 fn overlap(a: &Effect, b: &Effect) -> bool {
     a.lo <= b.hi && b.lo <= a.hi
+}
+
+/// The standard error of an effect's log ratio implied by its 95 %
+/// interval (the interval's log width over 2 × 1.96).
+pub fn log_se(e: &Effect) -> Option<f64> {
+    let w = (e.hi.ln() - e.lo.ln()) / (2.0 * 1.96);
+    (w.is_finite() && w > 0.0).then_some(w)
+}
+
+/// How many standard errors apart two effects' log ratios are.
+pub fn z(a: &Effect, b: &Effect) -> Option<f64> {
+    let (sa, sb) = (log_se(a)?, log_se(b)?);
+    let d = a.ratio.ln() - b.ratio.ln();
+    d.is_finite().then(|| d / sa.hypot(sb))
 }
 
 impl Stability {
@@ -72,7 +192,7 @@ impl Stability {
                                 let e = c.entries.iter().find(|e| e.spec.id == entry.spec.id)?;
                                 let cs = e.cases.iter().find(|x| x.label == case.label)?;
                                 let m = cs.comparisons.iter().find(|m| m.a == cmp.a && m.b == cmp.b)?;
-                                Some((m.verdict, m.effect, cs.busy()))
+                                Some((m.verdict, m.effect, cs.busy(), crate::ledger::machine_of(c)))
                             })
                             .collect();
                         if found.len() != campaigns.len() {
@@ -97,6 +217,7 @@ impl Stability {
                             overlapping_pairs: overlapping,
                             pairs,
                             busy: found.iter().filter(|f| f.2).count(),
+                            machines: found.iter().map(|f| f.3.clone()).collect(),
                         });
                     }
                 }
@@ -121,6 +242,42 @@ impl Stability {
     /// Share of comparisons whose verdict agreed in every campaign.
     pub fn agreement_share(&self) -> f64 {
         self.rows.iter().filter(|r| r.agrees()).count() as f64 / self.rows.len().max(1) as f64
+    }
+
+    /// Comparisons some two campaigns contradict each other on.
+    pub fn contradictory(&self) -> Vec<&Row> {
+        self.rows.iter().filter(|r| r.contradictory()).collect()
+    }
+
+    /// Share of verdicts (all campaigns) that are "at the edge".
+    pub fn at_edge_share(&self) -> f64 {
+        let all: Vec<&Verdict> = self.rows.iter().flat_map(|r| &r.verdicts).collect();
+        all.iter().filter(|v| matches!(v, Verdict::AtEdge(..))).count() as f64 / all.len().max(1) as f64
+    }
+
+    /// Pairs of intervals whose effects differ by |z| > 1.96, and pairs.
+    pub fn z_pairs(&self) -> (usize, usize) {
+        self.rows
+            .iter()
+            .map(Row::z_pairs)
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+
+    /// Every disagreement sits next to an "at the edge" or "inconclusive"
+    /// verdict (none is two definite verdicts): the rule's promise.
+    pub fn disagreements_at_edges(&self) -> bool {
+        self.rows
+            .iter()
+            .filter(|r| !r.agrees())
+            .all(|r| r.verdicts.iter().any(|v| v.region().is_none()))
+    }
+
+    /// Distinct machines among the campaigns.
+    pub fn machines(&self) -> usize {
+        let mut m: Vec<&String> = self.rows.iter().flat_map(|r| &r.machines).collect();
+        m.sort();
+        m.dedup();
+        m.len()
     }
 
     /// Headlines whose verdict flipped although some campaign measured an

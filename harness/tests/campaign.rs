@@ -232,11 +232,16 @@ fn cases_are_extended_to_the_cap_their_reason_allows() {
     let lab = scripted(vec!["0.6/0.8", "1.5"], Claim::ratio("B 30 % faster", 0.7));
     campaign::measure(&lab, &[Job::experiment("Y", cfg.seed)], &cfg, &mut |_| {});
     assert_eq!(processes_of(&lab, "Y", "0.6/0.8"), cfg.headline_processes);
-    // A busy first process: one more, up to the width cap, even when tight.
+    // A busy first process is replaced: one more, so that `processes`
+    // quiet ones make the estimate — not more, even though it stays busy.
     let mut lab = scripted(vec!["1.5"], Claim::ratio("B 50 % slower", 1.5));
     lab.busy = true;
-    campaign::measure(&lab, &[Job::experiment("Z", cfg.seed)], &cfg, &mut |_| {});
-    assert_eq!(processes_of(&lab, "Z", "1.5"), cfg.max_processes);
+    let job = Job::experiment("Z", cfg.seed);
+    let mut m = campaign::measure(&lab, std::slice::from_ref(&job), &cfg, &mut |_| {});
+    assert_eq!(processes_of(&lab, "Z", "1.5"), cfg.processes + 1);
+    let e = record(&lab, &job, &mut m[0], &cfg);
+    let r = e.cases[0].replication.as_ref().expect("replicated");
+    assert_eq!((r.replaced, r.busy, r.process_rounds.len()), (1, 0, cfg.processes));
 }
 
 #[test]

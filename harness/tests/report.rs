@@ -58,6 +58,7 @@ fn entry(verdict: Verdict, written_for: Verdict) -> Entry {
                         rounds: 3,
                     },
                     verdict,
+                    mixture: None,
                 }],
                 rounds: 3,
                 elapsed_s: 0.1,
@@ -221,6 +222,7 @@ fn replicated(mut e: Entry) -> Entry {
             margin: 0.02,
             load: None,
             busy: usize::from(i == 1),
+            replaced: 0,
         });
     }
     e
@@ -318,7 +320,10 @@ fn two_campaigns_compare_variant_by_variant_and_export_as_csv() {
     // Three samples a side cannot show that A did not change.
     assert_eq!(cmp.count(harness::report::compare::Change::Inconclusive), 3);
     let t = cmp.terminal();
-    assert!(t.contains("3 of 3 verdicts changed") && t.contains("+100.00 %"), "{t}");
+    assert!(
+        t.contains("3 of 3 verdicts worded differently") && t.contains("+100.00 %"),
+        "{t}"
+    );
     // The summary comes first, and says the two measured one commit.
     let summary_at = t.find("variants:").unwrap();
     assert!(summary_at < t.find("+100.00 %").unwrap(), "{t}");

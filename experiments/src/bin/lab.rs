@@ -80,7 +80,11 @@ fn main() -> ExitCode {
         Cmd::Compare { old, new, markdown } => commands::compare::run(&ws, &old, &new, markdown.as_deref()),
         Cmd::Csv { campaign, out } => commands::compare::csv(&ws, &campaign, out.as_deref()),
         Cmd::Worker { plan } => commands::worker::run(&ws, &plan),
-        Cmd::Stability { campaigns, out } => commands::stability::run(&ws, &campaigns, out.as_deref()),
+        Cmd::Stability {
+            campaigns,
+            out,
+            rejudge,
+        } => commands::stability::run(&ws, &campaigns, out.as_deref(), rejudge),
     };
     r.unwrap_or_else(|e| {
         eprintln!("error: {e}");

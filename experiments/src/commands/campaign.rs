@@ -69,7 +69,8 @@ pub fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     Ok((k, n))
 }
 
-fn calibration_in_force(ws: &Workspace) -> ledger::CalibrationInForce {
+/// The calibration verdicts use: `reports/calibration.json`, or the defaults.
+pub fn calibration_in_force(ws: &Workspace) -> ledger::CalibrationInForce {
     match std::fs::read_to_string(ws.calibration_path())
         .ok()
         .and_then(|t| serde_json::from_str::<Calibration>(&t).ok())

@@ -6,7 +6,8 @@ use crate::workspace::Workspace;
 use harness::ledger;
 use harness::report::markdown::interval_text;
 use harness::runner::HEADLINE_EFFECT;
-use harness::stability::{replicated_campaigns, Stability};
+use harness::runner::{self, Config};
+use harness::stability::{replicated_campaigns, Reach, Row, Stability};
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -14,8 +15,24 @@ use std::process::ExitCode;
 /// Compares the campaigns `ids` (default: every replicated full campaign
 /// of the newest commit that has at least two): prints the summary, and
 /// writes the page to `out` (and its `.json` beside it) only when asked.
-pub fn run(ws: &Workspace, ids: &[String], out: Option<&Path>) -> Outcome {
-    let all = ledger::load_all(&ws.ledger_dir())?;
+/// With `rejudge`, every case is judged again under the current rule first.
+pub fn run(ws: &Workspace, ids: &[String], out: Option<&Path>, rejudge: bool) -> Outcome {
+    let mut all = ledger::load_all(&ws.ledger_dir())?;
+    if rejudge {
+        let cfg = Config::full(super::campaign::calibration_in_force(ws));
+        for c in &mut all {
+            c.rule = Some(cfg.rule());
+            for e in &mut c.entries {
+                let id = e.spec.id.clone();
+                for k in &mut e.cases {
+                    *k = runner::rejudge(&id, k, &cfg);
+                }
+                if let Some(v) = e.cases.first().and_then(|k| k.comparisons.first()) {
+                    e.verdict = v.verdict;
+                }
+            }
+        }
+    }
     let chosen: Vec<&ledger::Campaign> = if ids.is_empty() {
         let newest = replicated_campaigns(&all, None, usize::MAX);
         let commit = newest
@@ -44,18 +61,10 @@ pub fn run(ws: &Workspace, ids: &[String], out: Option<&Path>) -> Outcome {
         return Ok(ExitCode::from(EXIT_FAILED));
     }
     let s = Stability::of(&chosen);
-    println!(
-        "{} campaigns, {} comparisons: verdicts agree in {:.1} %, intervals overlap pairwise in {:.1} %, {} headline flips among effects ≥ {:.0} %",
-        s.campaigns.len(),
-        s.rows.len(),
-        s.agreement_share() * 100.0,
-        s.overlap_share() * 100.0,
-        s.headline_flips(HEADLINE_EFFECT).len(),
-        HEADLINE_EFFECT * 100.0,
-    );
+    println!("{}", summary(&s, rejudge));
     match out {
         Some(out) => {
-            ledger::write_atomic(out, render(&s).as_bytes())?;
+            ledger::write_atomic(out, render(&s, rejudge).as_bytes())?;
             ledger::write_atomic(
                 &out.with_extension("json"),
                 serde_json::to_string_pretty(&s)?.as_bytes(),
@@ -67,20 +76,54 @@ pub fn run(ws: &Workspace, ids: &[String], out: Option<&Path>) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The figures in one paragraph.
+pub fn summary(s: &Stability, rejudged: bool) -> String {
+    let (z, pairs) = s.z_pairs();
+    let disagree = s.rows.iter().filter(|r| !r.agrees()).count();
+    let mut o = format!(
+        "{} campaigns on {} machine{}, {} comparisons{}: verdicts agree in {:.1} %; {} disagree, of which **{} contradictory** (two definite verdicts that cannot both hold) and {} worded differently but consistent; {:.1} % of verdicts are \"at the edge\"; intervals overlap pairwise in {:.1} %; {} of {} pairs ({:.1} %) differ by |z| > 1.96 (about 5 % for honest 95 % intervals); {} headline flips among effects ≥ {:.0} %.",
+        s.campaigns.len(),
+        s.machines(),
+        if s.machines() == 1 { "" } else { "s" },
+        s.rows.len(),
+        if rejudged { ", judged again under the current rule" } else { "" },
+        s.agreement_share() * 100.0,
+        disagree,
+        s.contradictory().len(),
+        disagree - s.contradictory().len(),
+        s.at_edge_share() * 100.0,
+        s.overlap_share() * 100.0,
+        z,
+        pairs,
+        z as f64 * 100.0 / pairs.max(1) as f64,
+        s.headline_flips(HEADLINE_EFFECT).len(),
+        HEADLINE_EFFECT * 100.0,
+    );
+    if s.machines() > 1 {
+        let portable = s.rows.iter().filter(|r| r.reach() == Reach::Portable).count();
+        let bound = s.rows.iter().filter(|r| r.reach() == Reach::MachineBound).count();
+        let mut taus: Vec<f64> = s.rows.iter().filter_map(Row::between_machines).map(f64::sqrt).collect();
+        taus.sort_by(f64::total_cmp);
+        let med = taus.get(taus.len() / 2).copied().unwrap_or(f64::NAN);
+        let _ = write!(
+            o,
+            " Between machines: {portable} comparisons portable (same definite verdict on every machine), {bound} machine-bound; median between-machine τ {:.2} % of the ratio.",
+            med * 100.0
+        );
+    }
+    o
+}
+
 /// The stability page.
-pub fn render(s: &Stability) -> String {
+pub fn render(s: &Stability, rejudged: bool) -> String {
     let mut o = String::new();
     let flips = s.headline_flips(HEADLINE_EFFECT);
     let _ = writeln!(
         o,
-        "# Stability: {} campaigns of commit {}\n\nVerdicts agree in **{:.1} %** of {} comparisons; intervals overlap pairwise in **{:.1} %**; **{}** headline verdicts flip among effects ≥ {:.0} %.\n",
+        "# Stability: {} campaigns of commit {}\n\n{}\n",
         s.campaigns.len(),
         s.commits.join(", "),
-        s.agreement_share() * 100.0,
-        s.rows.len(),
-        s.overlap_share() * 100.0,
-        flips.len(),
-        HEADLINE_EFFECT * 100.0
+        summary(s, rejudged)
     );
     if !flips.is_empty() {
         let _ = writeln!(
@@ -89,44 +132,55 @@ pub fn render(s: &Stability) -> String {
             HEADLINE_EFFECT * 100.0
         );
         for r in &flips {
-            let verdicts: Vec<&str> = r.verdicts.iter().map(|v| v.label()).collect();
+            let verdicts: Vec<String> = r.verdicts.iter().map(|v| v.label()).collect();
             let _ = writeln!(
                 o,
-                "- **{}** · {} · {}: {}",
+                "- **{}** · {} · {}: {}{}",
                 r.experiment,
                 r.case,
                 r.comparison,
-                verdicts.join(" / ")
+                verdicts.join(" / "),
+                if r.contradictory() { " (contradictory)" } else { "" }
             );
         }
         o.push('\n');
     }
     let _ = writeln!(o, "Campaigns: {}.\n", s.campaigns.join(", "));
-    let _ = writeln!(o, "Generated by `lab stability` from the ledger.\n");
     let _ = writeln!(
         o,
-        "## Headlines\n\n| experiment | verdicts | effects | overlap | busy |\n|---|---|---|---|---|"
+        "Generated by `lab stability{}` from the ledger.\n",
+        if rejudged { " --rejudge" } else { "" }
     );
+    let header =
+        "| experiment | verdicts | effects | overlap | \\|z\\| > 1.96 | where | busy |\n|---|---|---|---|---|---|---|";
+    let _ = writeln!(o, "## Headlines\n\n{header}");
     for r in s.rows.iter().filter(|r| r.headline) {
         row(&mut o, r);
     }
-    let _ = writeln!(o, "\n## Comparisons that disagree\n");
-    let _ = writeln!(
-        o,
-        "| experiment | verdicts | effects | overlap | busy |\n|---|---|---|---|---|"
-    );
-    for r in s.rows.iter().filter(|r| !r.agrees()) {
+    let _ = writeln!(o, "\n## Contradictory comparisons\n");
+    let contra = s.contradictory();
+    if contra.is_empty() {
+        let _ = writeln!(o, "None.");
+    } else {
+        let _ = writeln!(o, "{header}");
+        for r in contra {
+            row(&mut o, r);
+        }
+    }
+    let _ = writeln!(o, "\n## Comparisons worded differently, consistent\n\n{header}");
+    for r in s.rows.iter().filter(|r| !r.agrees() && !r.contradictory()) {
         row(&mut o, r);
     }
     o
 }
 
-fn row(o: &mut String, r: &harness::stability::Row) {
-    let verdicts: Vec<&str> = r.verdicts.iter().map(|v| v.label()).collect();
+fn row(o: &mut String, r: &Row) {
+    let verdicts: Vec<String> = r.verdicts.iter().map(|v| v.label()).collect();
     let effects: Vec<String> = r.effects.iter().map(interval_text).collect();
+    let (z, pairs) = r.z_pairs();
     let _ = writeln!(
         o,
-        "| {} · {} · {} | {} | {} | {}/{} | {} |",
+        "| {} · {} · {} | {} | {} | {}/{} | {}/{} | {} | {} |",
         r.experiment,
         r.case,
         r.comparison,
@@ -138,6 +192,9 @@ fn row(o: &mut String, r: &harness::stability::Row) {
         effects.join("; "),
         r.overlapping_pairs,
         r.pairs,
+        z,
+        pairs,
+        r.reach().label(),
         r.busy
     );
 }

@@ -11,7 +11,7 @@ use crate::experiment::Metric;
 use crate::human::value;
 use crate::ledger::{Campaign, CaseRecord};
 use crate::stats::bootstrap::{ratio_of_medians, Effect};
-use crate::stats::verdict::{decide, Bands, Verdict};
+use crate::stats::verdict::{judge, Expect, Verdict};
 use std::fmt::Write;
 
 /// What happened to one variant between two campaigns.
@@ -23,7 +23,10 @@ pub enum Change {
     Regressed,
     /// Inside the band.
     NoChange,
-    /// The interval straddles the band's edge.
+    /// The interval contains one edge of the band: the change on one side
+    /// of it, none on the other.
+    AtEdge,
+    /// The interval contains both edges of the band.
     Inconclusive,
 }
 
@@ -34,6 +37,7 @@ impl Change {
             Change::Improved => "improved",
             Change::Regressed => "regressed",
             Change::NoChange => "no change",
+            Change::AtEdge => "at the edge",
             Change::Inconclusive => "inconclusive",
         }
     }
@@ -93,10 +97,10 @@ pub struct Comparison {
     pub itself: bool,
 }
 
-fn band(metric: Metric, margin: f64) -> Bands {
+fn band(metric: Metric, margin: f64) -> f64 {
     match metric {
-        Metric::Instructions => Bands::both(0.005),
-        _ => Bands::both(margin),
+        Metric::Instructions => 0.005,
+        _ => margin,
     }
 }
 
@@ -118,11 +122,12 @@ pub fn compare(old: &Campaign, new: &Campaign, margin: f64) -> Comparison {
                     continue;
                 };
                 let eff = ratio_of_medians(&ov.samples, &v.samples, 0xC0FFEE);
-                let change = match decide(None, &eff, band(c.metric, margin)) {
+                let change = match judge(Expect::NoEffect, &eff, band(c.metric, margin)) {
                     _ if itself => Change::NoChange,
                     Verdict::Confirmed => Change::NoChange,
                     Verdict::Opposite if eff.ratio < 1.0 => Change::Improved,
                     Verdict::Opposite => Change::Regressed,
+                    Verdict::AtEdge(..) => Change::AtEdge,
                     _ => Change::Inconclusive,
                 };
                 variants.push(VariantChange {
@@ -169,15 +174,18 @@ impl Comparison {
     /// The summary: the counts, and what the two campaigns share.
     pub fn summary(&self) -> String {
         let flips = self.effects.iter().filter(|e| e.old.1 != e.new.1).count();
+        let contradicted = self.effects.iter().filter(|e| e.old.1.contradicts(e.new.1)).count();
         let mut s = format!(
-            "{} variants: {} improved, {} regressed, {} no change, {} inconclusive; {} of {} verdicts changed",
+            "{} variants: {} improved, {} regressed, {} no change, {} at the edge, {} inconclusive; {} of {} verdicts worded differently, {} of them contradictory",
             self.variants.len(),
             self.count(Change::Improved),
             self.count(Change::Regressed),
             self.count(Change::NoChange),
+            self.count(Change::AtEdge),
             self.count(Change::Inconclusive),
             flips,
-            self.effects.len()
+            self.effects.len(),
+            contradicted
         );
         if self.itself {
             s.push_str("\nA campaign compared with itself: no change, by definition.");
@@ -339,7 +347,7 @@ pub fn csv(c: &Campaign) -> String {
                     q.effect.ratio,
                     q.effect.lo,
                     q.effect.hi,
-                    csv_field(q.verdict.label()),
+                    csv_field(&q.verdict.label()),
                     tail(k)
                 );
             }

@@ -7,19 +7,27 @@
 //!
 //! A campaign runs each case in several fresh worker processes, because
 //! what differs between processes (address layout, allocator state, page
-//! placement, and — because a campaign runs its processes in passes over
-//! the whole catalog — the machine's drift over the campaign) moves every
-//! round of a process alike and no amount of rounds in one process averages
-//! it out. [`replicated_ratio`] therefore resamples in two stages —
-//! processes with replacement, then rounds within each drawn process — and,
-//! because a percentile bootstrap over three to five processes is too
-//! narrow (three draws span the middle 75 % of their distribution, not 95 %),
-//! widens the result by the between-process component a random-effects
-//! model gives: the variance of the processes' log medians beyond what
-//! their own rounds explain (τ², the DerSimonian–Laird moment estimate),
-//! scaled by Student's t with k − 1 degrees of freedom. Processes that agree
-//! (an A/A control, a stable case) add nothing; processes that disagree
-//! widen the interval as far as a t interval over k values would.
+//! placement, the machine's drift over the campaign) moves every round of
+//! a process alike and no amount of rounds in one process averages it out.
+//! [`replicated_ratio`] is a random-effects estimate over processes:
+//!
+//! - the point estimate is the median of all rounds pooled, so process *i*
+//!   weighs `p_i = n_i / N` (its share of the rounds);
+//! - the within-process part of the interval is a stratified bootstrap
+//!   (rounds resampled within each process, processes kept);
+//! - the between-process part is τ², the DerSimonian–Laird estimate from
+//!   the processes' log medians and their bootstrapped variances, carried
+//!   into the pooled estimate with the same weights as the point estimate
+//!   (`Var = τ² · Σ p_i²`) and scaled by Student's t with k − 1 degrees of
+//!   freedom; the two halves add in quadrature in log space.
+//!
+//! Processes that agree add nothing; processes that disagree widen the
+//! interval as far as a t interval over their weighted values would.
+//!
+//! When a case's rounds form two modes ([`mixture`]), the pooled median
+//! describes one of them; [`process_means`] is the summary such cases use
+//! instead: the geometric mean over processes of each process's ratio of
+//! mean times, with a t interval over processes.
 
 use super::summary::{median, quantile, Summary};
 use super::Rng;
@@ -66,23 +74,23 @@ pub fn paired_ratio(a: &[f64], b: &[f64], seed: u64) -> Effect {
 
 /// Effect of `b` over `a` from several processes, each a pair of
 /// round-paired sample vectors: the median of all per-round ratios, with a
-/// two-stage bootstrap interval (processes, then rounds within each). One
-/// process gives exactly [`paired_ratio`]'s interval.
+/// random-effects interval (see the module's documentation). One process
+/// gives exactly [`paired_ratio`]'s interval.
 pub fn replicated_ratio(processes: &[(&[f64], &[f64])], seed: u64) -> Effect {
     replicated(processes, seed, true)
 }
 
 /// [`replicated_ratio`] without the between-process term: for a
 /// comparison that cannot differ between processes by construction — the
-/// A/A control, variant A against itself in the same process — where a
-/// τ² estimated from three processes is noise, and scaling that noise by
-/// t(k−1) would only make the control look as if it strayed.
+/// A/A control, variant A against itself in the same process.
 pub fn replicated_ratio_within(processes: &[(&[f64], &[f64])], seed: u64) -> Effect {
     replicated(processes, seed, false)
 }
 
-fn replicated(processes: &[(&[f64], &[f64])], seed: u64, between: bool) -> Effect {
-    let per: Vec<Vec<f64>> = processes
+/// Per-round ratios B/A of each process (rounds with A ≤ 0 dropped;
+/// processes left without rounds dropped).
+pub fn per_process_ratios(processes: &[(&[f64], &[f64])]) -> Vec<Vec<f64>> {
+    processes
         .iter()
         .map(|(a, b)| {
             a.iter()
@@ -92,7 +100,11 @@ fn replicated(processes: &[(&[f64], &[f64])], seed: u64, between: bool) -> Effec
                 .collect::<Vec<f64>>()
         })
         .filter(|r| !r.is_empty())
-        .collect();
+        .collect()
+}
+
+fn replicated(processes: &[(&[f64], &[f64])], seed: u64, between: bool) -> Effect {
+    let per = per_process_ratios(processes);
     match per.len() {
         0 => return Effect::undefined(),
         1 => return median_ci(&per[0], seed),
@@ -101,11 +113,10 @@ fn replicated(processes: &[(&[f64], &[f64])], seed: u64, between: bool) -> Effec
     let pooled: Vec<f64> = per.iter().flatten().copied().collect();
     let mut rng = Rng::new(seed);
     let mut meds = Vec::with_capacity(RESAMPLES);
-    let mut buf = Vec::with_capacity(pooled.len() * 2);
+    let mut buf = Vec::with_capacity(pooled.len());
     for _ in 0..RESAMPLES {
         buf.clear();
-        for _ in 0..per.len() {
-            let p = &per[rng.below(per.len())];
+        for p in &per {
             for _ in 0..p.len() {
                 buf.push(p[rng.below(p.len())]);
             }
@@ -120,8 +131,6 @@ fn replicated(processes: &[(&[f64], &[f64])], seed: u64, between: bool) -> Effec
     } else {
         0.0
     };
-    // Both halves in log space, the bootstrap's and the between-process
-    // term added in quadrature.
     let widen = |edge: f64| (edge.ln() - ratio.ln()).hypot(h);
     Effect {
         ratio,
@@ -134,20 +143,40 @@ fn replicated(processes: &[(&[f64], &[f64])], seed: u64, between: bool) -> Effec
 /// Resamples per process for the within-process variance of its median.
 const WITHIN_RESAMPLES: usize = 200;
 
+/// The DerSimonian–Laird between-study variance of `(estimate, variance)`
+/// pairs: weights 1/vᵢ, Cochran's Q about the weighted mean, and
+/// τ² = max(0, (Q − (k − 1)) / (Σw − Σw²/Σw)).
+pub fn tau2_dl(points: &[(f64, f64)]) -> f64 {
+    let k = points.len();
+    if k < 2 {
+        return 0.0;
+    }
+    // A variance of 0 (identical rounds) would give an infinite weight.
+    let floor = 1e-18;
+    let w: Vec<f64> = points.iter().map(|(_, v)| 1.0 / v.max(floor)).collect();
+    let sw: f64 = w.iter().sum();
+    let mean = points.iter().zip(&w).map(|((y, _), w)| w * y).sum::<f64>() / sw;
+    let q: f64 = points.iter().zip(&w).map(|((y, _), w)| w * (y - mean).powi(2)).sum();
+    let c = sw - w.iter().map(|w| w * w).sum::<f64>() / sw;
+    if c <= 0.0 {
+        return 0.0;
+    }
+    ((q - (k as f64 - 1.0)) / c).max(0.0)
+}
+
 /// The half-width (in log ratio) the between-process variance adds to the
-/// pooled estimate of `per.len()` processes: t(k−1) · √(τ²/k), where τ² is
-/// the variance of the processes' log medians minus the mean variance each
-/// median has from its own rounds (bootstrapped), floored at 0.
+/// pooled estimate of `per.len()` processes: t(k−1) · √(τ² · Σ pᵢ²), with
+/// τ² the DerSimonian–Laird estimate from each process's log median and
+/// its bootstrapped variance, and pᵢ the process's share of the rounds
+/// (its weight in the pooled median).
 pub fn between_half_width(per: &[Vec<f64>], rng: &mut Rng) -> f64 {
     let k = per.len();
     if k < 2 {
         return 0.0;
     }
     let variance = |v: &[f64]| Summary::of(v).sd.powi(2);
-    let logs: Vec<f64> = per.iter().map(|p| median(p).ln()).collect();
-    let between = variance(&logs);
     let mut buf = Vec::new();
-    let within = per
+    let points: Vec<(f64, f64)> = per
         .iter()
         .map(|p| {
             buf.resize(p.len(), 0.0);
@@ -157,12 +186,71 @@ pub fn between_half_width(per: &[Vec<f64>], rng: &mut Rng) -> f64 {
                     median(&buf).ln()
                 })
                 .collect();
-            variance(&meds)
+            (median(p).ln(), variance(&meds))
         })
-        .sum::<f64>()
-        / k as f64;
-    let tau2 = (between - within).max(0.0);
-    student_t975(k - 1) * (tau2 / k as f64).sqrt()
+        .collect();
+    let n: usize = per.iter().map(Vec::len).sum();
+    let sum_p2: f64 = per.iter().map(|p| (p.len() as f64 / n as f64).powi(2)).sum();
+    student_t975(k - 1) * (tau2_dl(&points) * sum_p2).sqrt()
+}
+
+/// The mixture-stable summary: each process's ratio of mean times
+/// (Σ B / Σ A over its rounds — what a user waits on average, whichever
+/// mode a round fell in), their geometric mean over processes, and a
+/// t(k−1) interval over the processes' log ratios. With one process, a
+/// bootstrap of its ratio of means.
+pub fn process_means(processes: &[(&[f64], &[f64])], seed: u64) -> Effect {
+    let ratio_of_means = |a: &[f64], b: &[f64]| {
+        let (sa, sb): (f64, f64) = a
+            .iter()
+            .zip(b)
+            .filter(|(x, _)| **x > 0.0)
+            .fold((0.0, 0.0), |(sa, sb), (x, y)| (sa + x, sb + y));
+        (sa > 0.0).then(|| sb / sa)
+    };
+    let logs: Vec<f64> = processes
+        .iter()
+        .filter_map(|(a, b)| ratio_of_means(a, b))
+        .filter(|r| *r > 0.0)
+        .map(f64::ln)
+        .collect();
+    let rounds = processes.iter().map(|(a, _)| a.len()).sum();
+    match logs.len() {
+        0 => Effect::undefined(),
+        1 => {
+            let (a, b) = processes[0];
+            let mut rng = Rng::new(seed);
+            let n = a.len().min(b.len());
+            let (mut ba, mut bb) = (vec![0f64; n], vec![0f64; n]);
+            let mut rs: Vec<f64> = (0..RESAMPLES)
+                .filter_map(|_| {
+                    for i in 0..n {
+                        let j = rng.below(n);
+                        ba[i] = a[j];
+                        bb[i] = b[j];
+                    }
+                    ratio_of_means(&ba, &bb)
+                })
+                .collect();
+            rs.sort_by(f64::total_cmp);
+            Effect {
+                ratio: logs[0].exp(),
+                lo: quantile(&rs, 0.025),
+                hi: quantile(&rs, 0.975),
+                rounds,
+            }
+        }
+        k => {
+            let s = Summary::of(&logs);
+            let h = student_t975(k - 1) * s.sd / (k as f64).sqrt();
+            Effect {
+                ratio: s.mean.exp(),
+                lo: (s.mean - h).exp(),
+                hi: (s.mean + h).exp(),
+                rounds,
+            }
+        }
+    }
 }
 
 /// The 97.5 % quantile of Student's t with `df` degrees of freedom.

@@ -3,6 +3,7 @@
 //! rest of the harness (calibration, which measures, sits beside the runner).
 
 pub mod bootstrap;
+pub mod mixture;
 pub mod summary;
 pub mod verdict;
 
