@@ -567,6 +567,28 @@ pub struct Rule {
     /// (0 in records made before the rule had it).
     #[serde(default)]
     pub headline_effect: f64,
+    /// How intervals and verdicts are computed: 1 (absent in older
+    /// records) — two-stage bootstrap plus an unweighted τ², a margin
+    /// widened by the control, "inconclusive" across any edge; 2 — see
+    /// [`RULE_VERSION`].
+    #[serde(default = "first_rule", skip_serializing_if = "is_first_rule")]
+    pub version: u32,
+}
+
+/// The rule's version as built: a stratified within-process bootstrap
+/// plus the DerSimonian–Laird τ² with the point estimate's weights; the
+/// mixture-stable summary for bimodal rounds; fixed ± margin with the A/A
+/// control as a gate; "at the edge" across one edge; busy processes
+/// replaced.
+pub const RULE_VERSION: u32 = 2;
+
+fn first_rule() -> u32 {
+    1
+}
+
+// Version 1 is written as it always was (no field), so its hash is unchanged.
+fn is_first_rule(v: &u32) -> bool {
+    *v == 1
 }
 
 impl Rule {

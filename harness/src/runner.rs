@@ -15,7 +15,7 @@ use crate::protocol::{Transform, WorkerPlan};
 use crate::stats::bootstrap::{self, Effect};
 use crate::stats::mixture::{self, Mixture};
 use crate::stats::summary::{median, Summary};
-use crate::stats::verdict::{control_stray, judge, on_edge, Expect, Verdict};
+use crate::stats::verdict::{control_stray, judge, on_edge, region, Expect, Verdict};
 use crate::stats::Rng;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
@@ -124,6 +124,7 @@ impl Config {
             min_rounds: self.min_rounds,
             control: self.control,
             headline_effect: HEADLINE_EFFECT,
+            version: crate::ledger::RULE_VERSION,
         }
     }
 
@@ -381,8 +382,8 @@ pub fn assemble(
             .map(|p| (p.samples[a].as_slice(), p.samples[b].as_slice()))
             .collect()
     };
-    let gap = 2.0 * min_margin(case.metric, cfg);
-    let effect = |a: usize, b: usize| effect_of(&views(a, b), seed, gap);
+    let margin = min_margin(case.metric, cfg);
+    let effect = |a: usize, b: usize, expect: Expect| effect_of(&views(a, b), seed, expect, margin);
     let has_control = procs.iter().all(|p| p.samples.len() == n + 1) && !procs.is_empty();
     // The control is A against itself in each process: no between-process
     // term (see `replicated_ratio_within`).
@@ -434,10 +435,14 @@ pub fn assemble(
 }
 
 /// The effect of B over A from each process's round-paired samples: the
-/// replicated median, or — when the rounds are bimodal (modes at least
-/// `gap` apart) — the mixture-stable summary, with the modes.
-fn effect_of(views: &[(&[f64], &[f64])], seed: u64, gap: f64) -> (Effect, Option<Mixture>) {
-    match mixture::detect(&bootstrap::per_process_ratios(views), gap) {
+/// replicated median, or — when the rounds are bimodal with the two modes
+/// in different regions of the rule (so the pooled median's verdict would
+/// depend on which mode it falls in) — the mixture-stable summary, with
+/// the modes.
+fn effect_of(views: &[(&[f64], &[f64])], seed: u64, expect: Expect, margin: f64) -> (Effect, Option<Mixture>) {
+    let modes = mixture::detect(&bootstrap::per_process_ratios(views), 2.0 * margin)
+        .filter(|m| region(expect, m.modes[0].ratio, margin) != region(expect, m.modes[1].ratio, margin));
+    match modes {
         Some(m) => (bootstrap::process_means(views, seed), Some(m)),
         None => (bootstrap::replicated_ratio(views, seed), None),
     }
@@ -476,7 +481,6 @@ pub fn rejudge(experiment: &str, rec: &CaseRecord, cfg: &Config) -> CaseRecord {
         Some(bootstrap::replicated_ratio_within(&v, seed))
     });
     let rule = Judging::of(min_margin(rec.metric, cfg), control.as_ref());
-    let gap = 2.0 * min_margin(rec.metric, cfg);
     for c in &mut out.comparisons {
         let (Some(a), Some(b)) = (
             rec.variants.iter().position(|v| v.name == c.a),
@@ -489,7 +493,7 @@ pub fn rejudge(experiment: &str, rec: &CaseRecord, cfg: &Config) -> CaseRecord {
             .zip(&per[b])
             .map(|(x, y)| (x.as_slice(), y.as_slice()))
             .collect();
-        let (e, m) = effect_of(&v, seed, gap);
+        let (e, m) = effect_of(&v, seed, c.expect, rule.margin);
         c.effect = e;
         c.mixture = m;
         c.verdict = rule.judge(c.expect, &e);
@@ -608,6 +612,7 @@ fn run_callgrind(
         };
         (e, None)
     };
+    let effect = |a: usize, b: usize, _: Expect| effect(a, b);
     let stop = StopReason::Deterministic { reps };
     Ok(record(case, variants, pairs, rule, effect, 1, start, stop.to_string()))
 }
@@ -649,7 +654,7 @@ fn record(
     variants: Vec<VariantRecord>,
     pairs: &[(usize, usize, Expect)],
     rule: Judging,
-    effect: impl Fn(usize, usize) -> (Effect, Option<Mixture>),
+    effect: impl Fn(usize, usize, Expect) -> (Effect, Option<Mixture>),
     rounds: usize,
     start: Instant,
     stop: impl Into<String>,
@@ -657,7 +662,7 @@ fn record(
     let comparisons = pairs
         .iter()
         .map(|&(a, b, expect)| {
-            let (e, mixture) = effect(a, b);
+            let (e, mixture) = effect(a, b, expect);
             Comparison {
                 a: variants[a].name.clone(),
                 b: variants[b].name.clone(),

@@ -40,6 +40,9 @@ pub struct Row {
     /// The machine of each campaign (fingerprint id).
     #[serde(default)]
     pub machines: Vec<String>,
+    /// Campaigns in which the comparison's rounds were bimodal.
+    #[serde(default)]
+    pub bimodal: usize,
 }
 
 impl Row {
@@ -192,7 +195,13 @@ impl Stability {
                                 let e = c.entries.iter().find(|e| e.spec.id == entry.spec.id)?;
                                 let cs = e.cases.iter().find(|x| x.label == case.label)?;
                                 let m = cs.comparisons.iter().find(|m| m.a == cmp.a && m.b == cmp.b)?;
-                                Some((m.verdict, m.effect, cs.busy(), crate::ledger::machine_of(c)))
+                                Some((
+                                    m.verdict,
+                                    m.effect,
+                                    cs.busy(),
+                                    crate::ledger::machine_of(c),
+                                    m.mixture.is_some(),
+                                ))
                             })
                             .collect();
                         if found.len() != campaigns.len() {
@@ -218,6 +227,7 @@ impl Stability {
                             pairs,
                             busy: found.iter().filter(|f| f.2).count(),
                             machines: found.iter().map(|f| f.3.clone()).collect(),
+                            bimodal: found.iter().filter(|f| f.4).count(),
                         });
                     }
                 }

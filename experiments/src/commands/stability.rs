@@ -99,6 +99,19 @@ pub fn summary(s: &Stability, rejudged: bool) -> String {
         s.headline_flips(HEADLINE_EFFECT).len(),
         HEADLINE_EFFECT * 100.0,
     );
+    let bimodal: Vec<String> = s
+        .rows
+        .iter()
+        .filter(|r| r.bimodal > 0)
+        .map(|r| format!("{} · {} ({} of {})", r.experiment, r.case, r.bimodal, r.verdicts.len()))
+        .collect();
+    if !bimodal.is_empty() {
+        let _ = write!(
+            o,
+            " Bimodal rounds (judged on the mean over processes): {}.",
+            bimodal.join("; ")
+        );
+    }
     if s.machines() > 1 {
         let portable = s.rows.iter().filter(|r| r.reach() == Reach::Portable).count();
         let bound = s.rows.iter().filter(|r| r.reach() == Reach::MachineBound).count();

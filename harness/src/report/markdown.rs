@@ -290,13 +290,25 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String 
             format!("{used}; the campaign predates the ledger's record of its rule, so its extension limits are not restated here")
         }
     };
-    let _ = writeln!(
-        s,
-        "Metric: {}. Each case runs in several fresh worker processes ({processes}). In each process the variants run in randomized interleaved rounds after a warm-up, with variant A run a second time in every round as an A/A control. Every trial's output is digested in full after the clock stops and must equal every other variant's, so no variant wins by doing less. The effect is the median of per-round B/A ratios; its 95 % interval is a two-stage bootstrap (processes, then rounds within each), so differences between processes widen it. A case's margin is the larger of ±{:.1} % and how far its A/A control strayed from 1.0: an interval wholly outside the margin is an effect, wholly inside ±{:.1} % (with a control that stayed inside it) is “no effect”, anything else inconclusive. Cold-cache cases evict every file of the case with `posix_fadvise(DONTNEED)` before each trial.\n",
-        spec.metric.name(),
-        c.calibration.noise_floor * 100.0,
-        c.calibration.noise_floor * 100.0
+    let version = c.rule.as_ref().map_or(1, |r| r.version);
+    let common = format!(
+        "Metric: {}. Each case runs in several fresh worker processes ({processes}). In each process the variants run in randomized interleaved rounds after a warm-up, with variant A run a second time in every round as an A/A control. Every trial's output is digested in full after the clock stops and must equal every other variant's, so no variant wins by doing less.",
+        spec.metric.name()
     );
+    if version >= 2 {
+        let _ = writeln!(
+            s,
+            "{common} The effect is the median of per-round B/A ratios pooled over processes; its 95 % interval adds, in log space, a bootstrap of rounds within each process and the between-process variance (DerSimonian–Laird τ², weighted like the median: by each process's share of the rounds, times Student's t over the processes). A comparison whose rounds fall in two modes is summarized instead by the geometric mean over processes of each one's ratio of mean times, with a t interval, and its modes are listed below. A process that saw a busy machine is replaced by another. The verdict is judged against a fixed ±{:.1} % margin and the claim's band: an interval inside one region gets that region's verdict, an interval across exactly one edge between regions is “at the edge: X | Y”, across two or more “inconclusive”; a case whose A/A control measurably differs by more than the margin is not judged. Cold-cache cases evict every file of the case with `posix_fadvise(DONTNEED)` before each trial.\n",
+            c.calibration.noise_floor * 100.0
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "{common} The effect is the median of per-round B/A ratios; its 95 % interval is a two-stage bootstrap (processes, then rounds within each), so differences between processes widen it. A case's margin is the larger of ±{:.1} % and how far its A/A control strayed from 1.0: an interval wholly outside the margin is an effect, wholly inside ±{:.1} % (with a control that stayed inside it) is “no effect”, anything else inconclusive. Cold-cache cases evict every file of the case with `posix_fadvise(DONTNEED)` before each trial. (This campaign ran under version 1 of the rule; the lab's current rule is described in docs/method.md.)\n",
+            c.calibration.noise_floor * 100.0,
+            c.calibration.noise_floor * 100.0
+        );
+    }
     if let Some(r) = &c.rule {
         let calibrated = match &c.calibration.rule_hash {
             Some(h) if *h == r.hash() => "the calibration in force measured this same rule".to_owned(),
@@ -357,9 +369,24 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String 
                 verdict_words(k),
                 margin,
                 control,
-                case.processes(),
+                processes_text(case),
                 load
             );
+        }
+    }
+    let mixed: Vec<(&CaseRecord, &Comparison, &crate::stats::mixture::Mixture)> = e
+        .cases
+        .iter()
+        .flat_map(|c| {
+            c.comparisons
+                .iter()
+                .filter_map(move |k| k.mixture.as_ref().map(|m| (c, k, m)))
+        })
+        .collect();
+    if !mixed.is_empty() {
+        let _ = writeln!(s, "\n**Bimodal.** These comparisons' rounds fall in two modes; the pooled median would describe one of them, so their effect is the mean over processes:\n");
+        for (c, k, m) in mixed {
+            let _ = writeln!(s, "- {} · {} vs {}: {}", c.label, k.b, k.a, mixture_text(m));
         }
     }
     let _ = writeln!(s, "\n### Per-variant detail");
@@ -396,6 +423,32 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String 
     s
 }
 
+/// Processes of a case, with the replaced ones: "4 (1 busy, replaced)".
+fn processes_text(c: &CaseRecord) -> String {
+    match c.replication.as_ref().map(|r| r.replaced) {
+        Some(n) if n > 0 => format!("{} (+{n} busy, replaced)", c.processes()),
+        _ => c.processes().to_string(),
+    }
+}
+
+/// A mixture in words: each mode's ratio and share, and whether the modes
+/// cluster by process.
+pub fn mixture_text(m: &crate::stats::mixture::Mixture) -> String {
+    format!(
+        "{} of rounds at {}, {} at {} (separation D = {:.1}){}",
+        format!("{:.0} %", m.modes[0].share * 100.0),
+        crate::human::ratio(m.modes[0].ratio),
+        format!("{:.0} %", m.modes[1].share * 100.0),
+        crate::human::ratio(m.modes[1].ratio),
+        m.separation,
+        if m.process_p < 0.01 {
+            format!("; the modes cluster by process (χ² p = {:.0e})", m.process_p)
+        } else {
+            String::new()
+        }
+    )
+}
+
 /// The first sentence of a text (up to ". ").
 fn first_sentence(t: &str) -> String {
     let f = t.split(". ").next().unwrap_or("").trim_end_matches('.');
@@ -428,6 +481,11 @@ fn environment(s: &mut String, c: &Campaign) {
     );
     let _ = writeln!(
         s,
+        "- Machine `{}` (the ledger's fingerprint: the verdicts above hold for this machine unless `lab stability` over campaigns of several machines calls them portable)",
+        crate::ledger::machine_of(c)
+    );
+    let _ = writeln!(
+        s,
         "- Commit {}{}; campaign `{}` ({} mode), started {}",
         env.git_commit,
         if env.git_dirty { " (dirty)" } else { "" },
@@ -447,12 +505,14 @@ fn environment(s: &mut String, c: &Campaign) {
 
 /// The verdict words, defined once (the index's glossary).
 pub const GLOSSARY: &[(&str, &str)] = &[
-    ("confirmed", "the interval is on the claimed side, beyond the margin, and reaches the claimed size (± a quarter of the claimed change); for a claim of no effect, the interval lies inside the margin"),
+    ("confirmed", "the whole interval is on the claimed side, beyond the margin, and inside the claim's band (± a quarter of the claimed change); for a claim of no effect, the whole interval lies inside the margin"),
     ("smaller than claimed", "a real effect in the claimed direction, but the whole interval falls short of the claim"),
     ("larger than claimed", "a real effect in the claimed direction, and the whole interval lies beyond the claim"),
-    ("no effect", "the whole interval lies inside ± the smallest margin (2 %), and the case's A/A control stayed inside it too"),
+    ("no effect", "the whole interval lies inside ± the margin (2 %)"),
     ("opposite to the claim", "a real effect in the other direction than claimed (or any real effect where none was claimed)"),
-    ("inconclusive", "the interval straddles the edge of the margin: the data cannot tell"),
+    ("at the edge: X | Y", "the interval contains exactly one edge between two verdicts' regions, X on the lower-ratio side and Y on the higher: the truth is one of the two, and another campaign may land on either side without contradicting this one"),
+    ("inconclusive", "the interval contains two or more edges: the data cannot tell"),
+    ("control strayed: not judged", "the case's A/A control (A against itself) measurably differed by more than the margin, so its schedule favours one slot and its comparisons are not judged"),
     ("significant (no claim)", "a real effect in a comparison that carried no claim"),
 ];
 
