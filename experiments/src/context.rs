@@ -216,11 +216,25 @@ pub fn f32_digest(v: &[f32]) -> u64 {
 /// runs after the clock.
 pub type Reused<T> = std::sync::Arc<std::sync::Mutex<Vec<T>>>;
 
+/// A digest of F16 values (every bit).
+pub fn f16_digest(v: &[half::f16]) -> u64 {
+    let mut bytes = Vec::with_capacity(v.len() * 2);
+    for x in v {
+        bytes.extend_from_slice(&x.to_bits().to_le_bytes());
+    }
+    mix(v.len() as u64, digest(&bytes))
+}
+
 /// The outcome of a trial that wrote into `out`: every value digested
-/// after the clock.
-pub fn reused_f32_output(out: &Reused<f32>) -> harness::Outcome {
+/// after the clock by `digest_of`.
+pub fn reused_output<T: Send + 'static>(out: &Reused<T>, digest_of: fn(&[T]) -> u64) -> harness::Outcome {
     let out = out.clone();
-    harness::Outcome::output(move || out.lock().map_or(0, |v| f32_digest(&v)))
+    harness::Outcome::output(move || out.lock().map_or(0, |v| digest_of(&v)))
+}
+
+/// [`reused_output`] of F32 values.
+pub fn reused_f32_output(out: &Reused<f32>) -> harness::Outcome {
+    reused_output(out, f32_digest)
 }
 
 /// One quantized tensor's blocks, copied out of its file once.

@@ -48,6 +48,8 @@ struct Front {
     fixtures: Vec<String>,
     metric: Metric,
     explained: Option<Verdict>,
+    /// A declared exception to equal work.
+    equal_work: Option<String>,
     catalog: CatalogRow,
 }
 
@@ -141,6 +143,7 @@ pub fn parse(id: &str, file: &str, text: &str) -> Result<Page, String> {
             claim,
             fixtures: front.fixtures,
             metric: front.metric,
+            equal_work: front.equal_work,
             explanation,
         },
         catalog: front.catalog,

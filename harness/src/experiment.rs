@@ -108,6 +108,11 @@ pub struct Spec {
     pub fixtures: Vec<String>,
     /// What the verdict of each case is judged on.
     pub metric: Metric,
+    /// A declared exception to equal work: what the variants do not share
+    /// and why (shown on the page). `None`: every variant's whole output is
+    /// digested after the clock and must be equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equal_work: Option<String>,
     /// Why the result came out as it did (written after reading it).
     pub explanation: Option<Explanation>,
 }

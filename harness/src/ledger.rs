@@ -672,6 +672,7 @@ mod tests {
                         claim: crate::Claim::no_effect(""),
                         fixtures: Vec::new(),
                         metric: Metric::WallTime,
+                        equal_work: None,
                         explanation: None,
                     },
                     fixtures: Vec::new(),

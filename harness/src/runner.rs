@@ -190,6 +190,42 @@ pub struct ProcessSamples {
     pub elapsed_s: f64,
 }
 
+/// Runs every variant of `case` once (its `before_each` first), digests
+/// each whole output after the variant returned, and returns the digest
+/// they all share — or [`HarnessError::Disagree`] naming the first
+/// variant whose output differs from the first's. The warm-up of every
+/// measured case, and the equal-work check of `experiments/tests`.
+pub fn warm_up(spec_id: &str, case: &mut Case<'_>) -> Result<u64> {
+    let mut reference: Option<(String, u64)> = None;
+    for v in case.variants.iter_mut() {
+        if let Some(f) = case.before_each.as_mut() {
+            f();
+        }
+        let mut out = (v.run)().map_err(|r| HarnessError::Variant {
+            experiment: spec_id.to_owned(),
+            case: case.label.clone(),
+            variant: v.name.clone(),
+            reason: r.to_string(),
+        })?;
+        out.settle();
+        match &reference {
+            None => reference = Some((v.name.clone(), out.checksum)),
+            Some((a, ca)) if *ca != out.checksum => {
+                return Err(HarnessError::Disagree {
+                    experiment: spec_id.to_owned(),
+                    case: case.label.clone(),
+                    a: a.clone(),
+                    ca: *ca,
+                    b: v.name.clone(),
+                    cb: out.checksum,
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(reference.map_or(0, |r| r.1))
+}
+
 /// Name of the A/A control's samples in a record: variant A run a second
 /// time in every round, at its own random position.
 pub const CONTROL: &str = "A/A control";
@@ -217,29 +253,7 @@ pub fn measure_case(
     let n = case.variants.len();
     let start = Instant::now();
     let meter = Meter::start();
-    let mut reference: Option<(String, u64)> = None;
-    for v in case.variants.iter_mut() {
-        if let Some(f) = case.before_each.as_mut() {
-            f();
-        }
-        let mut out = (v.run)().map_err(|r| fail(&v.name, r.to_string()))?;
-        out.settle();
-        match &reference {
-            None => reference = Some((v.name.clone(), out.checksum)),
-            Some((a, ca)) if *ca != out.checksum => {
-                return Err(HarnessError::Disagree {
-                    experiment: spec_id.to_owned(),
-                    case: case.label.clone(),
-                    a: a.clone(),
-                    ca: *ca,
-                    b: v.name.clone(),
-                    cb: out.checksum,
-                })
-            }
-            _ => {}
-        }
-    }
-    let checksum = reference.map_or(0, |r| r.1);
+    let checksum = warm_up(spec_id, case)?;
     // Which pairs gate stopping; their claims do not matter here.
     let pairs = comparisons(None, case, Expect::Unclaimed);
     // Slot n is the control: variant 0 again.

@@ -325,3 +325,35 @@ pub fn headline_agreement(campaigns: &[&Campaign], id: &str, v: Verdict) -> (usi
         .collect();
     (got.iter().filter(|x| **x == v).count(), got.len())
 }
+
+/// Where experiment `id`'s headline verdict holds, from every replicated
+/// full campaign of `commit` in `all` (any machine): see [`Row::reach`].
+pub fn headline_reach(all: &[Campaign], commit: &str, id: &str) -> Reach {
+    let cs = replicated_campaigns(all, Some(commit), usize::MAX);
+    let (verdicts, machines): (Vec<Verdict>, Vec<String>) = cs
+        .iter()
+        .filter_map(|c| {
+            Some((
+                c.entries.iter().find(|e| e.spec.id == id)?.verdict,
+                crate::ledger::machine_of(c),
+            ))
+        })
+        .unzip();
+    if verdicts.is_empty() {
+        return Reach::OneMachine;
+    }
+    Row {
+        experiment: id.to_owned(),
+        case: String::new(),
+        comparison: String::new(),
+        headline: true,
+        effects: Vec::new(),
+        overlapping_pairs: 0,
+        pairs: 0,
+        busy: 0,
+        bimodal: 0,
+        verdicts,
+        machines,
+    }
+    .reach()
+}

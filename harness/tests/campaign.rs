@@ -24,6 +24,7 @@ fn spec(id: &str, claim: Claim) -> Spec {
         claim,
         fixtures: Vec::new(),
         metric: Metric::WallTime,
+        equal_work: None,
         explanation: None,
     }
 }
@@ -113,7 +114,12 @@ fn jobs_are_measured_in_passes_with_a_control_and_recorded() {
         for case in &entry.cases {
             let r = case.replication.as_ref().expect("replicated");
             // Quick mode does not extend: a busy process is left out, not replaced.
-            assert_eq!(r.process_rounds.len() + r.replaced, cfg.processes, "{:?}", r.process_rounds);
+            assert_eq!(
+                r.process_rounds.len() + r.replaced,
+                cfg.processes,
+                "{:?}",
+                r.process_rounds
+            );
             let pooled: usize = r.process_rounds.iter().sum();
             assert_eq!(case.variants[0].samples.len(), pooled);
             let control = r.control.as_ref().expect("an A/A control");

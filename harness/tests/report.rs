@@ -28,6 +28,7 @@ fn entry(verdict: Verdict, written_for: Verdict) -> Entry {
             claim: Claim::ratio("B 30 % faster", 0.7),
             fixtures: vec!["f".into()],
             metric: Metric::WallTime,
+            equal_work: None,
             explanation: Some(Explanation {
                 written_for,
                 why: "Because. More.".into(),

@@ -47,6 +47,7 @@ fn spec_for(fam: &Family, t: Transform) -> Spec {
         claim,
         fixtures: Vec::new(),
         metric: Metric::WallTime,
+        equal_work: None,
         explanation: None,
     }
 }

@@ -56,13 +56,15 @@ pub fn trial(run: &mut dyn FnMut() -> crate::experiment::VariantResult, metric: 
     let mut outcome = run().map_err(|e| e.to_string())?;
     let wall_s = t0.elapsed().as_secs_f64();
     let usage = Usage::now().since(&u0);
-    // After the clock: the whole output is digested, so equal work is
-    // checked on every byte without the digest diluting the ratio.
-    outcome.settle();
+    // The peak is read before the digest, so what the digest allocates
+    // (a JSON string, a copy) is not counted as the trial's memory.
     let peak_extra_bytes = match (rss0, memory.then(platform::peak_rss_bytes).flatten()) {
         (Some(r0), Some(p)) => Some(p.saturating_sub(r0)),
         _ => None,
     };
+    // After the clock: the whole output is digested, so equal work is
+    // checked on every byte without the digest diluting the ratio.
+    outcome.settle();
     let value = match metric {
         Metric::WallTime | Metric::Instructions => outcome.measured_s.unwrap_or(wall_s),
         Metric::PeakMemory => peak_extra_bytes.unwrap_or(0) as f64,

@@ -309,6 +309,9 @@ pub fn page(e: &Entry, c: &Campaign, charts: &[Chart], ctx: &Context) -> String 
             c.calibration.noise_floor * 100.0
         );
     }
+    if let Some(x) = &spec.equal_work {
+        let _ = writeln!(s, "**Declared exception to equal work:** {x}\n");
+    }
     if let Some(r) = &c.rule {
         let calibrated = match &c.calibration.rule_hash {
             Some(h) if *h == r.hash() => "the calibration in force measured this same rule".to_owned(),
@@ -435,10 +438,10 @@ fn processes_text(c: &CaseRecord) -> String {
 /// cluster by process.
 pub fn mixture_text(m: &crate::stats::mixture::Mixture) -> String {
     format!(
-        "{} of rounds at {}, {} at {} (separation D = {:.1}){}",
-        format!("{:.0} %", m.modes[0].share * 100.0),
+        "{:.0} % of rounds at {}, {:.0} % at {} (separation D = {:.1}){}",
+        m.modes[0].share * 100.0,
         crate::human::ratio(m.modes[0].ratio),
-        format!("{:.0} %", m.modes[1].share * 100.0),
+        m.modes[1].share * 100.0,
         crate::human::ratio(m.modes[1].ratio),
         m.separation,
         if m.process_p < 0.01 {

@@ -39,16 +39,17 @@ pub fn results(
         );
         let _ = writeln!(
             s,
-            "| id | what | verdict | B/A of the headline case [95 % interval] | commit · machine |"
+            "| id | what | verdict | where it holds | B/A of the headline case [95 % interval] | commit · machine |"
         );
-        let _ = writeln!(s, "|---|---|---|---|---|");
+        let _ = writeln!(s, "|---|---|---|---|---|---|");
         for (e, c) in &held {
             let ratio = e.headline().map_or("—".into(), |(_, k)| effect_text(k));
             let _ = writeln!(
                 s,
-                "| [{id}](reports/{id}.md) | {} | {} | {ratio} | {} · {} |",
+                "| [{id}](reports/{id}.md) | {} | {} | {} | {ratio} | {} · {} |",
                 e.spec.title,
                 super::markdown::entry_verdict(e),
+                crate::stability::headline_reach(all, &c.environment.git_commit, &e.spec.id).label(),
                 c.environment.git_commit,
                 ledger::machine_of(c),
                 id = e.spec.id,
