@@ -18,6 +18,14 @@ pub struct Fingerprint {
     pub libc: String,
     /// `rustc --version`.
     pub rustc: String,
+    /// This machine instance among machines of the same kind: a digest of
+    /// `/etc/machine-id` and the boot id, so two VMs of one image (or one VM
+    /// booted again on another host) count as two machines. Not part of
+    /// [`Fingerprint::id`]: the kind is what the gate's baselines need;
+    /// the instance is what portability is judged over. Empty in records
+    /// made before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub instance: String,
 }
 
 fn first_line(cmd: &str, args: &[&str]) -> String {
@@ -62,6 +70,26 @@ impl Fingerprint {
                 .unwrap_or_default(),
             libc: first_line("ldd", &["--version"]),
             rustc: first_line("rustc", &["--version"]),
+            instance: short_hash(
+                format!(
+                    "{}\n{}",
+                    std::fs::read_to_string("/etc/machine-id").unwrap_or_default().trim(),
+                    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+                        .unwrap_or_default()
+                        .trim()
+                )
+                .as_bytes(),
+            ),
+        }
+    }
+
+    /// The machine instance: `KIND/INSTANCE` (the kind alone for records
+    /// without an instance).
+    pub fn instance_id(&self) -> String {
+        if self.instance.is_empty() {
+            self.id()
+        } else {
+            format!("{}/{}", self.id(), &self.instance[..6.min(self.instance.len())])
         }
     }
 
@@ -113,9 +141,13 @@ mod tests {
             kernel: "k".into(),
             libc: "l".into(),
             rustc: "r".into(),
+            instance: "i".into(),
         };
         let mut b = a.clone();
         assert_eq!(a.id(), b.id());
+        b.instance = "j".into();
+        assert_eq!(a.id(), b.id(), "the kind ignores the instance");
+        assert_ne!(a.instance_id(), b.instance_id());
         b.kernel = "k2".into();
         assert_ne!(a.id(), b.id());
         assert_eq!(a.differences(&b), ["kernel: k ≠ k2"]);

@@ -225,6 +225,10 @@ pub struct CaseRecord {
     /// Processes, A/A control, margin and load (schema ≥ 2, timed cases).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replication: Option<Replication>,
+    /// The files' page-cache residency around the trials (cases that name
+    /// their files; absent in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residency: Option<Residency>,
 }
 
 /// How a case was replicated, its A/A control and margin, and the load.
@@ -246,6 +250,57 @@ pub struct Replication {
     /// measured, then left out of the samples and the estimate.
     #[serde(default)]
     pub replaced: usize,
+}
+
+/// Page-cache residency of a case's files around its trials (`mincore`),
+/// so a "cold" figure is cold because it was measured so.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Residency {
+    /// Trials looked at.
+    pub trials: usize,
+    /// Smallest resident share (0–1) before a trial.
+    pub before_min: f64,
+    /// Largest resident share before a trial.
+    pub before_max: f64,
+    /// Smallest resident share after a trial.
+    pub after_min: f64,
+    /// Trials that did not start as the case's cache mode says: above
+    /// [`COLD_AT_MOST`] resident for a cold case, below [`WARM_AT_LEAST`]
+    /// for a warm one.
+    pub off: usize,
+}
+
+/// A cold trial starts with at most this share of its files resident.
+pub const COLD_AT_MOST: f64 = 0.01;
+/// A warm trial starts with at least this share resident.
+pub const WARM_AT_LEAST: f64 = 0.99;
+
+impl Residency {
+    /// One trial's residency before and after, judged for `cold`.
+    pub fn of(before: f64, after: f64, cold: bool) -> Residency {
+        let off = if cold { before > COLD_AT_MOST } else { before < WARM_AT_LEAST };
+        Residency {
+            trials: 1,
+            before_min: before,
+            before_max: before,
+            after_min: after,
+            off: usize::from(off),
+        }
+    }
+
+    /// Both together.
+    pub fn merge(a: Option<Residency>, b: Option<Residency>) -> Option<Residency> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(Residency {
+                trials: a.trials + b.trials,
+                before_min: a.before_min.min(b.before_min),
+                before_max: a.before_max.max(b.before_max),
+                after_min: a.after_min.min(b.after_min),
+                off: a.off + b.off,
+            }),
+            (x, None) | (None, x) => x,
+        }
+    }
 }
 
 /// The A/A control's samples (pooled like the variants') and effect.
@@ -501,6 +556,16 @@ pub fn machine_of(c: &Campaign) -> String {
         .fingerprint
         .as_ref()
         .map_or_else(|| "unrecorded".to_owned(), crate::fingerprint::Fingerprint::id)
+}
+
+/// The machine instance a campaign ran on (`KIND/INSTANCE`, see
+/// [`crate::fingerprint::Fingerprint::instance_id`]): what portability is
+/// judged over.
+pub fn instance_of(c: &Campaign) -> String {
+    c.environment
+        .fingerprint
+        .as_ref()
+        .map_or_else(|| "unrecorded".to_owned(), crate::fingerprint::Fingerprint::instance_id)
 }
 
 /// The newest entry of each experiment across campaigns of `mode` (or any

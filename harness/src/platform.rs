@@ -17,6 +17,56 @@ pub fn evict(path: &Path) -> bool {
     rc == 0
 }
 
+/// Pages of `path` resident in the page cache, and its pages: `mincore`
+/// over a read-only shared mapping of the file (mapping faults nothing
+/// in, so looking does not change the answer). `None` for an empty file
+/// or when the file cannot be opened or mapped.
+#[allow(unsafe_code)] // mmap, mincore, munmap; see the SAFETY comments
+pub fn residency(path: &Path) -> Option<(u64, u64)> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path).ok()?;
+    let len = usize::try_from(f.metadata().ok()?.len()).ok()?;
+    if len == 0 {
+        return None;
+    }
+    // SAFETY: sysconf has no memory effects.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?.max(1);
+    let pages = len.div_ceil(page);
+    // SAFETY: a fresh read-only shared mapping of `len` bytes of an open
+    // descriptor at an address the kernel chooses; nothing is read
+    // through it, and it is unmapped below on every path.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            f.as_raw_fd(),
+            0,
+        )
+    };
+    if addr == libc::MAP_FAILED {
+        return None;
+    }
+    let mut vec = vec![0u8; pages];
+    // SAFETY: `addr..addr+len` is the mapping made above and `vec` has one
+    // byte per page of it, as mincore requires.
+    let rc = unsafe { libc::mincore(addr, len, vec.as_mut_ptr()) };
+    // SAFETY: unmaps exactly the mapping made above, which nothing else uses.
+    unsafe { libc::munmap(addr, len) };
+    (rc == 0).then(|| (vec.iter().filter(|b| **b & 1 == 1).count() as u64, pages as u64))
+}
+
+/// Resident share (0–1) of all of `files`' pages together; `None` when
+/// none of them could be looked at.
+pub fn resident_share(files: &[std::path::PathBuf]) -> Option<f64> {
+    let (r, t) = files
+        .iter()
+        .filter_map(|f| residency(f))
+        .fold((0u64, 0u64), |(r, t), (a, b)| (r + a, t + b));
+    (t > 0).then(|| r as f64 / t as f64)
+}
+
 /// Resource usage of this process (`getrusage(RUSAGE_SELF)`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
@@ -209,5 +259,42 @@ mod tests {
         }
         // 4 KiB pages: 1024 a buffer; other test threads only add faults.
         assert!(faults.iter().all(|&f| f >= 512), "minor faults per buffer: {faults:?}");
+    }
+}
+
+#[cfg(test)]
+mod residency_tests {
+    use super::*;
+
+    #[allow(unsafe_code)]
+    fn on_tmpfs(p: &Path) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a zeroed statfs is a valid out-parameter; `c` is a
+        // NUL-terminated path that outlives the call.
+        let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::statfs(c.as_ptr(), &mut st) };
+        rc == 0 && st.f_type == libc::TMPFS_MAGIC
+    }
+
+    #[test]
+    fn residency_follows_reads_and_eviction() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, vec![7u8; 4 << 20]).unwrap();
+        // Written pages are dirty until synced; eviction drops clean ones.
+        std::fs::File::open(&p).unwrap().sync_all().unwrap();
+        let (_, pages) = residency(&p).expect("a mapping");
+        assert_eq!(pages, (4u64 << 20).div_ceil(4096));
+        assert!(evict(&p));
+        let cold = resident_share(std::slice::from_ref(&p)).unwrap();
+        std::fs::read(&p).unwrap();
+        let warm = resident_share(std::slice::from_ref(&p)).unwrap();
+        assert!(warm >= 0.99, "{warm}");
+        // tmpfs keeps every page whatever the advice; a disk drops them.
+        if !on_tmpfs(dir.path()) {
+            assert!(cold <= 0.01, "{cold}");
+        }
+        assert_eq!(residency(&dir.path().join("missing")), None);
     }
 }

@@ -188,6 +188,9 @@ pub struct ProcessSamples {
     pub load: Option<Load>,
     /// Seconds this process spent on the case.
     pub elapsed_s: f64,
+    /// The case's files' page-cache residency around its trials.
+    #[serde(default)]
+    pub residency: Option<crate::ledger::Residency>,
 }
 
 /// Runs every variant of `case` once (its `before_each` first), digests
@@ -267,6 +270,7 @@ pub fn measure_case(
     let mut order: Vec<usize> = (0..slots).collect();
     let measure_start = Instant::now();
     let mut rounds = 0;
+    let mut residency = None;
     let stop = loop {
         rng.shuffle(&mut order);
         for &slot in &order {
@@ -278,8 +282,14 @@ pub fn measure_case(
             if let Some(f) = case.before_each.as_mut() {
                 f();
             }
+            // Outside the clock: how much of the case's files is cached.
+            let before = platform::resident_share(&case.files);
             let v = &mut case.variants[closure_of(slot)];
             let t = measure::trial(&mut *v.run, case.metric).map_err(|r| fail(&v.name, r))?;
+            if let (Some(b), Some(a)) = (before, platform::resident_share(&case.files)) {
+                let cold = case.cache == CacheMode::Cold;
+                residency = crate::ledger::Residency::merge(residency, Some(crate::ledger::Residency::of(b, a, cold)));
+            }
             if t.outcome.checksum != checksum {
                 return Err(fail(
                     &v.name,
@@ -327,6 +337,7 @@ pub fn measure_case(
         stop,
         load: meter.stop(),
         elapsed_s: start.elapsed().as_secs_f64(),
+        residency,
     })
 }
 
@@ -432,6 +443,7 @@ pub fn assemble(
     };
     let mut rec = record(case, variants, &pairs, rule, effect, rounds, start, stop);
     rec.stops = reasons;
+    rec.residency = procs.iter().fold(None, |acc, p| crate::ledger::Residency::merge(acc, p.residency));
     // Processes of several cases interleave: the case's time is its own.
     rec.elapsed_s = procs.iter().map(|p| p.elapsed_s).sum();
     rec.replication = Some(Replication {
@@ -700,6 +712,7 @@ fn record(
         stop: stop.into(),
         stops: Vec::new(),
         replication: None,
+        residency: None,
     }
 }
 
@@ -861,6 +874,7 @@ mod tests {
             elapsed_s: 1.0,
             stop: String::new(),
             stops: Vec::new(),
+            residency: None,
             replication: Some(Replication {
                 process_rounds: vec![20; k],
                 control: Some(ControlRecord {

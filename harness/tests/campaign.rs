@@ -198,6 +198,7 @@ impl Lab for Scripted {
                         load_average: 0.0,
                     }),
                     elapsed_s: 0.01,
+                    residency: None,
                 };
                 (label.clone(), p)
             })

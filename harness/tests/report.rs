@@ -66,6 +66,7 @@ fn entry(verdict: Verdict, written_for: Verdict) -> Entry {
                 stop: "test".into(),
                 stops: Vec::new(),
                 replication: None,
+                residency: None,
             })
             .collect(),
         verdict,

@@ -424,6 +424,13 @@ pub fn report(ws: &Workspace) -> Outcome {
     )?;
     let catalog = ws.root.join("HYPOTHESES.md");
     harness::ledger::write_atomic(&catalog, crate::catalog::render()?.as_bytes())?;
+    if let Some(c) = std::fs::read_to_string(ws.calibration_path())
+        .ok()
+        .and_then(|t| serde_json::from_str::<Calibration>(&t).ok())
+    {
+        let page = harness::report::calibration::page(&c);
+        harness::ledger::write_atomic(&ws.reports().join("calibration.md"), page.as_bytes())?;
+    }
     println!(
         "rendered {} files (reports/, EXPERIMENTS.md, HYPOTHESES.md)",
         files.len() + 1

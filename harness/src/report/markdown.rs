@@ -200,6 +200,24 @@ pub fn warnings(e: &Entry, c: &Campaign) -> Vec<String> {
             e.cases.len()
         ));
     }
+    for k in &e.cases {
+        if let Some(r) = k.residency.filter(|r| r.off > 0) {
+            let (want, seen) = match k.cache {
+                crate::CacheMode::Cold => (
+                    format!("cold (at most {:.0} % of its files cached)", crate::ledger::COLD_AT_MOST * 100.0),
+                    format!("up to {:.1} %", r.before_max * 100.0),
+                ),
+                crate::CacheMode::Warm => (
+                    format!("warm (at least {:.0} % cached)", crate::ledger::WARM_AT_LEAST * 100.0),
+                    format!("as little as {:.1} %", r.before_min * 100.0),
+                ),
+            };
+            w.push(format!(
+                "case “{}”: {} of {} trials did not start {want}: {seen} was resident (`mincore`)",
+                k.label, r.off, r.trials
+            ));
+        }
+    }
     if e.cases.iter().all(|k| k.replication.is_none())
         && e.cases.iter().any(|k| k.metric != crate::Metric::Instructions)
     {
@@ -484,8 +502,8 @@ fn environment(s: &mut String, c: &Campaign) {
     );
     let _ = writeln!(
         s,
-        "- Machine `{}` (the ledger's fingerprint: the verdicts above hold for this machine unless `lab stability` over campaigns of several machines calls them portable)",
-        crate::ledger::machine_of(c)
+        "- Machine `{}` (the ledger's fingerprint, kind/instance: the verdicts above hold for this machine unless `lab stability` over campaigns of several machines calls them portable)",
+        crate::ledger::instance_of(c)
     );
     let _ = writeln!(
         s,

@@ -2,6 +2,7 @@
 //! experiment with SVG charts, and the `EXPERIMENTS.md` index. Rendering the
 //! same ledger twice gives identical files.
 
+pub mod calibration;
 pub mod compare;
 pub mod markdown;
 pub mod peers;
