@@ -278,7 +278,11 @@ pub const WARM_AT_LEAST: f64 = 0.99;
 impl Residency {
     /// One trial's residency before and after, judged for `cold`.
     pub fn of(before: f64, after: f64, cold: bool) -> Residency {
-        let off = if cold { before > COLD_AT_MOST } else { before < WARM_AT_LEAST };
+        let off = if cold {
+            before > COLD_AT_MOST
+        } else {
+            before < WARM_AT_LEAST
+        };
         Residency {
             trials: 1,
             before_min: before,

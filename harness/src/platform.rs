@@ -30,7 +30,9 @@ pub fn residency(path: &Path) -> Option<(u64, u64)> {
         return None;
     }
     // SAFETY: sysconf has no memory effects.
-    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok()?.max(1);
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .ok()?
+        .max(1);
     let pages = len.div_ceil(page);
     // SAFETY: a fresh read-only shared mapping of `len` bytes of an open
     // descriptor at an address the kernel chooses; nothing is read

@@ -443,7 +443,9 @@ pub fn assemble(
     };
     let mut rec = record(case, variants, &pairs, rule, effect, rounds, start, stop);
     rec.stops = reasons;
-    rec.residency = procs.iter().fold(None, |acc, p| crate::ledger::Residency::merge(acc, p.residency));
+    rec.residency = procs
+        .iter()
+        .fold(None, |acc, p| crate::ledger::Residency::merge(acc, p.residency));
     // Processes of several cases interleave: the case's time is its own.
     rec.elapsed_s = procs.iter().map(|p| p.elapsed_s).sum();
     rec.replication = Some(Replication {

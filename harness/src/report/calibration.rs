@@ -67,7 +67,8 @@ pub fn page(c: &Calibration) -> String {
         let _ = write!(
             row,
             " {} | {:.1} |",
-            f.mde.map_or("above the largest tried".to_owned(), |m| format!("{:.0} %", m * 100.0)),
+            f.mde
+                .map_or("above the largest tried".to_owned(), |m| format!("{:.0} %", m * 100.0)),
             f.aa_median_seconds
         );
         let _ = writeln!(s, "{row}");

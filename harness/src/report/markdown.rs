@@ -204,7 +204,10 @@ pub fn warnings(e: &Entry, c: &Campaign) -> Vec<String> {
         if let Some(r) = k.residency.filter(|r| r.off > 0) {
             let (want, seen) = match k.cache {
                 crate::CacheMode::Cold => (
-                    format!("cold (at most {:.0} % of its files cached)", crate::ledger::COLD_AT_MOST * 100.0),
+                    format!(
+                        "cold (at most {:.0} % of its files cached)",
+                        crate::ledger::COLD_AT_MOST * 100.0
+                    ),
                     format!("up to {:.1} %", r.before_max * 100.0),
                 ),
                 crate::CacheMode::Warm => (
