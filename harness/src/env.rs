@@ -38,6 +38,10 @@ pub struct Environment {
     /// The machine's fingerprint (absent in campaigns recorded before it was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<crate::fingerprint::Fingerprint>,
+    /// The filesystem the fixtures were read from (absent in campaigns
+    /// recorded before it was, and when it could not be told).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<crate::storage::Storage>,
 }
 
 const FLAGS: &[&str] = &["sse4_2", "avx", "avx2", "fma", "f16c", "sha_ni", "avx512f", "bmi2"];
@@ -145,6 +149,7 @@ pub fn capture_in(root: &Path) -> Environment {
         git_dirty: dirty_in(root),
         date: crate::time::utc_now(),
         fingerprint: Some(crate::fingerprint::Fingerprint::capture()),
+        storage: None,
     }
 }
 

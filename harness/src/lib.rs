@@ -31,6 +31,7 @@ pub mod report;
 pub mod runner;
 pub mod stability;
 pub mod stats;
+pub mod storage;
 pub mod time;
 
 pub use error::HarnessError;

@@ -174,7 +174,10 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
             mode,
             started: ledger::utc_now(),
             finished: None,
-            environment: harness::env::capture_in(&ws.root),
+            environment: harness::env::Environment {
+                storage: ws.store().ok().and_then(|st| harness::storage::of(&st.cache)),
+                ..harness::env::capture_in(&ws.root)
+            },
             calibration: calibration_in_force(ws),
             rule: Some(config(ws, tier).rule()),
             entries: Vec::new(),

@@ -503,6 +503,9 @@ fn environment(s: &mut String, c: &Campaign) {
         env.profile,
         env.target_features.join(", ")
     );
+    if let Some(st) = &env.storage {
+        let _ = writeln!(s, "- Fixtures read from: {}", st.describe());
+    }
     let _ = writeln!(
         s,
         "- Machine `{}` (the ledger's fingerprint, kind/instance: the verdicts above hold for this machine unless `lab stability` over campaigns of several machines calls them portable)",
