@@ -40,6 +40,7 @@ pub mod h23_packed_vocab;
 pub mod h25_dequant_direct;
 pub mod h26_dequant_parallel;
 pub mod h27_huge_pages;
+pub mod h28_prefault;
 
 pub mod peers;
 pub use peers::{

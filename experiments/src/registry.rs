@@ -117,6 +117,7 @@ registry! {
     "H25" => h25_dequant_direct, false, "Conversion";
     "H26" => h26_dequant_parallel, false, "Conversion";
     "H27" => h27_huge_pages, false, "Loading strategy";
+    "H28" => h28_prefault, false, "Loading strategy";
     "P01" => p01_gguf_inspect, false, "Peers";
     "P02" => p02_inspect_process, false, "Peers";
     "P03" => p03_safetensors_inspect, false, "Peers";

@@ -81,7 +81,13 @@ pub fn summary(s: &Stability, rejudged: bool) -> String {
     let (z, pairs) = s.z_pairs();
     let disagree = s.rows.iter().filter(|r| !r.agrees()).count();
     let mut o = format!(
-        "{} campaigns on {} machine{}, {} comparisons{}: verdicts agree in {:.1} %; {} disagree, of which **{} contradictory** (two definite verdicts that cannot both hold) and {} worded differently but consistent; {:.1} % of verdicts are \"at the edge\"; intervals overlap pairwise in {:.1} %; {} of {} pairs ({:.1} %) differ by |z| > 1.96 (about 5 % for honest 95 % intervals); {} headline flips among effects ≥ {:.0} %.",
+        concat!(
+            "{} campaigns on {} machine{}, {} comparisons{}: verdicts agree in {:.1} %; {} disagree, ",
+            "of which **{} contradictory** (two definite verdicts that cannot both hold) and {} worded differently but consistent; ",
+            "{:.1} % of verdicts are \"at the edge\"; intervals overlap pairwise in {:.1} %; ",
+            "{} of {} pairs ({:.1} %) differ by |z| > 1.96 (about 5 % for honest 95 % intervals); ",
+            "{} headline flips among effects ≥ {:.0} %."
+        ),
         s.campaigns.len(),
         s.machines(),
         if s.machines() == 1 { "" } else { "s" },
