@@ -24,7 +24,7 @@
 //! Processes that agree add nothing; processes that disagree widen the
 //! interval as far as a t interval over their weighted values would.
 //!
-//! When a case's rounds form two modes ([`mixture`]), the pooled median
+//! When a case's rounds form two modes ([`super::mixture`]), the pooled median
 //! describes one of them; [`process_means`] is the summary such cases use
 //! instead: the geometric mean over processes of each process's ratio of
 //! mean times, with a t interval over processes.
