@@ -130,7 +130,9 @@ pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -
                     c.id,
                     c.environment.git_commit,
                     c.entries.len(),
-                    c.rule.as_ref().map_or("unrecorded".to_owned(), |r| format!("version {}", r.version))
+                    c.rule
+                        .as_ref()
+                        .map_or("unrecorded".to_owned(), |r| format!("version {}", r.version))
                 )
             })
             .collect();
