@@ -82,61 +82,40 @@ pub fn huge_pages() -> bool {
 }
 
 /// The advice a fresh buffer `[ptr, ptr + bytes)` gets before its first
-/// write: huge pages (H27), then pre-faulting (H28), each when on.
+/// write: huge pages (H27) for 4–64 MiB, then pre-faulting (H28) from
+/// 1 MiB, each when on for this thread.
 fn advise(ptr: *const u8, bytes: usize) {
-    advise_huge(ptr, bytes);
-    populate(ptr, bytes);
-}
-
-/// Populates the whole 4 KiB pages of `[ptr, ptr + bytes)` writable in
-/// one call, when pre-faulting is on and the buffer is large enough.
-#[allow(unsafe_code)] // one madvise call; see the SAFETY comment
-fn populate(ptr: *const u8, bytes: usize) {
-    if bytes < PREFAULT_MIN_BYTES || !prefault() {
-        return;
-    }
-    #[cfg(not(all(target_os = "linux", not(feature = "portable"))))]
-    let _ = ptr;
     #[cfg(all(target_os = "linux", not(feature = "portable")))]
     {
-        let page = 4096usize;
-        let start = (ptr as usize).div_ceil(page) * page;
-        let end = (ptr as usize + bytes) / page * page;
-        if end > start {
-            // SAFETY: `[start, end)` lies inside an allocation this process
-            // owns and may write (the caller's fresh buffer); populating it
-            // writable only faults in zero pages where none are mapped yet
-            // and never changes contents. Failure (an older kernel) leaves
-            // the buffer as it was.
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_POPULATE_WRITE);
-            }
+        if (HUGE_MIN_BYTES..=HUGE_MAX_BYTES).contains(&bytes) && huge_pages() {
+            // MADV_HUGEPAGE is advisory and never changes the memory's
+            // contents; failure (huge pages disabled) leaves an ordinary buffer.
+            madvise_pages(ptr, bytes, libc::MADV_HUGEPAGE);
+        }
+        if bytes >= PREFAULT_MIN_BYTES && prefault() {
+            // Populating writable only faults in zero pages where none are
+            // mapped yet; failure (a kernel before 5.14) leaves the buffer as it was.
+            madvise_pages(ptr, bytes, libc::MADV_POPULATE_WRITE);
         }
     }
+    #[cfg(not(all(target_os = "linux", not(feature = "portable"))))]
+    let _ = (ptr, bytes);
 }
 
-/// Advises the kernel to back `[ptr, ptr + bytes)` with huge pages (the
-/// whole 4 KiB pages inside it).
+/// One `madvise(advice)` over the whole 4 KiB pages of `[ptr, ptr + bytes)`.
+#[cfg(all(target_os = "linux", not(feature = "portable")))]
 #[allow(unsafe_code)] // one madvise call; see the SAFETY comment
-fn advise_huge(ptr: *const u8, bytes: usize) {
-    if !(HUGE_MIN_BYTES..=HUGE_MAX_BYTES).contains(&bytes) || !huge_pages() {
-        return;
-    }
-    #[cfg(not(all(target_os = "linux", not(feature = "portable"))))]
-    let _ = ptr;
-    #[cfg(all(target_os = "linux", not(feature = "portable")))]
-    {
-        let page = 4096usize;
-        let start = (ptr as usize).div_ceil(page) * page;
-        let end = (ptr as usize + bytes) / page * page;
-        if end > start {
-            // SAFETY: `[start, end)` lies inside an allocation this process
-            // owns (the caller's buffer); MADV_HUGEPAGE is advisory and
-            // never changes the memory's contents or validity. Failure
-            // (e.g. huge pages disabled) leaves an ordinary buffer.
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
+fn madvise_pages(ptr: *const u8, bytes: usize, advice: libc::c_int) {
+    let page = 4096usize;
+    let start = (ptr as usize).div_ceil(page) * page;
+    let end = (ptr as usize + bytes) / page * page;
+    if end > start {
+        // SAFETY: `[start, end)` lies inside an allocation this process owns
+        // and may write (the caller's fresh buffer); the two advices used
+        // (MADV_HUGEPAGE, MADV_POPULATE_WRITE) never change its contents or
+        // validity, and a refusal is ignored.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, advice);
         }
     }
 }

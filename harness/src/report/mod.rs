@@ -97,8 +97,22 @@ pub fn render(
 
 /// The README's results block for these campaigns (what [`render`] splices
 /// between the markers).
+///
+/// The block quotes verdicts that held in three campaigns of one commit,
+/// so its rows come from the newest campaigns of commits that have three
+/// replicated full campaigns; newer campaigns of a commit with fewer are
+/// named under it (their pages already show them).
 pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -> String {
-    let chosen = select(campaigns);
+    let three = |c: &Campaign| {
+        crate::stability::replicated_campaigns(campaigns, Some(&c.environment.git_commit), usize::MAX).len() >= 3
+    };
+    let settled: Vec<Campaign> = campaigns.iter().filter(|c| three(c)).cloned().collect();
+    let newest_settled = settled.iter().map(|c| c.started.as_str()).max().unwrap_or("");
+    let pending: Vec<&Campaign> = crate::stability::replicated_campaigns(campaigns, None, usize::MAX)
+        .into_iter()
+        .filter(|c| !three(c) && c.started.as_str() > newest_settled)
+        .collect();
+    let chosen = select(&settled);
     let agreement = |e: &Entry, c: &Campaign| {
         let same = crate::stability::replicated_campaigns(campaigns, Some(&c.environment.git_commit), 3);
         same.iter()
@@ -106,7 +120,28 @@ pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -
             .then(|| crate::stability::headline_agreement(&same, &e.spec.id, e.verdict))
     };
     let is_peer = |id: &str| group_of(id) == "Peers";
-    readme::results(&chosen, campaigns, &is_peer, &agreement)
+    let mut block = readme::results(&chosen, campaigns, &is_peer, &agreement);
+    if !pending.is_empty() {
+        let named: Vec<String> = pending
+            .iter()
+            .map(|c| {
+                format!(
+                    "`{}` (commit {}, {} experiments, rule {})",
+                    c.id,
+                    c.environment.git_commit,
+                    c.entries.len(),
+                    c.rule
+                        .as_ref()
+                        .map_or("unrecorded".to_owned(), |r| format!("version {}", r.version))
+                )
+            })
+            .collect();
+        block.push_str(&format!(
+            "\nNewer full campaigns, not quoted until their commit has three: {}. Their verdicts are on the experiments' pages.\n",
+            named.join(", ")
+        ));
+    }
+    block
 }
 
 /// The words under a history chart: how many campaigns, and each change
