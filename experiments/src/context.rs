@@ -290,3 +290,51 @@ pub fn names_and_shapes<'a>(entries: impl Iterator<Item = (&'a str, &'a [u64])>)
             .collect(),
     )
 }
+
+/// A case that reads all of `name` into memory each way of `plans` (the
+/// first is A; each other is compared with it under `expect`) through
+/// `loader::io`; every output is digested after the clock. A plan that
+/// needs `O_DIRECT` on storage that refuses it (tmpfs) skips the case with
+/// the storage named, rather than measuring something else.
+pub fn read_plan_case(
+    ctx: &Ctx,
+    name: &str,
+    cache: harness::CacheMode,
+    what: &str,
+    plans: &[(&str, loader::io::ReadPlan)],
+    expect: harness::stats::verdict::Expect,
+) -> Result<harness::Case<'static>, Skip> {
+    let path = ctx.need(name)?;
+    if plans.iter().any(|(_, p)| p.direct) && !loader::io::direct_supported(&path) {
+        let fs = harness::storage::of(&path).map_or_else(|| "unknown".to_owned(), |s| s.fs_type);
+        return Err(Skip::Other(format!(
+            "{name}: its storage ({fs}) refuses O_DIRECT"
+        )));
+    }
+    let size = Ctx::size(&path);
+    let mut c = harness::Case::new(
+        format!(
+            "{name} ({}), {}, {what}",
+            harness::report::svg::human(size as f64),
+            cache_word(cache)
+        ),
+        harness::Metric::WallTime,
+        cache,
+    )
+    .files([path.clone()])
+    .bytes(size)
+    .x(size as f64);
+    for (label, plan) in plans {
+        let (p, plan) = (path.clone(), *plan);
+        c = c.variant(*label, move || {
+            let buf = loader::io::read_file(&p, &plan)?;
+            Ok(harness::Outcome::output(move || digest(&buf)))
+        });
+    }
+    if let Some(((a, _), rest)) = plans.split_first() {
+        for (b, _) in rest {
+            c = c.compare(a, b, expect);
+        }
+    }
+    Ok(c)
+}

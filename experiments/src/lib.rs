@@ -41,6 +41,9 @@ pub mod h25_dequant_direct;
 pub mod h26_dequant_parallel;
 pub mod h27_huge_pages;
 pub mod h28_prefault;
+pub mod h29_direct_io;
+pub mod h30_reads_in_flight;
+pub mod h31_read_advice;
 
 pub mod peers;
 pub use peers::{
