@@ -46,6 +46,7 @@ pub enum Cmd {
         "  lab run                       # the full campaign, about 35 min\n",
         "  lab run --only H14,H19        # some experiments\n",
         "  lab run --shard 2/4           # one of four slices (CI runners), merge with `lab merge`\n",
+        "  lab run --only H29,H30 --storage local --storage slow:latency=2ms   # the same experiments on two storages\n",
         "  lab run --resume              # finish a campaign that was cut off",
     ))]
     Run {
@@ -72,6 +73,15 @@ pub enum Cmd {
         /// Record a full campaign from a tree with uncommitted changes (marked dirty).
         #[arg(long)]
         allow_dirty: bool,
+        /// Run on these storage profiles, one campaign each (repeat the flag, or
+        /// separate them with `;`):
+        /// local (the fixtures where they lie), tmpfs (a copy in memory: the upper
+        /// limit), sshfs (SFTP over loopback to a private sshd), slow (a FUSE view
+        /// with a remote store's costs: slow:latency=1ms,bandwidth=250MB/s,
+        /// request=128KiB,in-flight=4). Campaigns on profiles other than local go
+        /// to reports/ledger/storage/ and reports/storage.md.
+        #[arg(long, value_delimiter = ';', value_parser = parse_profile)]
+        storage: Vec<harness::storage::Profile>,
     },
     /// Render reports/*.md, reports/svg/*.svg, EXPERIMENTS.md, HYPOTHESES.md and the
     /// README's results block from the ledger and the spec pages (writes files).
@@ -285,4 +295,11 @@ mod tests {
         let help = run.render_long_help().to_string();
         assert!(help.contains("35 minutes"), "{help}");
     }
+}
+
+/// A `--storage` profile (see `harness::storage::Profile::parse`); several
+/// are separated by `;` or given as several flags, since a profile's
+/// settings use commas.
+fn parse_profile(s: &str) -> Result<harness::storage::Profile, String> {
+    harness::storage::Profile::parse(s).map_err(|e| e.to_string())
 }

@@ -48,6 +48,11 @@ pub struct Campaign {
     /// recorded before 2026-12-06, which did not store it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<Rule>,
+    /// The storage profile the fixtures were read from, when not `local`
+    /// (`lab run --storage`); such campaigns live in `storage/` beside the
+    /// ledger's own and are reported in `reports/storage.md`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_profile: Option<crate::storage::Profile>,
     /// One entry per experiment, in completion order.
     pub entries: Vec<Entry>,
 }
@@ -731,6 +736,7 @@ mod tests {
             environment: crate::env::capture(),
             calibration: crate::calibration::default_in_force(),
             rule: None,
+            storage_profile: None,
             entries: (0..entries)
                 .map(|i| Entry {
                     spec: Spec {

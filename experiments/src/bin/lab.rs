@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             resume,
             offline,
             allow_dirty,
+            storage,
         } => campaign::run(
             &ws,
             &campaign::Selection { only, shard, group },
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
                 resume,
                 offline,
                 allow_dirty,
+                storage,
             },
         ),
         Cmd::Report => campaign::report(&ws),

@@ -109,7 +109,11 @@ pub fn run(ws: &Workspace, quick: bool) -> Outcome {
     )?;
     let started = Instant::now();
     let lab = Calibrating {
-        workers: super::campaign::Workers { ws, ctx: &ctx },
+        workers: super::campaign::Workers {
+            ws,
+            ctx: &ctx,
+            served: None,
+        },
         families: &fams,
     };
     let c = calibration::calibrate(&plan, &cfg, &fams, &lab, &mut |ev| match ev {
