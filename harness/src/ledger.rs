@@ -385,6 +385,13 @@ impl Entry {
     }
 }
 
+/// The folder beside the ledger's own where campaigns on storage profiles
+/// other than `local` are kept (`reports/ledger/storage/`). Every report,
+/// the gate and the stability counts read the ledger's own folder only, so
+/// figures from different storages are never pooled; `reports/storage.md`
+/// puts them side by side.
+pub const STORAGE_DIR: &str = "storage";
+
 /// Where a campaign lives.
 pub fn campaign_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{id}.json"))

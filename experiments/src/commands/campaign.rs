@@ -17,12 +17,6 @@ use harness::runner::{self, Config, ProcessSamples};
 use harness::storage::Profile;
 use std::process::ExitCode;
 
-/// The folder beside the ledger's own where campaigns on storage profiles
-/// other than `local` are kept (`reports/ledger/storage/`): every existing
-/// report, gate and stability count reads the ledger's own folder only, so
-/// figures from different storages are never pooled.
-pub const STORAGE_LEDGER: &str = "storage";
-
 /// The profile a campaign ran on (`local` when it recorded none).
 pub fn profile_of(c: &Campaign) -> Profile {
     c.storage_profile.clone().unwrap_or(Profile::Local)
@@ -212,7 +206,7 @@ fn run_on(ws: &Workspace, sel: &Selection, opts: &RunOpts, profile: &Profile) ->
     let mode = Mode::from(tier);
     let dir = match profile {
         Profile::Local => ws.ledger_dir(),
-        _ => ws.ledger_dir().join(STORAGE_LEDGER),
+        _ => ws.ledger_dir().join(ledger::STORAGE_DIR),
     };
     let resumed = if resume {
         ledger::load_all(&dir)?

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod markdown;
 pub mod peers;
 pub mod readme;
+pub mod storage;
 pub mod svg;
 
 use crate::error::Result;
@@ -91,6 +92,12 @@ pub fn render(
         ledger::write_atomic(&path, text.as_bytes())?;
         written.push(path);
         written.push(svg_dir.join(chart.file));
+    }
+    let elsewhere = ledger::load_all(&ledger_dir.join(ledger::STORAGE_DIR))?;
+    if let Some(text) = storage::page(&campaigns, &elsewhere) {
+        let path = reports.join("storage.md");
+        ledger::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
     }
     Ok(written)
 }
