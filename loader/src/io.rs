@@ -260,7 +260,10 @@ fn read_blocks(file: &File, out: &mut [u8], plan: &ReadPlan) -> std::io::Result<
                         total.fetch_add(n, Ordering::Relaxed);
                     }
                     Err(e) => {
-                        failed.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(e);
+                        let mut first = failed.lock().unwrap_or_else(PoisonError::into_inner);
+                        if first.is_none() {
+                            *first = Some(e);
+                        }
                         break;
                     }
                 }

@@ -82,7 +82,7 @@ pub fn page(local: &[Campaign], storage: &[Campaign]) -> Option<String> {
         .skip(1)
         .flat_map(|(_, es)| es.iter().map(|(e, _)| e.spec.id.as_str()))
         .collect();
-    let mut ids: Vec<&str> = off_local.clone();
+    let mut ids: Vec<&str> = off_local;
     ids.sort_unstable();
     ids.dedup();
 
