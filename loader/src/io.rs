@@ -8,7 +8,6 @@
 use crate::error::{LoadError, Result};
 use std::fs::File;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// What `O_DIRECT` asks of buffer addresses, file offsets and lengths: a
@@ -174,6 +173,24 @@ pub fn direct_supported(path: &Path) -> bool {
 /// the platform or filesystem refuses `O_DIRECT` is an error, not a
 /// silent buffered read: a measurement must be what its name says.
 pub fn read_file(path: &Path, plan: &ReadPlan) -> Result<Aligned> {
+    read_file_with(path, plan, &mut |_: &[u8]| {})
+}
+
+/// [`read_file`] that also gives the file's SHA-256 (lower-case hex),
+/// hashed in file order as the reads complete: one pass over the storage
+/// yields the bytes and their digest. The hashing runs on the calling
+/// thread while the plan's other reads stay in flight, and each chunk is
+/// hashed right after it arrived, while it is still in the CPU's caches.
+pub fn read_file_hashed(path: &Path, plan: &ReadPlan) -> Result<(Aligned, String)> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let bytes = read_file_with(path, plan, &mut |chunk: &[u8]| h.update(chunk))?;
+    Ok((bytes, crate::verify::hex(&h.finalize())))
+}
+
+/// Reads all of `path` following `plan`, handing `consume` every byte in
+/// file order as the reads complete.
+fn read_file_with(path: &Path, plan: &ReadPlan, consume: &mut dyn FnMut(&[u8])) -> Result<Aligned> {
     let name = path.display().to_string();
     let file = if plan.direct {
         match crate::sys::open_direct(path) {
@@ -198,16 +215,22 @@ pub fn read_file(path: &Path, plan: &ReadPlan) -> Result<Aligned> {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
         ));
     }
-    let len = usize::try_from(meta.len()).map_err(|_| LoadError::Overflow {
+    let overflow = || LoadError::Overflow {
         file: name.clone(),
         field: "file length".into(),
-    })?;
-    let mut buf = Aligned::zeroed(len).ok_or_else(|| LoadError::Overflow {
-        file: name.clone(),
-        field: "file length".into(),
-    })?;
+    };
+    let len = usize::try_from(meta.len()).map_err(|_| overflow())?;
+    let mut buf = Aligned::zeroed(len).ok_or_else(overflow)?;
     crate::sys::fadvise(&file, meta.len(), plan.advice);
-    let got = read_blocks(&file, buf.blocks_mut(), plan).map_err(|e| LoadError::io(&name, e))?;
+    // A file that grew since `metadata` is read up to its length then;
+    // the consumer sees exactly the bytes returned.
+    let mut seen = 0usize;
+    let mut bounded = |chunk: &[u8]| {
+        let take = chunk.len().min(len - seen);
+        consume(&chunk[..take]);
+        seen += take;
+    };
+    let got = read_blocks(&file, buf.blocks_mut(), plan, &mut bounded).map_err(|e| LoadError::io(&name, e))?;
     if got < len {
         return Err(LoadError::Truncated {
             file: name,
@@ -221,25 +244,34 @@ pub fn read_file(path: &Path, plan: &ReadPlan) -> Result<Aligned> {
 }
 
 /// Fills `out` from the start of `file` in requests of `plan.request`
-/// bytes, `plan.in_flight` at once; the bytes read (less than `out` holds
-/// when the file ends first).
-fn read_blocks(file: &File, out: &mut [u8], plan: &ReadPlan) -> std::io::Result<usize> {
+/// bytes, `plan.in_flight` at once, handing `consume` the bytes of each
+/// request in file order as soon as it and every request before it are
+/// complete; the bytes read (fewer than `out` holds when the file ends
+/// first). Readers send each filled chunk to the calling thread, which
+/// consumes them in order.
+fn read_blocks(
+    file: &File,
+    out: &mut [u8],
+    plan: &ReadPlan,
+    consume: &mut dyn FnMut(&[u8]),
+) -> std::io::Result<usize> {
     let request = if plan.direct {
         round_up(plan.request.max(1)).unwrap_or(DIRECT_ALIGN)
     } else {
         plan.request.max(1)
     };
-    let chunks: Vec<(u64, &mut [u8])> = out
+    let chunks: Vec<(usize, u64, &mut [u8])> = out
         .chunks_mut(request)
         .enumerate()
-        .map(|(i, c)| ((i as u64).saturating_mul(request as u64), c))
+        .map(|(i, c)| (i, (i as u64).saturating_mul(request as u64), c))
         .collect();
     let threads = plan.in_flight.clamp(1, chunks.len().max(1));
     if threads == 1 {
         let mut total = 0;
-        for (offset, chunk) in chunks {
+        for (_, offset, chunk) in chunks {
             let wanted = chunk.len();
             let n = fill(file, chunk, offset, plan.direct)?;
+            consume(&chunk[..n]);
             total += n;
             if n < wanted {
                 break; // the file ended
@@ -248,32 +280,48 @@ fn read_blocks(file: &File, out: &mut [u8], plan: &ReadPlan) -> std::io::Result<
         return Ok(total);
     }
     let queue = Mutex::new(chunks.into_iter());
-    let total = AtomicUsize::new(0);
-    let failed: Mutex<Option<std::io::Error>> = Mutex::new(None);
+    let (done, arrived) = std::sync::mpsc::channel::<(usize, std::io::Result<usize>, &mut [u8])>();
     std::thread::scope(|s| {
         for _ in 0..threads {
-            s.spawn(|| loop {
+            let (done, queue) = (done.clone(), &queue);
+            s.spawn(move || loop {
                 let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
-                let Some((offset, chunk)) = next else { break };
-                match fill(file, chunk, offset, plan.direct) {
-                    Ok(n) => {
-                        total.fetch_add(n, Ordering::Relaxed);
-                    }
-                    Err(e) => {
-                        let mut first = failed.lock().unwrap_or_else(PoisonError::into_inner);
-                        if first.is_none() {
-                            *first = Some(e);
-                        }
-                        break;
-                    }
+                let Some((i, offset, chunk)) = next else { break };
+                let r = fill(file, chunk, offset, plan.direct);
+                let failed = r.is_err();
+                if done.send((i, r, chunk)).is_err() || failed {
+                    break;
                 }
             });
         }
-    });
-    if let Some(e) = failed.into_inner().unwrap_or_else(PoisonError::into_inner) {
-        return Err(e);
-    }
-    Ok(total.into_inner())
+        drop(done);
+        // Chunks arrive in any order; consume them in file order.
+        let mut waiting: std::collections::BTreeMap<usize, (usize, &mut [u8])> = Default::default();
+        let (mut next, mut total, mut ended) = (0usize, 0usize, false);
+        let mut failed = None;
+        for (i, r, chunk) in arrived {
+            match r {
+                Ok(n) => {
+                    waiting.insert(i, (n, chunk));
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+            while let Some((n, chunk)) = waiting.remove(&next) {
+                if !ended {
+                    consume(&chunk[..n]);
+                    total += n;
+                    ended = n < chunk.len();
+                }
+                next += 1;
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(total),
+        }
+    })
 }
 
 /// Fills `buf` from `offset` until it is full or the file ends; the bytes
@@ -327,6 +375,27 @@ mod tests {
                     }
                     // Only a direct read may be refused, and only where the
                     // filesystem or platform refuses O_DIRECT itself.
+                    Err(e) => assert!(plan.direct && !direct_supported(f.path()), "{}: {e}", plan.name()),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_hashed_read_gives_the_digest_of_every_byte() {
+        for n in [0, 4097, (2 << 20) + 777] {
+            let (f, bytes) = file_of(n);
+            let want = crate::verify::sha256_hex(&bytes);
+            for plan in [
+                ReadPlan::buffered(1 << 20, 1),
+                ReadPlan::buffered(64 << 10, 8),
+                ReadPlan::direct(1 << 20, 4),
+            ] {
+                match read_file_hashed(f.path(), &plan) {
+                    Ok((got, digest)) => {
+                        assert!(got.as_slice() == &bytes[..], "{}", plan.name());
+                        assert_eq!(digest, want, "{} of {n} bytes", plan.name());
+                    }
                     Err(e) => assert!(plan.direct && !direct_supported(f.path()), "{}: {e}", plan.name()),
                 }
             }
