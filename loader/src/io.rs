@@ -182,15 +182,28 @@ pub fn read_file(path: &Path, plan: &ReadPlan) -> Result<Aligned> {
 /// thread while the plan's other reads stay in flight, and each chunk is
 /// hashed right after it arrived, while it is still in the CPU's caches.
 pub fn read_file_hashed(path: &Path, plan: &ReadPlan) -> Result<(Aligned, String)> {
+    let (file, name, len) = open(path, plan)?;
+    read_open_hashed(&file, &name, len, plan)
+}
+
+/// [`read_file_hashed`] of a file already open (`len` bytes long).
+pub(crate) fn read_open_hashed(file: &File, name: &str, len: u64, plan: &ReadPlan) -> Result<(Aligned, String)> {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
-    let bytes = read_file_with(path, plan, &mut |chunk: &[u8]| h.update(chunk))?;
+    let bytes = read_open_with(file, name, len, plan, &mut |chunk: &[u8]| h.update(chunk))?;
     Ok((bytes, crate::verify::hex(&h.finalize())))
 }
 
 /// Reads all of `path` following `plan`, handing `consume` every byte in
 /// file order as the reads complete.
 fn read_file_with(path: &Path, plan: &ReadPlan, consume: &mut dyn FnMut(&[u8])) -> Result<Aligned> {
+    let (file, name, len) = open(path, plan)?;
+    read_open_with(&file, &name, len, plan, consume)
+}
+
+/// Opens `path` as `plan` says (around the cache or through it): the
+/// file, its name for errors, and its length.
+fn open(path: &Path, plan: &ReadPlan) -> Result<(File, String, u64)> {
     let name = path.display().to_string();
     let file = if plan.direct {
         match crate::sys::open_direct(path) {
@@ -215,28 +228,40 @@ fn read_file_with(path: &Path, plan: &ReadPlan, consume: &mut dyn FnMut(&[u8])) 
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
         ));
     }
+    Ok((file, name, meta.len()))
+}
+
+/// Reads the `len` bytes of the open `file` following `plan` into an
+/// aligned buffer, handing `consume` every byte in file order.
+fn read_open_with(
+    file: &File,
+    name: &str,
+    len: u64,
+    plan: &ReadPlan,
+    consume: &mut dyn FnMut(&[u8]),
+) -> Result<Aligned> {
     let overflow = || LoadError::Overflow {
-        file: name.clone(),
+        file: name.to_owned(),
         field: "file length".into(),
     };
-    let len = usize::try_from(meta.len()).map_err(|_| overflow())?;
-    let mut buf = Aligned::zeroed(len).ok_or_else(overflow)?;
-    crate::sys::fadvise(&file, meta.len(), plan.advice);
-    // A file that grew since `metadata` is read up to its length then;
-    // the consumer sees exactly the bytes returned.
+    let size = usize::try_from(len).map_err(|_| overflow())?;
+    let mut buf = Aligned::zeroed(size).ok_or_else(overflow)?;
+    crate::sys::fadvise(file, len, plan.advice);
+    // A file that grew since its length was taken is read up to that
+    // length; the consumer sees exactly the bytes returned.
     let mut seen = 0usize;
     let mut bounded = |chunk: &[u8]| {
-        let take = chunk.len().min(len - seen);
+        let take = chunk.len().min(size - seen);
         consume(&chunk[..take]);
         seen += take;
     };
-    let got = read_blocks(&file, buf.blocks_mut(), plan, &mut bounded).map_err(|e| LoadError::io(&name, e))?;
-    if got < len {
+    let got = read_blocks(file, buf.blocks_mut(), plan, &mut bounded).map_err(|e| LoadError::io(name, e))?;
+    if got < size {
         return Err(LoadError::Truncated {
-            file: name,
+            file: name.to_owned(),
             offset: Some(got as u64),
             field: "file data",
-            needed: meta.len(),
+            needed: len,
             available: got as u64,
         });
     }
