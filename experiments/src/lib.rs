@@ -44,6 +44,7 @@ pub mod h28_prefault;
 pub mod h29_direct_io;
 pub mod h30_reads_in_flight;
 pub mod h31_read_advice;
+pub mod h32_verified_load;
 
 pub mod peers;
 pub use peers::{
