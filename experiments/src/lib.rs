@@ -45,6 +45,7 @@ pub mod h29_direct_io;
 pub mod h30_reads_in_flight;
 pub mod h31_read_advice;
 pub mod h32_verified_load;
+pub mod h33_read_limit;
 
 pub mod peers;
 pub use peers::{

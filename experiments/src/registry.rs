@@ -122,6 +122,7 @@ registry! {
     "H30" => h30_reads_in_flight, false, "I/O";
     "H31" => h31_read_advice, false, "I/O";
     "H32" => h32_verified_load, false, "Hashing";
+    "H33" => h33_read_limit, false, "I/O";
     "P01" => p01_gguf_inspect, false, "Peers";
     "P02" => p02_inspect_process, false, "Peers";
     "P03" => p03_safetensors_inspect, false, "Peers";
