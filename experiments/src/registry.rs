@@ -122,7 +122,8 @@ registry! {
     "H30" => h30_reads_in_flight, false, "I/O";
     "H31" => h31_read_advice, false, "I/O";
     "H32" => h32_verified_load, false, "Hashing";
-    "H33" => h33_read_limit, false, "I/O";
+    // The storage's limit: `reports/storage.md` states cold cases as a share of it.
+    "H33" => h33_read_limit, false, "Limits";
     "P01" => p01_gguf_inspect, false, "Peers";
     "P02" => p02_inspect_process, false, "Peers";
     "P03" => p03_safetensors_inspect, false, "Peers";

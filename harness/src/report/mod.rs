@@ -94,7 +94,8 @@ pub fn render(
         written.push(svg_dir.join(chart.file));
     }
     let elsewhere = ledger::load_all(&ledger_dir.join(ledger::STORAGE_DIR))?;
-    if let Some(text) = storage::page(&campaigns, &elsewhere) {
+    let is_limit = |id: &str| group_of(id) == "Limits";
+    if let Some(text) = storage::page(&campaigns, &elsewhere, &is_limit) {
         let path = reports.join("storage.md");
         ledger::write_atomic(&path, text.as_bytes())?;
         written.push(path);

@@ -65,8 +65,33 @@ fn residency_note(case: &CaseRecord) -> String {
     }
 }
 
+/// The fixture a case reads, from its label ("model.safetensors (87 MB), cold, …").
+fn file_of(label: &str) -> &str {
+    label.split(" (").next().unwrap_or(label)
+}
+
+/// Each file's limit in one profile's entries: the fastest variant of the
+/// limit experiment's case for that file, as (its name, median seconds).
+fn limits(entries: &[(Entry, Campaign)], is_limit: &dyn Fn(&str) -> bool) -> BTreeMap<String, (String, f64)> {
+    entries
+        .iter()
+        .filter(|(e, _)| is_limit(&e.spec.id))
+        .flat_map(|(e, _)| e.cases.iter())
+        .filter_map(|c| {
+            let v = c
+                .variants
+                .iter()
+                .filter(|v| v.wall_median_s > 0.0)
+                .min_by(|a, b| a.wall_median_s.total_cmp(&b.wall_median_s))?;
+            Some((file_of(&c.label).to_owned(), (v.name.clone(), v.wall_median_s)))
+        })
+        .collect()
+}
+
 /// The page, or `None` when no campaign ran off the local disk.
-pub fn page(local: &[Campaign], storage: &[Campaign]) -> Option<String> {
+/// `is_limit` tells the experiment whose fastest variant per file is that
+/// file's limit on the storage (its group is "Limits").
+pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) -> bool) -> Option<String> {
     if storage.is_empty() {
         return None;
     }
@@ -166,19 +191,35 @@ pub fn page(local: &[Campaign], storage: &[Campaign]) -> Option<String> {
             }
             out.push('\n');
         }
-        // The fastest way each profile read each case.
+        // The fastest way each profile read each case, and for a cold case
+        // its share of that file's limit on that storage (same campaign).
         let mut fastest_rows = String::new();
         for (name, entries) in &columns {
+            let limit = limits(entries, is_limit);
             for (e, _) in entries.iter().filter(|(e, _)| e.spec.id == id) {
                 for case in &e.cases {
-                    if let Some(f) = fastest(case) {
-                        let _ = writeln!(fastest_rows, "- {name}, {}: {f}", case.label);
-                    }
+                    let Some(f) = fastest(case) else { continue };
+                    let share = match (case.cache, limit.get(file_of(&case.label))) {
+                        (crate::CacheMode::Cold, Some((way, limit_s))) if !is_limit(id) => {
+                            let best = case
+                                .variants
+                                .iter()
+                                .map(|v| v.wall_median_s)
+                                .filter(|s| *s > 0.0)
+                                .fold(f64::INFINITY, f64::min);
+                            format!(" — {:.2}× of the limit ({way})", limit_s / best)
+                        }
+                        _ => String::new(),
+                    };
+                    let _ = writeln!(fastest_rows, "- {name}, {}: {f}{share}", case.label);
                 }
             }
         }
         if !fastest_rows.is_empty() {
-            out.push_str("\nFastest variant (median time):\n\n");
+            out.push_str(
+                "\nFastest variant (median time); for a cold case, the limit's time over its own — \
+                 1.00× reads as fast as the fastest way to read that file on that storage:\n\n",
+            );
             out.push_str(&fastest_rows);
         }
     }
