@@ -338,3 +338,94 @@ pub fn read_plan_case(
     }
     Ok(c)
 }
+
+/// A loader setting scoped to the calling thread (huge-page advice,
+/// pre-faulting) put to an A/B test: the same work run with the setting
+/// at A's value and at B's. H27, H28 and H34 are built from it.
+pub struct Scoped<S: Copy + 'static> {
+    /// Runs a variant with the setting at a value.
+    pub scope: fn(S, &mut dyn FnMut() -> harness::experiment::VariantResult) -> harness::experiment::VariantResult,
+    /// A's name and value.
+    pub a: (&'static str, S),
+    /// B's name and value.
+    pub b: (&'static str, S),
+    /// What B/A is claimed to be.
+    pub expect: harness::stats::verdict::Expect,
+}
+
+impl<S: Copy + 'static> Scoped<S> {
+    /// `f` run under the setting at `value`.
+    fn at(
+        &self,
+        value: S,
+        mut f: impl FnMut() -> harness::experiment::VariantResult + 'static,
+    ) -> impl FnMut() -> harness::experiment::VariantResult + 'static {
+        let scope = self.scope;
+        move || scope(value, &mut f)
+    }
+
+    /// Dequantizing the real tensor `tensor` of `file` to F32, warm.
+    pub fn dequant(&self, ctx: &Ctx, file: &str, tensor: &str) -> Result<harness::Case<'static>, Skip> {
+        let q = quantized_blocks(ctx, file, tensor)?;
+        let (ty, n) = (q.ty, q.elements() as u64);
+        let variant = |value: S| {
+            let blocks = q.blocks.clone();
+            self.at(value, move || {
+                let v = loader::dequant::dequantize_f32(ty, &blocks)?;
+                Ok(harness::Outcome::output(move || f32_digest(&v)))
+            })
+        };
+        Ok(harness::Case::new(
+            format!(
+                "dequantize_f32, {} {tensor} of {file} ({} of F32)",
+                ty.name(),
+                harness::report::svg::human((n * 4) as f64)
+            ),
+            harness::Metric::WallTime,
+            harness::CacheMode::Warm,
+        )
+        .bytes(n * 4)
+        .variant(self.a.0, variant(self.a.1))
+        .variant(self.b.0, variant(self.b.1))
+        .compare(self.a.0, self.b.0, self.expect))
+    }
+
+    /// `load_all` of every MiniLM tensor with `opts`, warm; `what` ends the
+    /// label ("…, mmap backend, {what}, warm"); `bytes` records the file's
+    /// size as the bytes a trial moves.
+    pub fn load(
+        &self,
+        ctx: &Ctx,
+        backend: loader::Backend,
+        opts: loader::load::LoadOptions<'static>,
+        what: &str,
+        bytes: bool,
+    ) -> Result<harness::Case<'static>, Skip> {
+        let path = ctx.need("model.safetensors")?;
+        let size = Ctx::size(&path);
+        let variant = |value: S| {
+            let p = path.clone();
+            self.at(value, move || {
+                let m = loader::Model::open(&p, backend, &loader::Limits::default())?;
+                let ts = loader::load::load_all(&m, &opts)?;
+                Ok(harness::Outcome::output(move || tensors_digest(&ts)))
+            })
+        };
+        let mut c = harness::Case::new(
+            format!(
+                "load_all of model.safetensors ({}), {} backend, {what}, warm",
+                harness::report::svg::human(size as f64),
+                backend.name()
+            ),
+            harness::Metric::WallTime,
+            harness::CacheMode::Warm,
+        )
+        .files([path.clone()]);
+        if bytes {
+            c = c.bytes(size);
+        }
+        Ok(c.variant(self.a.0, variant(self.a.1))
+            .variant(self.b.0, variant(self.b.1))
+            .compare(self.a.0, self.b.0, self.expect))
+    }
+}
