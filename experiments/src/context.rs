@@ -342,6 +342,7 @@ pub fn read_plan_case(
 /// A loader setting scoped to the calling thread (huge-page advice,
 /// pre-faulting) put to an A/B test: the same work run with the setting
 /// at A's value and at B's. H27, H28 and H34 are built from it.
+#[derive(Clone, Copy)]
 pub struct Scoped<S: Copy + 'static> {
     /// Runs a variant with the setting at a value.
     pub scope: fn(S, &mut dyn FnMut() -> harness::experiment::VariantResult) -> harness::experiment::VariantResult,

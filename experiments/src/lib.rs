@@ -46,6 +46,7 @@ pub mod h30_reads_in_flight;
 pub mod h31_read_advice;
 pub mod h32_verified_load;
 pub mod h33_read_limit;
+pub mod h34_prefault_outside_huge;
 
 pub mod peers;
 pub use peers::{

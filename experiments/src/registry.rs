@@ -118,6 +118,7 @@ registry! {
     "H26" => h26_dequant_parallel, false, "Conversion";
     "H27" => h27_huge_pages, false, "Loading strategy";
     "H28" => h28_prefault, false, "Loading strategy";
+    "H34" => h34_prefault_outside_huge, false, "Loading strategy";
     "H29" => h29_direct_io, false, "I/O";
     "H30" => h30_reads_in_flight, false, "I/O";
     "H31" => h31_read_advice, false, "I/O";
