@@ -111,9 +111,11 @@ pub fn render(
 /// replicated full campaigns; newer campaigns of a commit with fewer are
 /// named under it (their pages already show them).
 pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -> String {
-    let three = |c: &Campaign| {
-        crate::stability::replicated_campaigns(campaigns, Some(&c.environment.git_commit), usize::MAX).len() >= 3
-    };
+    let mut per_commit: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for c in crate::stability::replicated_campaigns(campaigns, None, usize::MAX) {
+        *per_commit.entry(c.environment.git_commit.as_str()).or_default() += 1;
+    }
+    let three = |c: &Campaign| per_commit.get(c.environment.git_commit.as_str()).is_some_and(|n| *n >= 3);
     let settled: Vec<Campaign> = campaigns.iter().filter(|c| three(c)).cloned().collect();
     let newest_settled = settled.iter().map(|c| c.started.as_str()).max().unwrap_or("");
     let pending: Vec<&Campaign> = crate::stability::replicated_campaigns(campaigns, None, usize::MAX)
