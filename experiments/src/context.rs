@@ -291,11 +291,9 @@ pub fn names_and_shapes<'a>(entries: impl Iterator<Item = (&'a str, &'a [u64])>)
     )
 }
 
-/// A case that reads all of `name` into memory each way of `plans` (the
-/// first is A; each other is compared with it under `expect`) through
-/// `loader::io`; every output is digested after the clock. A plan that
-/// needs `O_DIRECT` on storage that refuses it (tmpfs) skips the case with
-/// the storage named, rather than measuring something else.
+/// A case that reads all of the fixture `name` into memory each way of
+/// `plans` (the first is A; each other is compared with it under
+/// `expect`) through `loader::io`: [`read_plan_case_at`] on the fixture.
 pub fn read_plan_case(
     ctx: &Ctx,
     name: &str,
@@ -304,14 +302,28 @@ pub fn read_plan_case(
     plans: &[(&str, loader::io::ReadPlan)],
     expect: harness::stats::verdict::Expect,
 ) -> Result<harness::Case<'static>, Skip> {
-    let path = ctx.need(name)?;
-    if plans.iter().any(|(_, p)| p.direct) && !loader::io::direct_supported(&path) {
-        let fs = harness::storage::of(&path).map_or_else(|| "unknown".to_owned(), |s| s.fs_type);
+    read_plan_case_at(&ctx.need(name)?, name, cache, what, plans, expect)
+}
+
+/// A case that reads all of the file at `path` (`name` in its label) each
+/// way of `plans`; every output is digested after the clock. A plan that
+/// needs `O_DIRECT` on storage that refuses it (tmpfs) skips the case with
+/// the storage named, rather than measuring something else.
+pub fn read_plan_case_at(
+    path: &Path,
+    name: &str,
+    cache: harness::CacheMode,
+    what: &str,
+    plans: &[(&str, loader::io::ReadPlan)],
+    expect: harness::stats::verdict::Expect,
+) -> Result<harness::Case<'static>, Skip> {
+    if plans.iter().any(|(_, p)| p.direct) && !loader::io::direct_supported(path) {
+        let fs = harness::storage::of(path).map_or_else(|| "unknown".to_owned(), |s| s.fs_type);
         return Err(Skip::Other(format!(
             "{name}: its storage ({fs}) refuses O_DIRECT"
         )));
     }
-    let size = Ctx::size(&path);
+    let size = Ctx::size(path);
     let mut c = harness::Case::new(
         format!(
             "{name} ({}), {}, {what}",
@@ -321,11 +333,11 @@ pub fn read_plan_case(
         harness::Metric::WallTime,
         cache,
     )
-    .files([path.clone()])
+    .files([path.to_path_buf()])
     .bytes(size)
     .x(size as f64);
     for (label, plan) in plans {
-        let (p, plan) = (path.clone(), *plan);
+        let (p, plan) = (path.to_path_buf(), *plan);
         c = c.variant(*label, move || {
             let buf = loader::io::read_file(&p, &plan)?;
             Ok(harness::Outcome::output(move || digest(&buf)))

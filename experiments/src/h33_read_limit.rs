@@ -5,7 +5,7 @@
 //! that campaign; `reports/storage.md` states other cold cases of the same
 //! file as a share of it.
 
-use crate::context::{digest, read_plan_case, Ctx, Skip};
+use crate::context::{digest, read_plan_case_at, Ctx, Skip};
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Outcome};
@@ -13,9 +13,10 @@ use loader::io::ReadPlan;
 
 const MIB: usize = 1 << 20;
 
-/// The plans a case tries: the whole grid, or in the quick tier its
-/// corners.
-fn plans(quick: bool) -> Vec<(String, ReadPlan)> {
+/// The plans a case tries, named with their letters: the whole grid, or
+/// in the quick tier its corners. The naive read (buffered 1 MiB, one at a
+/// time) is first: it is A, what every other way is compared with.
+pub fn plans(quick: bool) -> Vec<(String, ReadPlan)> {
     let grid: Vec<ReadPlan> = if quick {
         vec![
             ReadPlan::buffered(MIB, 1),
@@ -24,7 +25,6 @@ fn plans(quick: bool) -> Vec<(String, ReadPlan)> {
             ReadPlan::direct(8 * MIB, 16),
         ]
     } else {
-        // The naive read first: it is A, what every other way is compared with.
         let mut g = ReadPlan::grid();
         g.sort_by_key(|p| (p.direct, p.request, p.in_flight));
         g
@@ -46,24 +46,29 @@ fn letter(i: usize) -> String {
 }
 
 fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, Skip> {
-    let named = plans(ctx.quick());
+    limit_case(&ctx.need(name)?, name, ctx.quick())
+}
+
+/// The limit case of the file at `path` (`name` in its label): every plan
+/// the storage takes, and the mapping touched page by page, cold.
+pub fn limit_case(path: &std::path::Path, name: &str, quick: bool) -> Result<Case<'static>, Skip> {
+    let named = plans(quick);
     let mut plans: Vec<(&str, ReadPlan)> = named.iter().map(|(n, p)| (n.as_str(), *p)).collect();
-    let path = ctx.need(name)?;
-    let direct_ok = loader::io::direct_supported(&path);
-    if !direct_ok {
+    if !loader::io::direct_supported(path) {
         // Storage that refuses O_DIRECT (tmpfs) has a limit too: through the cache.
         plans.retain(|(_, p)| !p.direct);
     }
-    let c = read_plan_case(ctx, name, CacheMode::Cold, "every way to read it", &plans, Expect::Unclaimed)?;
+    let c = read_plan_case_at(path, name, CacheMode::Cold, "every way to read it", &plans, Expect::Unclaimed)?;
     let first = plans.first().map(|(n, _)| n.to_string()).unwrap_or_default();
-    let p = path.clone();
-    let mapped = "mmap, one byte per page";
-    Ok(c.variant(format!("{} {mapped}", letter(plans.len())), move || {
+    // Lettered after every plan, so its name is the same on every storage.
+    let mapped = format!("{} mmap, one byte per page", letter(named.len()));
+    let p = path.to_path_buf();
+    Ok(c.variant(mapped.clone(), move || {
         // Map the file and fault every page in, one byte each.
         let bytes = loader::io::map_touched(&p)?;
         Ok(Outcome::output(move || digest(&bytes)))
     })
-    .compare(&first, &format!("{} {mapped}", letter(plans.len())), Expect::Unclaimed))
+    .compare(&first, &mapped, Expect::Unclaimed))
 }
 
 /// H33's cases for this run and what was skipped.
