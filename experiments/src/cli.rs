@@ -83,6 +83,25 @@ pub enum Cmd {
         #[arg(long, value_delimiter = ';', value_parser = parse_profile)]
         storage: Vec<harness::storage::Profile>,
     },
+    /// How to load one model file here: every way to read it cold (the storage's
+    /// limit) and every backend's load of all its tensors, verified or not, on
+    /// your machine, where the file lies or served through a storage profile.
+    /// Prints the intervals and the advice; writes nothing.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  lab advise /models/llama-3.2-1b.Q4_K_M.gguf\n",
+        "  lab advise model.safetensors --storage slow:latency=5ms --quick",
+    ))]
+    Advise {
+        /// The model file (safetensors, GGUF, NPZ or .pth).
+        file: PathBuf,
+        /// Serve it through this storage profile (see `lab run --storage`).
+        #[arg(long, value_parser = parse_profile)]
+        storage: Option<harness::storage::Profile>,
+        /// Short budgets: about a minute, wider intervals.
+        #[arg(long)]
+        quick: bool,
+    },
     /// Render reports/*.md, reports/svg/*.svg, EXPERIMENTS.md, HYPOTHESES.md and the
     /// README's results block from the ledger and the spec pages (writes files).
     #[command(after_help = concat!(

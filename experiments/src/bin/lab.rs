@@ -41,6 +41,7 @@ fn main() -> ExitCode {
                 storage,
             },
         ),
+        Cmd::Advise { file, storage, quick } => commands::advise::run(&ws, &file, storage.as_ref(), quick),
         Cmd::Report => campaign::report(&ws),
         Cmd::RecordExplanations => campaign::explain(&ws),
         Cmd::Show { id } => commands::show::run(&ws, &id),

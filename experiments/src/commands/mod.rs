@@ -2,6 +2,7 @@
 //! calls one function here; everything these share (the workspace, trial
 //! arguments, progress lines) lives in this module.
 
+pub mod advise;
 pub mod calibrate;
 pub mod campaign;
 pub mod compare;
