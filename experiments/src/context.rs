@@ -319,9 +319,7 @@ pub fn read_plan_case_at(
 ) -> Result<harness::Case<'static>, Skip> {
     if plans.iter().any(|(_, p)| p.direct) && !loader::io::direct_supported(path) {
         let fs = harness::storage::of(path).map_or_else(|| "unknown".to_owned(), |s| s.fs_type);
-        return Err(Skip::Other(format!(
-            "{name}: its storage ({fs}) refuses O_DIRECT"
-        )));
+        return Err(Skip::Other(format!("{name}: its storage ({fs}) refuses O_DIRECT")));
     }
     let size = Ctx::size(path);
     let mut c = harness::Case::new(

@@ -22,7 +22,14 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         &["model.safetensors", "gemma-3-270m-q4_k_m.gguf", "sweep-1g.safetensors"]
     };
     for name in files {
-        b.case(read_plan_case(ctx, name, CacheMode::Cold, "one request at a time", &plans, Expect::Ratio(0.8)));
+        b.case(read_plan_case(
+            ctx,
+            name,
+            CacheMode::Cold,
+            "one request at a time",
+            &plans,
+            Expect::Ratio(0.8),
+        ));
     }
     if !ctx.quick() {
         // The price of going around the cache when the file is already in it.

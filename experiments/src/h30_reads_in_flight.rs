@@ -28,8 +28,22 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         &["model.safetensors", "gemma-3-270m-q4_k_m.gguf", "sweep-1g.safetensors"]
     };
     for name in files {
-        b.case(read_plan_case(ctx, name, CacheMode::Cold, "through the cache", &buffered, Expect::Ratio(0.7)));
-        b.case(read_plan_case(ctx, name, CacheMode::Cold, "around the cache", &direct, Expect::Ratio(0.7)));
+        b.case(read_plan_case(
+            ctx,
+            name,
+            CacheMode::Cold,
+            "through the cache",
+            &buffered,
+            Expect::Ratio(0.7),
+        ));
+        b.case(read_plan_case(
+            ctx,
+            name,
+            CacheMode::Cold,
+            "around the cache",
+            &direct,
+            Expect::Ratio(0.7),
+        ));
     }
     b
 }

@@ -24,7 +24,14 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         &["model.safetensors", "gemma-3-270m-q4_k_m.gguf", "sweep-1g.safetensors"]
     };
     for name in files {
-        b.case(read_plan_case(ctx, name, CacheMode::Cold, "1 MiB reads", &plans, Expect::Ratio(0.9)));
+        b.case(read_plan_case(
+            ctx,
+            name,
+            CacheMode::Cold,
+            "1 MiB reads",
+            &plans,
+            Expect::Ratio(0.9),
+        ));
     }
     b
 }

@@ -42,7 +42,11 @@ fn case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Skip> 
     })
     .compare("A verify, then load", "B verified load in one pass", Expect::Ratio(0.6))
     // What verifying costs when done this way: at most 1.1× the bare load.
-    .compare("C load, not verified", "B verified load in one pass", Expect::AtMost(1.1)))
+    .compare(
+        "C load, not verified",
+        "B verified load in one pass",
+        Expect::AtMost(1.1),
+    ))
 }
 
 /// H32's cases for this run and what was skipped.

@@ -58,7 +58,14 @@ pub fn limit_case(path: &std::path::Path, name: &str, quick: bool) -> Result<Cas
         // Storage that refuses O_DIRECT (tmpfs) has a limit too: through the cache.
         plans.retain(|(_, p)| !p.direct);
     }
-    let c = read_plan_case_at(path, name, CacheMode::Cold, "every way to read it", &plans, Expect::Unclaimed)?;
+    let c = read_plan_case_at(
+        path,
+        name,
+        CacheMode::Cold,
+        "every way to read it",
+        &plans,
+        Expect::Unclaimed,
+    )?;
     let first = plans.first().map(|(n, _)| n.to_string()).unwrap_or_default();
     // Lettered after every plan, so its name is the same on every storage.
     let mapped = format!("{} mmap, one byte per page", letter(named.len()));

@@ -298,12 +298,7 @@ pub fn map_touched(path: &Path) -> Result<Touched> {
 /// complete; the bytes read (fewer than `out` holds when the file ends
 /// first). Readers send each filled chunk to the calling thread, which
 /// consumes them in order.
-fn read_blocks(
-    file: &File,
-    out: &mut [u8],
-    plan: &ReadPlan,
-    consume: &mut dyn FnMut(&[u8]),
-) -> std::io::Result<usize> {
+fn read_blocks(file: &File, out: &mut [u8], plan: &ReadPlan, consume: &mut dyn FnMut(&[u8])) -> std::io::Result<usize> {
     let request = if plan.direct {
         round_up(plan.request.max(1)).unwrap_or(DIRECT_ALIGN)
     } else {

@@ -27,7 +27,10 @@ fn a_verified_open_is_the_model_an_open_gives() {
     let m = Model::open(f.path(), Backend::Mmap, &limits).expect("open");
     assert_eq!(v.inventory().tensors.len(), 2);
     for t in &m.inventory().tensors {
-        assert_eq!(v.tensor_bytes(&t.name).expect("bytes"), m.tensor_bytes(&t.name).expect("bytes"));
+        assert_eq!(
+            v.tensor_bytes(&t.name).expect("bytes"),
+            m.tensor_bytes(&t.name).expect("bytes")
+        );
     }
     assert_eq!(v.tensor_f32("b").expect("b"), [-4.5, 0.25]);
     // Upper-case hex is the same digest.

@@ -129,11 +129,7 @@ pub struct RunOpts {
 /// the exit code is the worst of them.
 pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     let local = [Profile::Local];
-    let profiles: &[Profile] = if opts.storage.is_empty() {
-        &local
-    } else {
-        &opts.storage
-    };
+    let profiles: &[Profile] = if opts.storage.is_empty() { &local } else { &opts.storage };
     let mut worst = 0u8;
     for (i, profile) in profiles.iter().enumerate() {
         if profiles.len() > 1 {

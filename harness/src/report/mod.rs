@@ -115,7 +115,11 @@ pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -
     for c in crate::stability::replicated_campaigns(campaigns, None, usize::MAX) {
         *per_commit.entry(c.environment.git_commit.as_str()).or_default() += 1;
     }
-    let three = |c: &Campaign| per_commit.get(c.environment.git_commit.as_str()).is_some_and(|n| *n >= 3);
+    let three = |c: &Campaign| {
+        per_commit
+            .get(c.environment.git_commit.as_str())
+            .is_some_and(|n| *n >= 3)
+    };
     let settled: Vec<Campaign> = campaigns.iter().filter(|c| three(c)).cloned().collect();
     let newest_settled = settled.iter().map(|c| c.started.as_str()).max().unwrap_or("");
     let pending: Vec<&Campaign> = crate::stability::replicated_campaigns(campaigns, None, usize::MAX)

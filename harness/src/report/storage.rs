@@ -6,7 +6,7 @@
 //! commit. Only experiments that ran on a profile other than `local` are
 //! listed.
 
-use crate::ledger::{self, CaseRecord, Campaign, Entry, Mode};
+use crate::ledger::{self, Campaign, CaseRecord, Entry, Mode};
 use crate::report::markdown::effect_text;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -74,13 +74,19 @@ impl Profile {
             "slow" => {
                 let mut t = Throttle::default();
                 for pair in settings.unwrap_or("").split(',').filter(|p| !p.trim().is_empty()) {
-                    let (key, value) = pair.split_once('=').ok_or_else(|| {
-                        bad(text, &format!("{pair:?} is not key=value"))
-                    })?;
+                    let (key, value) = pair
+                        .split_once('=')
+                        .ok_or_else(|| bad(text, &format!("{pair:?} is not key=value")))?;
                     let value = value.trim();
                     match key.trim() {
-                        "latency" => t.latency_us = parse_micros(value).ok_or_else(|| bad(text, "latency: e.g. 500us, 2ms, 0"))?,
-                        "bandwidth" => t.bandwidth = parse_bytes(value.trim_end_matches("/s")).ok_or_else(|| bad(text, "bandwidth: e.g. 250MB/s, 1GiB/s, 0 for none"))?,
+                        "latency" => {
+                            t.latency_us =
+                                parse_micros(value).ok_or_else(|| bad(text, "latency: e.g. 500us, 2ms, 0"))?
+                        }
+                        "bandwidth" => {
+                            t.bandwidth = parse_bytes(value.trim_end_matches("/s"))
+                                .ok_or_else(|| bad(text, "bandwidth: e.g. 250MB/s, 1GiB/s, 0 for none"))?
+                        }
                         "request" => {
                             t.max_request = parse_bytes(value)
                                 .and_then(|b| u32::try_from(b).ok())
@@ -94,14 +100,22 @@ impl Profile {
                                 .filter(|n| (1..=64).contains(n))
                                 .ok_or_else(|| bad(text, "in-flight: 1 to 64"))?
                         }
-                        other => return Err(bad(text, &format!("no setting {other:?} (latency, bandwidth, request, in-flight)"))),
+                        other => {
+                            return Err(bad(
+                                text,
+                                &format!("no setting {other:?} (latency, bandwidth, request, in-flight)"),
+                            ))
+                        }
                     }
                 }
                 return Ok(Profile::Slow(t));
             }
             other => {
                 let names: Vec<&str> = CATALOG.iter().map(|(n, _)| *n).collect();
-                return Err(bad(text, &format!("no profile {other:?}; there are {}", names.join(", "))));
+                return Err(bad(
+                    text,
+                    &format!("no profile {other:?}; there are {}", names.join(", ")),
+                ));
             }
         };
         match settings {

@@ -11,9 +11,9 @@
 use super::view::View;
 use crate::error::{HarnessError, Result};
 use fuser::{
-    BackgroundSession, Config, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags,
-    Generation, INodeNo, KernelConfig, LockOwner, MountOption, OpenFlags, ReplyAttr, ReplyData,
-    ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, Request,
+    BackgroundSession, Config, Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo,
+    KernelConfig, LockOwner, MountOption, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry,
+    ReplyOpen, ReplyStatfs, Request,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -183,11 +183,7 @@ impl SlowFs {
                 let index = usize::try_from(at - 1).unwrap_or(usize::MAX);
                 let existing = match nodes.get(index).map(|n| &n.kind) {
                     Some(Kind::Folder(children)) => children.get(OsStr::new(part)).copied(),
-                    _ => {
-                        return Err(HarnessError::Other(format!(
-                            "slow storage: {name:?} lies under a file"
-                        )))
-                    }
+                    _ => return Err(HarnessError::Other(format!("slow storage: {name:?} lies under a file"))),
                 };
                 at = match existing {
                     Some(ino) if !last => ino,
@@ -312,20 +308,17 @@ impl Filesystem for SlowFs {
         // Readahead asks for at most what one request carries; the kernel
         // may queue twice as many requests as the store serves at once.
         let _ = config.set_max_readahead(self.link.throttle.max_request.max(4096));
-        let queue = u16::try_from(self.link.throttle.in_flight.max(1).saturating_mul(2))
-            .unwrap_or(u16::MAX);
+        let queue = u16::try_from(self.link.throttle.in_flight.max(1).saturating_mul(2)).unwrap_or(u16::MAX);
         let _ = config.set_max_background(queue);
         Ok(())
     }
 
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
         match self.node(parent).map(|n| &n.kind) {
-            Some(Kind::Folder(children)) => {
-                match children.get(name).and_then(|&i| self.node(INodeNo(i))) {
-                    Some(n) => reply.entry(&TTL, &n.attr, Generation(0)),
-                    None => reply.error(Errno::ENOENT),
-                }
-            }
+            Some(Kind::Folder(children)) => match children.get(name).and_then(|&i| self.node(INodeNo(i))) {
+                Some(n) => reply.entry(&TTL, &n.attr, Generation(0)),
+                None => reply.error(Errno::ENOENT),
+            },
             Some(Kind::File(_)) => reply.error(Errno::ENOTDIR),
             None => reply.error(Errno::ENOENT),
         }
@@ -338,14 +331,7 @@ impl Filesystem for SlowFs {
         }
     }
 
-    fn open(
-        &self,
-        _req: &Request,
-        ino: INodeNo,
-        _flags: OpenFlags,
-        _kill_suid_gid: bool,
-        reply: ReplyOpen,
-    ) {
+    fn open(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, _kill_suid_gid: bool, reply: ReplyOpen) {
         let path = match self.node(ino).map(|n| &n.kind) {
             Some(Kind::File(path)) => path,
             Some(Kind::Folder(_)) => return reply.error(Errno::EISDIR),
@@ -411,14 +397,7 @@ impl Filesystem for SlowFs {
         reply.ok();
     }
 
-    fn readdir(
-        &self,
-        _req: &Request,
-        ino: INodeNo,
-        _fh: FileHandle,
-        offset: u64,
-        mut reply: ReplyDirectory,
-    ) {
+    fn readdir(&self, _req: &Request, ino: INodeNo, _fh: FileHandle, offset: u64, mut reply: ReplyDirectory) {
         let Some(Node {
             kind: Kind::Folder(children),
             parent,

@@ -30,9 +30,10 @@ impl View {
                 "storage view: {name:?} is not a relative name of plain components"
             )));
         }
-        let clash = self.files.keys().find(|k| {
-            k.as_str() == name || is_folder_of(k, name) || is_folder_of(name, k)
-        });
+        let clash = self
+            .files
+            .keys()
+            .find(|k| k.as_str() == name || is_folder_of(k, name) || is_folder_of(name, k));
         if let Some(k) = clash {
             return Err(HarnessError::Other(format!(
                 "storage view: {name:?} clashes with {k:?}"
@@ -104,11 +105,7 @@ fn make_parent(at: &Path) -> Result<()> {
 
 /// A relative name of plain components.
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.contains('\0')
-        && name
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..")
+    !name.is_empty() && !name.contains('\0') && name.split('/').all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
 /// `folder` names a folder that holds `name` (`a/b` holds `a/b/c`).
