@@ -196,6 +196,7 @@ impl Lab for Scripted {
                         others: if self.busy && plan.process == 0 { 0.9 } else { 0.0 },
                         steal: 0.0,
                         load_average: 0.0,
+                        storage: 0.0,
                     }),
                     elapsed_s: 0.01,
                     residency: None,
