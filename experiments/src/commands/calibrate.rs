@@ -113,6 +113,7 @@ pub fn run(ws: &Workspace, quick: bool) -> Outcome {
             ws,
             ctx: &ctx,
             served: None,
+            servers: Vec::new(),
         },
         families: &fams,
     };

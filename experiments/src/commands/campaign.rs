@@ -198,6 +198,10 @@ fn run_on(ws: &Workspace, sel: &Selection, opts: &RunOpts, profile: &Profile) ->
         }
     };
     let served = store.served.clone();
+    let servers = mounted
+        .as_ref()
+        .map(harness::storage::Mounted::servers)
+        .unwrap_or_default();
     let mut ctx = Ctx::new(store, tier);
     let mode = Mode::from(tier);
     let dir = match profile {
@@ -272,6 +276,7 @@ fn run_on(ws: &Workspace, sel: &Selection, opts: &RunOpts, profile: &Profile) ->
         ws,
         ctx: &ctx,
         served: served.clone(),
+        servers: servers.clone(),
     };
     let previous = ledger::load_all(&dir)?
         .into_iter()
@@ -421,6 +426,9 @@ pub struct Workers<'w> {
     pub ctx: &'w Ctx,
     /// Where a storage profile serves the fixtures (`None`: where they lie).
     pub served: Option<std::path::PathBuf>,
+    /// The processes serving them, whose CPU time the workers count as the
+    /// storage's rather than as other load.
+    pub servers: Vec<u32>,
 }
 
 impl Lab for Workers<'_> {
@@ -437,7 +445,7 @@ impl Lab for Workers<'_> {
     }
 
     fn spawn(&self, plan: &WorkerPlan) -> harness::error::Result<Vec<(String, ProcessSamples)>> {
-        super::worker::spawn(self.ws, plan, self.served.as_deref())
+        super::worker::spawn(self.ws, plan, self.served.as_deref(), &self.servers)
     }
 }
 

@@ -62,6 +62,7 @@ pub fn spawn(
     ws: &Workspace,
     plan: &WorkerPlan,
     served: Option<&std::path::Path>,
+    servers: &[u32],
 ) -> harness::error::Result<Vec<(String, ProcessSamples)>> {
     let fail = |reason: String| HarnessError::Variant {
         experiment: plan.experiment.clone(),
@@ -77,6 +78,9 @@ pub fn spawn(
         Some(root) => cmd.env(fixtures::STORAGE_ROOT_VAR, root),
         None => cmd.env_remove(fixtures::STORAGE_ROOT_VAR),
     };
+    // Its load meter counts the storage's servers as the storage's work.
+    let pids: Vec<String> = servers.iter().map(u32::to_string).collect();
+    cmd.env(harness::load::STORAGE_PIDS_VAR, pids.join(","));
     let o = cmd
         .output()
         .map_err(|e| fail(format!("cannot start {}: {e}", this_exe().display())))?;

@@ -225,6 +225,17 @@ impl Mounted {
         self.root().and_then(of)
     }
 
+    /// The processes that serve the files (their CPU time is the storage's
+    /// work, not other load on the machine): this process for `slow`, sshd
+    /// and sshfs for `sshfs`, none for `local` and `tmpfs`.
+    pub fn servers(&self) -> Vec<u32> {
+        match &self.guard {
+            Guard::Slow { .. } => vec![std::process::id()],
+            Guard::Sshfs(m) => m.servers(),
+            Guard::Local | Guard::Tmpfs(_) => Vec::new(),
+        }
+    }
+
     /// What the `slow` filesystem served so far: requests, bytes, largest request.
     pub fn served(&self) -> Option<(u64, u64, u64)> {
         use std::sync::atomic::Ordering::Relaxed;

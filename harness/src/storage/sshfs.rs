@@ -30,7 +30,8 @@ pub struct Mounted {
     /// The loopback port the server listens on.
     pub port: u16,
     sshd: Option<Child>,
-    mounted: bool,
+    /// The client, run in the foreground so its pid is known.
+    client: Option<Child>,
     dir: tempfile::TempDir,
 }
 
@@ -149,7 +150,7 @@ pub fn mount(view: &View) -> Result<Mounted> {
         root,
         port,
         sshd: Some(sshd),
-        mounted: false,
+        client: None,
         dir,
     };
     m.wait_for_server(Duration::from_secs(10))?;
@@ -158,14 +159,19 @@ pub fn mount(view: &View) -> Result<Mounted> {
         "ro,follow_symlinks,IdentityFile={},StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes,LogLevel=ERROR",
         d.join("client").display()
     );
-    run(
-        Command::new("sshfs")
-            .arg(&remote)
-            .arg(&m.root)
-            .args(["-p", &port.to_string(), "-o", &options]),
-        "mounting",
-    )?;
-    m.mounted = true;
+    let log = d.join("sshfs.log");
+    let log_file = std::fs::File::create(&log).map_err(|e| HarnessError::io(&log, e))?;
+    let client = Command::new("sshfs")
+        .arg(&remote)
+        .arg(&m.root)
+        .args(["-f", "-p", &port.to_string(), "-o", &options])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        .spawn()
+        .map_err(|e| HarnessError::Other(format!("sshfs storage: starting sshfs: {e}")))?;
+    m.client = Some(client);
+    m.wait_for_mount(Duration::from_secs(15), &log)?;
     Ok(m)
 }
 
@@ -192,12 +198,49 @@ impl Mounted {
     }
 }
 
+impl Mounted {
+    /// The processes serving the mount: sshd (and the session it forks)
+    /// and the sshfs client.
+    pub fn servers(&self) -> Vec<u32> {
+        [&self.sshd, &self.client]
+            .into_iter()
+            .flatten()
+            .map(Child::id)
+            .collect()
+    }
+
+    fn wait_for_mount(&mut self, patience: Duration, log: &Path) -> Result<()> {
+        let start = Instant::now();
+        while start.elapsed() < patience {
+            if super::mounts::all()
+                .iter()
+                .any(|m| Path::new(&m.mount_point) == self.root)
+            {
+                return Ok(());
+            }
+            if let Some(Ok(Some(status))) = self.client.as_mut().map(Child::try_wait) {
+                let said = std::fs::read_to_string(log).unwrap_or_default();
+                return Err(HarnessError::Other(format!(
+                    "sshfs storage: sshfs exited ({status}): {}",
+                    said.trim()
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(HarnessError::Other(format!(
+            "sshfs storage: {} was not mounted within {patience:?}",
+            self.root.display()
+        )))
+    }
+}
+
 impl Drop for Mounted {
     fn drop(&mut self) {
-        if self.mounted {
+        if self.client.is_some() {
             super::unmount(&self.root);
         }
-        if let Some(mut child) = self.sshd.take() {
+        for child in [self.client.take(), self.sshd.take()].into_iter().flatten() {
+            let mut child = child;
             let _ = child.kill();
             let _ = child.wait();
         }
