@@ -239,8 +239,7 @@ impl Drop for Mounted {
         if self.client.is_some() {
             super::unmount(&self.root);
         }
-        for child in [self.client.take(), self.sshd.take()].into_iter().flatten() {
-            let mut child = child;
+        for mut child in [self.client.take(), self.sshd.take()].into_iter().flatten() {
             let _ = child.kill();
             let _ = child.wait();
         }
