@@ -187,8 +187,7 @@ fn run_on(ws: &Workspace, sel: &Selection, opts: &RunOpts, profile: &Profile) ->
         p => {
             // Every fixture present; a copy (tmpfs) only of those the chosen
             // experiments declare — any other is then read where it lies.
-            let declared: std::collections::HashSet<String> =
-                chosen.iter().flat_map(|e| e.spec().fixtures).collect();
+            let declared: std::collections::HashSet<String> = chosen.iter().flat_map(|e| e.spec().fixtures).collect();
             let mut view = harness::storage::View::new();
             for f in &store.manifest.fixtures {
                 if *p == Profile::Tmpfs && !declared.contains(&f.name) {
