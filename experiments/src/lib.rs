@@ -47,6 +47,7 @@ pub mod h31_read_advice;
 pub mod h32_verified_load;
 pub mod h33_read_limit;
 pub mod h34_prefault_outside_huge;
+pub mod h35_q6_k_runs;
 
 pub mod peers;
 pub use peers::{
