@@ -6,7 +6,7 @@ use crate::context::{f32_digest, largest_quantized, quantized_blocks, Ctx, Skip,
 use crate::registry::Built;
 use harness::stats::verdict::Expect;
 use harness::{CacheMode, Case, Metric, Outcome};
-use loader::dequant::blocks::{q6_k, q6_k_interleaved, QK_K};
+use loader::dequant::blocks::{q6_k, q6_k_runs, QK_K};
 use loader::GgmlType;
 
 /// Bytes of one Q6_K block.
@@ -48,8 +48,8 @@ fn case(ctx: &Ctx, file: &str, tensor: &str) -> Result<Case<'static>, Skip> {
         CacheMode::Warm,
     )
     .bytes(n * 4)
-    .variant("A interleaved, scale per element", run(q6_k_interleaved))
-    .variant("B runs of 16, one scale each", run(q6_k))
+    .variant("A interleaved, scale per element", run(q6_k))
+    .variant("B runs of 16, one scale each", run(q6_k_runs))
     .compare(
         "A interleaved, scale per element",
         "B runs of 16, one scale each",

@@ -172,13 +172,13 @@ pub fn q5_k(b: &[u8; 176], y: &mut [f32; QK_K]) {
     }
 }
 
-/// Q6_K: 128 bytes of low 4 bits, 64 bytes of high 2 bits, 16 signed scales, d.
-/// Each 16 outputs share one scale, so they are written as contiguous runs
-/// of 16 with that scale fixed (the lab's H35 compares this with
-/// [`q6_k_interleaved`], the layout as ggml writes it; the values are the
-/// same to the bit: the same products in the same order).
+/// Q6_K written as contiguous runs of 16 outputs that share one scale:
+/// the candidate of the lab's H35 against [`q6_k`] (ggml's layout, the
+/// production kernel until H35 is confirmed). The same products in the same
+/// order, so the values are the same to the bit.
+#[cfg_attr(not(feature = "lab"), allow(dead_code))]
 #[inline]
-pub fn q6_k(b: &[u8; 210], y: &mut [f32; QK_K]) {
+pub fn q6_k_runs(b: &[u8; 210], y: &mut [f32; QK_K]) {
     let (ql, qh, sc) = (&b[..128], &b[128..192], &b[192..208]);
     let d = h(b, 208);
     for half in 0..2 {
@@ -205,10 +205,11 @@ pub fn q6_k(b: &[u8; 210], y: &mut [f32; QK_K]) {
     }
 }
 
-/// Q6_K as ggml's reference loop writes it: four outputs 32 apart per
-/// step, the scale looked up per element (H35's A).
+/// Q6_K: 128 bytes of low 4 bits, 64 bytes of high 2 bits, 16 signed scales, d.
+/// Four outputs 32 apart per step, each one's scale looked up, as ggml's
+/// reference loop writes them (H35's A; [`q6_k_runs`] is its candidate).
 #[inline]
-pub fn q6_k_interleaved(b: &[u8; 210], y: &mut [f32; QK_K]) {
+pub fn q6_k(b: &[u8; 210], y: &mut [f32; QK_K]) {
     let (ql, qh, sc) = (&b[..128], &b[128..192], &b[192..208]);
     let d = h(b, 208);
     for half in 0..2 {
@@ -249,8 +250,8 @@ mod q6_k_tests {
             }
             b[208..210].copy_from_slice(&(0x3000u16 + (i & 0x3FF)).to_le_bytes());
             let (mut a, mut c) = ([0f32; QK_K], [0f32; QK_K]);
-            q6_k(&b, &mut a);
-            q6_k_interleaved(&b, &mut c);
+            q6_k_runs(&b, &mut a);
+            q6_k(&b, &mut c);
             assert!(
                 a.iter().zip(&c).all(|(p, q)| p.to_bits() == q.to_bits()),
                 "block {i} differs"
