@@ -289,8 +289,25 @@ pub fn replicated_campaigns<'a>(all: &'a [Campaign], commit: Option<&str>, n: us
         .filter(|c| commit.is_none_or(|k| c.environment.git_commit == k))
         .collect();
     v.sort_by(|a, b| a.started.cmp(&b.started));
+    // Of one commit, only campaigns of the newest one's selection replicate
+    // it: a peers-group campaign is no replicate of a full campaign.
+    if commit.is_some() {
+        if let Some(newest) = v.last() {
+            let wanted: Vec<String> = selection(newest).into_iter().map(str::to_owned).collect();
+            v.retain(|c| selection(c) == wanted);
+        }
+    }
     let skip = v.len().saturating_sub(n);
     v.split_off(skip)
+}
+
+/// The experiments a campaign recorded, sorted: campaigns replicate each
+/// other only when they ran the same ones.
+pub fn selection(c: &Campaign) -> Vec<&str> {
+    let mut ids: Vec<&str> = c.entries.iter().map(|e| e.spec.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// How many of `campaigns` gave experiment `id`'s headline the verdict `v`,
