@@ -111,15 +111,18 @@ pub fn render(
 /// replicated full campaigns; newer campaigns of a commit with fewer are
 /// named under it (their pages already show them).
 pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -> String {
-    let mut per_commit: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for c in crate::stability::replicated_campaigns(campaigns, None, usize::MAX) {
-        *per_commit.entry(c.environment.git_commit.as_str()).or_default() += 1;
-    }
-    let three = |c: &Campaign| {
-        per_commit
-            .get(c.environment.git_commit.as_str())
-            .is_some_and(|n| *n >= 3)
+    // Replicates: campaigns of one commit that ran the same experiments.
+    let key = |c: &Campaign| {
+        (
+            c.environment.git_commit.clone(),
+            crate::stability::selection(c).join(","),
+        )
     };
+    let mut per_commit: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+    for c in crate::stability::replicated_campaigns(campaigns, None, usize::MAX) {
+        *per_commit.entry(key(c)).or_default() += 1;
+    }
+    let three = |c: &Campaign| per_commit.get(&key(c)).is_some_and(|n| *n >= 3);
     let settled: Vec<Campaign> = campaigns.iter().filter(|c| three(c)).cloned().collect();
     let newest_settled = settled.iter().map(|c| c.started.as_str()).max().unwrap_or("");
     let pending: Vec<&Campaign> = crate::stability::replicated_campaigns(campaigns, None, usize::MAX)
