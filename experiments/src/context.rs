@@ -291,6 +291,16 @@ pub fn names_and_shapes<'a>(entries: impl Iterator<Item = (&'a str, &'a [u64])>)
     )
 }
 
+/// The files the cold-read experiments (H29–H31) read: MiniLM, the
+/// Gemma-3 GGUF and a 1 GiB safetensors; MiniLM alone in the quick tier.
+pub fn cold_read_files(ctx: &Ctx) -> &'static [&'static str] {
+    if ctx.quick() {
+        &["model.safetensors"]
+    } else {
+        &["model.safetensors", "gemma-3-270m-q4_k_m.gguf", "sweep-1g.safetensors"]
+    }
+}
+
 /// A case that reads all of the fixture `name` into memory each way of
 /// `plans` (the first is A; each other is compared with it under
 /// `expect`) through `loader::io`: [`read_plan_case_at`] on the fixture.

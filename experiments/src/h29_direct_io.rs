@@ -16,11 +16,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         ("A buffered 4 MiB × 1", ReadPlan::buffered(4 * MIB, 1)),
         ("B direct 4 MiB × 1", ReadPlan::direct(4 * MIB, 1)),
     ];
-    let files: &[&str] = if ctx.quick() {
-        &["model.safetensors"]
-    } else {
-        &["model.safetensors", "gemma-3-270m-q4_k_m.gguf", "sweep-1g.safetensors"]
-    };
+    let files = crate::context::cold_read_files(ctx);
     for name in files {
         b.case(read_plan_case(
             ctx,

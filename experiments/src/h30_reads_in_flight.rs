@@ -22,11 +22,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         ("B direct 4 MiB × 4", ReadPlan::direct(4 * MIB, 4)),
         ("C direct 4 MiB × 16", ReadPlan::direct(4 * MIB, 16)),
     ];
-    let files: &[&str] = if ctx.quick() {
-        &["model.safetensors"]
-    } else {
-        &["model.safetensors", "gemma-3-270m-q4_k_m.gguf", "sweep-1g.safetensors"]
-    };
+    let files = crate::context::cold_read_files(ctx);
     for name in files {
         b.case(read_plan_case(
             ctx,

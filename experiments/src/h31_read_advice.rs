@@ -18,11 +18,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
         ("B sequential advice", plain.advised(Advice::Sequential)),
         ("C willneed advice", plain.advised(Advice::WillNeed)),
     ];
-    let files: &[&str] = if ctx.quick() {
-        &["model.safetensors"]
-    } else {
-        &["model.safetensors", "gemma-3-270m-q4_k_m.gguf", "sweep-1g.safetensors"]
-    };
+    let files = crate::context::cold_read_files(ctx);
     for name in files {
         b.case(read_plan_case(
             ctx,
