@@ -280,6 +280,13 @@ pub enum Cmd {
     },
 }
 
+/// A `--storage` profile (see `harness::storage::Profile::parse`); several
+/// are separated by `;` or given as several flags, since a profile's
+/// settings use commas.
+fn parse_profile(s: &str) -> Result<harness::storage::Profile, String> {
+    harness::storage::Profile::parse(s).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,11 +321,4 @@ mod tests {
         let help = run.render_long_help().to_string();
         assert!(help.contains("35 minutes"), "{help}");
     }
-}
-
-/// A `--storage` profile (see `harness::storage::Profile::parse`); several
-/// are separated by `;` or given as several flags, since a profile's
-/// settings use commas.
-fn parse_profile(s: &str) -> Result<harness::storage::Profile, String> {
-    harness::storage::Profile::parse(s).map_err(|e| e.to_string())
 }

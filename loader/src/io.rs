@@ -1,7 +1,7 @@
 //! Reading a file into memory the ways storage rewards: the size of each
 //! request, how many requests are in flight, through the page cache or
 //! around it (`O_DIRECT`), and readahead advice. The limits experiment
-//! reads each file every way on [`ReadPlan::grid`] and takes the fastest as
+//! reads each file every way on [`ReadPlan::grid`](crate::io::ReadPlan::grid) and takes the fastest as
 //! what that storage allows; the loader's backends are measured as a share
 //! of it. Platform calls are in `sys`.
 
@@ -79,7 +79,7 @@ impl ReadPlan {
 
     /// "direct 4 MiB × 16", "buffered 1 MiB × 1, sequential".
     pub fn name(&self) -> String {
-        let size = if self.request % (1 << 20) == 0 {
+        let size = if self.request.is_multiple_of(1 << 20) {
             format!("{} MiB", self.request >> 20)
         } else {
             format!("{} KiB", self.request.div_ceil(1024))

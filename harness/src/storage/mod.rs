@@ -165,7 +165,7 @@ fn parse_micros(v: &str) -> Option<u64> {
         .unwrap_or((v, if v == "0" { 1.0 } else { f64::NAN }));
     let x: f64 = number.trim().parse().ok()?;
     let us = x * scale;
-    (us.is_finite() && us >= 0.0 && us < 1e12).then_some(us.round() as u64)
+    (us.is_finite() && (0.0..1e12).contains(&us)).then_some(us.round() as u64)
 }
 
 /// `128KiB`, `1MiB`, `250MB`, `4096`, `0` → bytes (IEC units are powers of
@@ -186,7 +186,7 @@ fn parse_bytes(v: &str) -> Option<u64> {
         .unwrap_or((v, 1.0));
     let x: f64 = number.trim().parse().ok()?;
     let b = x * scale;
-    (b.is_finite() && b >= 0.0 && b < 1e15).then_some(b.round() as u64)
+    (b.is_finite() && (0.0..1e15).contains(&b)).then_some(b.round() as u64)
 }
 
 /// A profile set up and serving a view; torn down when dropped.

@@ -62,7 +62,7 @@ impl Throttle {
         };
         format!(
             "{} a request, {bandwidth}, requests ≤ {}, {} at once",
-            if self.latency_us % 1000 == 0 {
+            if self.latency_us.is_multiple_of(1000) {
                 format!("{} ms", self.latency_us / 1000)
             } else {
                 format!("{} µs", self.latency_us)
@@ -331,7 +331,7 @@ impl Filesystem for SlowFs {
         }
     }
 
-    fn open(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, _kill_suid_gid: bool, reply: ReplyOpen) {
+    fn open(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
         let path = match self.node(ino).map(|n| &n.kind) {
             Some(Kind::File(path)) => path,
             Some(Kind::Folder(_)) => return reply.error(Errno::EISDIR),
