@@ -47,8 +47,8 @@ fn a_campaign_on_the_slow_profile_is_kept_apart_cold_and_reported() {
     assert_eq!(elsewhere.len(), 1);
     let c = &elsewhere[0];
     assert!(matches!(c.storage_profile, Some(Profile::Slow(t)) if t.latency_us == 200 && t.bandwidth == 0));
-    let fs = c.environment.storage.as_ref().map(|s| s.fs_type.clone());
-    assert_eq!(fs.as_deref(), Some(harness::storage::slowfs::FS_TYPE));
+    let fs = c.environment.storage.as_ref();
+    assert!(fs.is_some_and(harness::storage::slowfs::is_slow), "{fs:?}");
     // Its cold trials were cold through FUSE: every one started evicted.
     let cases: Vec<_> = c.entries.iter().flat_map(|e| &e.cases).collect();
     assert!(!cases.is_empty());
@@ -61,5 +61,5 @@ fn a_campaign_on_the_slow_profile_is_kept_apart_cold_and_reported() {
     // The mount is gone with the campaign.
     assert!(!harness::storage::mounts::all()
         .iter()
-        .any(|m| m.fs_type == harness::storage::slowfs::FS_TYPE && m.mount_point.contains(harness::storage::PREFIX)));
+        .any(|m| harness::storage::slowfs::is_slow(m) && m.mount_point.contains(harness::storage::PREFIX)));
 }

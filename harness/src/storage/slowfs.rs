@@ -456,8 +456,14 @@ impl Mounted {
     }
 }
 
-/// The filesystem's type as mountinfo shows it.
-pub const FS_TYPE: &str = "fuse.loadlab-slow";
+/// The mount's source as mountinfo shows it (its type is `fuse` when
+/// mounted by root, `fuse.loadlab-slow` through `fusermount3`).
+pub const SOURCE: &str = "loadlab-slow";
+
+/// Whether a mount is one of ours (of this module's filesystem).
+pub fn is_slow(m: &super::Storage) -> bool {
+    m.fs_type.starts_with("fuse") && m.source == SOURCE
+}
 
 /// Serves `view` at the empty folder `at`, charged by `throttle`, from
 /// threads of this process. Needs `/dev/fuse` and the right to mount
@@ -469,8 +475,8 @@ pub fn mount(view: &View, throttle: Throttle, at: &Path) -> Result<Mounted> {
     config.mount_options = vec![
         MountOption::RO,
         MountOption::NoAtime,
-        MountOption::FSName("loadlab-slow".to_owned()),
-        MountOption::Subtype("loadlab-slow".to_owned()),
+        MountOption::FSName(SOURCE.to_owned()),
+        MountOption::Subtype(SOURCE.to_owned()),
         MountOption::CUSTOM(format!("max_read={}", throttle.max_request.max(4096))),
     ];
     config.n_threads = Some(usize::try_from(throttle.in_flight.max(1)).unwrap_or(1));
