@@ -1,6 +1,7 @@
 //! A campaign on a storage profile reads its fixtures through it, is kept
 //! apart from the local ledger, and is reported in `reports/storage.md`:
-//! a real quick campaign of H31 on the slow FUSE profile, in a throw-away
+//! a real quick run of H31 on the local disk and then on the slow FUSE
+//! profile, in a throw-away
 //! workspace. Needs `/dev/fuse` and root (CI has both); without them it
 //! says so and checks nothing.
 
@@ -29,6 +30,8 @@ fn a_campaign_on_the_slow_profile_is_kept_apart_cold_and_reported() {
                 "--only",
                 "H31",
                 "--storage",
+                "local",
+                "--storage",
                 "slow:latency=200us,bandwidth=0",
             ])
             .output()
@@ -39,9 +42,12 @@ fn a_campaign_on_the_slow_profile_is_kept_apart_cold_and_reported() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    // Nothing in the local ledger: storages are never pooled.
+    // One campaign per storage, from one pinned binary; the local one in
+    // the local ledger, the other apart: storages are never pooled.
     let local = harness::ledger::load_all(&ws.root.join("reports/ledger")).unwrap();
-    assert!(local.is_empty(), "{} local campaigns", local.len());
+    assert_eq!(local.len(), 1, "{} local campaigns", local.len());
+    assert!(matches!(local[0].storage_profile, None | Some(Profile::Local)));
+    assert!(!local[0].entries.is_empty());
     let elsewhere =
         harness::ledger::load_all(&ws.root.join("reports/ledger").join(harness::ledger::STORAGE_DIR)).unwrap();
     assert_eq!(elsewhere.len(), 1);

@@ -130,6 +130,10 @@ pub struct RunOpts {
 pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     let local = [Profile::Local];
     let profiles: &[Profile] = if opts.storage.is_empty() { &local } else { &opts.storage };
+    // Workers start from a private copy of this binary, one for every
+    // storage's campaign: a rebuild in the checkout meanwhile changes
+    // nothing they measure.
+    let _pinned = super::pin_exe()?;
     let mut worst = 0u8;
     for (i, profile) in profiles.iter().enumerate() {
         if profiles.len() > 1 {
@@ -169,9 +173,6 @@ fn run_on(ws: &Workspace, sel: &Selection, opts: &RunOpts, profile: &Profile) ->
         return Ok(EXIT_USAGE);
     }
     let started = std::time::Instant::now();
-    // Workers start from a private copy of this binary: a rebuild in the
-    // checkout during the campaign changes nothing it measures.
-    let _pinned = super::pin_exe()?;
     let commit = harness::env::head_commit(&ws.root);
     if !offline {
         super::fixtures::ensure_all(ws, quick.then_some("default"), true)?;

@@ -20,17 +20,33 @@ fn profile_name(c: &Campaign) -> String {
 
 /// The profile in words (settings included).
 fn profile_words(c: &Campaign) -> String {
-    c.storage_profile.as_ref().map_or_else(
-        || crate::storage::Profile::Local.describe(),
-        crate::storage::Profile::describe,
-    )
+    c.storage_profile
+        .as_ref()
+        .map_or_else(|| crate::storage::Profile::Local.what(), crate::storage::Profile::what)
 }
 
-/// Newest entries of each profile: full campaigns when the profile has
-/// any, else quick ones.
+/// Each experiment's newest entry on one profile: from its newest full
+/// campaign when the experiment ran in one, else from its newest quick
+/// one (a storage's first look is often a quick run of a few
+/// experiments), whatever the machine.
 fn newest(campaigns: &[Campaign]) -> Vec<(Entry, Campaign)> {
-    let any_full = campaigns.iter().any(|c| c.mode == Mode::Full);
-    ledger::latest_entries(campaigns, Some(if any_full { Mode::Full } else { Mode::Quick }))
+    let mut out: Vec<(Entry, Campaign)> = Vec::new();
+    for mode in [Mode::Full, Mode::Quick] {
+        for (e, c) in ledger::latest_entries(campaigns, Some(mode)) {
+            match out.iter_mut().find(|(x, _)| x.spec.id == e.spec.id) {
+                Some(slot) if slot.1.mode == mode && slot.1.id < c.id => *slot = (e, c),
+                Some(_) => {}
+                None => out.push((e, c)),
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.spec.id.cmp(&b.0.spec.id));
+    out
+}
+
+/// A commit as the reports show it: its first 12 hex digits.
+fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
 }
 
 /// The fastest variant of a case and its throughput in words.
@@ -117,7 +133,7 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
          # loadlab on each storage\n\n\
          The same experiments read their fixtures from each storage profile (`lab run --storage`; \
          `harness/src/storage/mod.rs` describes the profiles). Each column is that profile's newest \
-         campaign; every cell is B/A with its 95 % interval and verdict, as on the experiment's page. \
+         campaign of each experiment (full when there is one, else quick); every cell is B/A with its 95 % interval and verdict, as on the experiment's page. \
          A cold trial counts as cold only if its files were at most 1 % resident when it started \
          (`mincore`); a cell says when some were not — on tmpfs none can be, since memory is never \
          evicted.\n\n\
@@ -125,24 +141,30 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
          fixtures`) and run `lab run --only H14,H29,H30,H31`, or serve it through a profile: \
          `lab run --only H29,H30 --storage local --storage slow:latency=2ms,bandwidth=100MB/s`.\n\n\
          ## Profiles\n\n\
-         | profile | what it is | filesystem | campaign | commit |\n|---|---|---|---|---|\n",
+         | profile | what it is | filesystem | campaigns (mode, commit) |\n|---|---|---|---|\n",
     );
     for (name, entries) in &columns {
-        let Some((_, c)) = entries.first() else {
+        // The campaigns the column draws on, newest first.
+        let mut used: Vec<&Campaign> = entries.iter().map(|(_, c)| c).collect();
+        used.sort_by(|a, b| b.id.cmp(&a.id));
+        used.dedup_by(|a, b| a.id == b.id);
+        let Some(c) = used.first() else {
             let _ = writeln!(out, "| {name} | | | no campaign | |");
             continue;
         };
+        let campaigns: Vec<String> = used
+            .iter()
+            .map(|c| format!("`{}` ({}, {})", c.id, c.mode, short(&c.environment.git_commit)))
+            .collect();
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | `{}` ({}) | {} |",
+            "| {name} | {} | {} | {} |",
             profile_words(c),
             c.environment
                 .storage
                 .as_ref()
                 .map_or_else(|| "not recorded".to_owned(), crate::storage::Storage::describe),
-            c.id,
-            c.mode,
-            c.environment.git_commit
+            campaigns.join(", ")
         );
     }
     for id in ids {

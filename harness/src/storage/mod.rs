@@ -43,7 +43,7 @@ pub enum Profile {
 
 /// The profiles by name, with a line each (`lab run --storage help`).
 pub const CATALOG: [(&str, &str); 4] = [
-    ("local", "the fixture files where they lie (this machine's disk)"),
+    ("local", "the fixture files where they lie, on this machine's disk"),
     (
         "tmpfs",
         "a copy in memory (/dev/shm): the upper limit of reading; never cold",
@@ -136,13 +136,17 @@ impl Profile {
 
     /// In words, with its settings.
     pub fn describe(&self) -> String {
+        format!("{} ({})", self.name(), self.what())
+    }
+
+    /// What the profile is, without its name.
+    pub fn what(&self) -> String {
         match self {
-            Profile::Slow(t) => format!("slow (FUSE: {})", t.describe()),
+            Profile::Slow(t) => format!("FUSE: {}", t.describe()),
             p => CATALOG
                 .iter()
                 .find(|(n, _)| *n == p.name())
-                .map(|(n, line)| format!("{n} ({line})"))
-                .unwrap_or_else(|| p.name().to_owned()),
+                .map_or_else(String::new, |(_, line)| (*line).to_owned()),
         }
     }
 
