@@ -46,6 +46,7 @@ pub enum Cmd {
         "  lab run                       # the full campaign, about 35 min\n",
         "  lab run --only H14,H19        # some experiments\n",
         "  lab run --shard 2/4           # one of four slices (CI runners), merge with `lab merge`\n",
+        "  lab run --only H29,H30 --storage local --storage slow:latency=2ms   # the same experiments on two storages\n",
         "  lab run --resume              # finish a campaign that was cut off",
     ))]
     Run {
@@ -72,6 +73,34 @@ pub enum Cmd {
         /// Record a full campaign from a tree with uncommitted changes (marked dirty).
         #[arg(long)]
         allow_dirty: bool,
+        /// Run on these storage profiles, one campaign each (repeat the flag, or
+        /// separate them with `;`):
+        /// local (the fixtures where they lie), tmpfs (a copy in memory: the upper
+        /// limit), sshfs (SFTP over loopback to a private sshd), slow (a FUSE view
+        /// with a remote store's costs: slow:latency=1ms,bandwidth=250MB/s,
+        /// request=128KiB,in-flight=4). Campaigns on profiles other than local go
+        /// to reports/ledger/storage/ and reports/storage.md.
+        #[arg(long, value_delimiter = ';', value_parser = parse_profile)]
+        storage: Vec<harness::storage::Profile>,
+    },
+    /// How to load one model file here: every way to read it cold (the storage's
+    /// limit) and every backend's load of all its tensors, verified or not, on
+    /// your machine, where the file lies or served through a storage profile.
+    /// Prints the intervals and the advice; writes nothing.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  lab advise /models/llama-3.2-1b.Q4_K_M.gguf\n",
+        "  lab advise model.safetensors --storage slow:latency=5ms --quick",
+    ))]
+    Advise {
+        /// The model file (safetensors, GGUF, NPZ or .pth).
+        file: PathBuf,
+        /// Serve it through this storage profile (see `lab run --storage`).
+        #[arg(long, value_parser = parse_profile)]
+        storage: Option<harness::storage::Profile>,
+        /// Short budgets: about a minute, wider intervals.
+        #[arg(long)]
+        quick: bool,
     },
     /// Render reports/*.md, reports/svg/*.svg, EXPERIMENTS.md, HYPOTHESES.md and the
     /// README's results block from the ledger and the spec pages (writes files).
@@ -249,6 +278,13 @@ pub enum Cmd {
         #[arg(long)]
         cases: bool,
     },
+}
+
+/// A `--storage` profile (see `harness::storage::Profile::parse`); several
+/// are separated by `;` or given as several flags, since a profile's
+/// settings use commas.
+fn parse_profile(s: &str) -> Result<harness::storage::Profile, String> {
+    harness::storage::Profile::parse(s).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -290,3 +290,163 @@ pub fn names_and_shapes<'a>(entries: impl Iterator<Item = (&'a str, &'a [u64])>)
             .collect(),
     )
 }
+
+/// The files the cold-read experiments (H29–H31) read: MiniLM, the
+/// Gemma-3 GGUF and a 1 GiB safetensors; MiniLM alone in the quick tier.
+pub fn cold_read_files(ctx: &Ctx) -> &'static [&'static str] {
+    if ctx.quick() {
+        &["model.safetensors"]
+    } else {
+        &["model.safetensors", "gemma-3-270m-q4_k_m.gguf", "sweep-1g.safetensors"]
+    }
+}
+
+/// A case that reads all of the fixture `name` into memory each way of
+/// `plans` (the first is A; each other is compared with it under
+/// `expect`) through `loader::io`: [`read_plan_case_at`] on the fixture.
+pub fn read_plan_case(
+    ctx: &Ctx,
+    name: &str,
+    cache: harness::CacheMode,
+    what: &str,
+    plans: &[(&str, loader::io::ReadPlan)],
+    expect: harness::stats::verdict::Expect,
+) -> Result<harness::Case<'static>, Skip> {
+    read_plan_case_at(&ctx.need(name)?, name, cache, what, plans, expect)
+}
+
+/// A case that reads all of the file at `path` (`name` in its label) each
+/// way of `plans`; every output is digested after the clock. A plan that
+/// needs `O_DIRECT` on storage that refuses it (tmpfs) skips the case with
+/// the storage named, rather than measuring something else.
+pub fn read_plan_case_at(
+    path: &Path,
+    name: &str,
+    cache: harness::CacheMode,
+    what: &str,
+    plans: &[(&str, loader::io::ReadPlan)],
+    expect: harness::stats::verdict::Expect,
+) -> Result<harness::Case<'static>, Skip> {
+    if plans.iter().any(|(_, p)| p.direct) && !loader::io::direct_supported(path) {
+        let fs = harness::storage::of(path).map_or_else(|| "unknown".to_owned(), |s| s.fs_type);
+        return Err(Skip::Other(format!("{name}: its storage ({fs}) refuses O_DIRECT")));
+    }
+    let size = Ctx::size(path);
+    let mut c = harness::Case::new(
+        format!(
+            "{name} ({}), {}, {what}",
+            harness::report::svg::human(size as f64),
+            cache_word(cache)
+        ),
+        harness::Metric::WallTime,
+        cache,
+    )
+    .files([path.to_path_buf()])
+    .bytes(size)
+    .x(size as f64);
+    for (label, plan) in plans {
+        let (p, plan) = (path.to_path_buf(), *plan);
+        c = c.variant(*label, move || {
+            let buf = loader::io::read_file(&p, &plan)?;
+            Ok(harness::Outcome::output(move || digest(&buf)))
+        });
+    }
+    if let Some(((a, _), rest)) = plans.split_first() {
+        for (b, _) in rest {
+            c = c.compare(a, b, expect);
+        }
+    }
+    Ok(c)
+}
+
+/// A loader setting scoped to the calling thread (huge-page advice,
+/// pre-faulting) put to an A/B test: the same work run with the setting
+/// at A's value and at B's. H27, H28 and H34 are built from it.
+#[derive(Clone, Copy)]
+pub struct Scoped<S: Copy + 'static> {
+    /// Runs a variant with the setting at a value.
+    pub scope: fn(S, &mut dyn FnMut() -> harness::experiment::VariantResult) -> harness::experiment::VariantResult,
+    /// A's name and value.
+    pub a: (&'static str, S),
+    /// B's name and value.
+    pub b: (&'static str, S),
+    /// What B/A is claimed to be.
+    pub expect: harness::stats::verdict::Expect,
+}
+
+impl<S: Copy + 'static> Scoped<S> {
+    /// `f` run under the setting at `value`.
+    fn at(
+        &self,
+        value: S,
+        mut f: impl FnMut() -> harness::experiment::VariantResult + 'static,
+    ) -> impl FnMut() -> harness::experiment::VariantResult + 'static {
+        let scope = self.scope;
+        move || scope(value, &mut f)
+    }
+
+    /// Dequantizing the real tensor `tensor` of `file` to F32, warm.
+    pub fn dequant(&self, ctx: &Ctx, file: &str, tensor: &str) -> Result<harness::Case<'static>, Skip> {
+        let q = quantized_blocks(ctx, file, tensor)?;
+        let (ty, n) = (q.ty, q.elements() as u64);
+        let variant = |value: S| {
+            let blocks = q.blocks.clone();
+            self.at(value, move || {
+                let v = loader::dequant::dequantize_f32(ty, &blocks)?;
+                Ok(harness::Outcome::output(move || f32_digest(&v)))
+            })
+        };
+        Ok(harness::Case::new(
+            format!(
+                "dequantize_f32, {} {tensor} of {file} ({} of F32)",
+                ty.name(),
+                harness::report::svg::human((n * 4) as f64)
+            ),
+            harness::Metric::WallTime,
+            harness::CacheMode::Warm,
+        )
+        .bytes(n * 4)
+        .variant(self.a.0, variant(self.a.1))
+        .variant(self.b.0, variant(self.b.1))
+        .compare(self.a.0, self.b.0, self.expect))
+    }
+
+    /// `load_all` of every MiniLM tensor with `opts`, warm; `what` ends the
+    /// label ("…, mmap backend, {what}, warm"); `bytes` records the file's
+    /// size as the bytes a trial moves.
+    pub fn load(
+        &self,
+        ctx: &Ctx,
+        backend: loader::Backend,
+        opts: loader::load::LoadOptions<'static>,
+        what: &str,
+        bytes: bool,
+    ) -> Result<harness::Case<'static>, Skip> {
+        let path = ctx.need("model.safetensors")?;
+        let size = Ctx::size(&path);
+        let variant = |value: S| {
+            let p = path.clone();
+            self.at(value, move || {
+                let m = loader::Model::open(&p, backend, &loader::Limits::default())?;
+                let ts = loader::load::load_all(&m, &opts)?;
+                Ok(harness::Outcome::output(move || tensors_digest(&ts)))
+            })
+        };
+        let mut c = harness::Case::new(
+            format!(
+                "load_all of model.safetensors ({}), {} backend, {what}, warm",
+                harness::report::svg::human(size as f64),
+                backend.name()
+            ),
+            harness::Metric::WallTime,
+            harness::CacheMode::Warm,
+        )
+        .files([path.clone()]);
+        if bytes {
+            c = c.bytes(size);
+        }
+        Ok(c.variant(self.a.0, variant(self.a.1))
+            .variant(self.b.0, variant(self.b.1))
+            .compare(self.a.0, self.b.0, self.expect))
+    }
+}

@@ -41,6 +41,13 @@ pub mod h25_dequant_direct;
 pub mod h26_dequant_parallel;
 pub mod h27_huge_pages;
 pub mod h28_prefault;
+pub mod h29_direct_io;
+pub mod h30_reads_in_flight;
+pub mod h31_read_advice;
+pub mod h32_verified_load;
+pub mod h33_read_limit;
+pub mod h34_prefault_outside_huge;
+pub mod h35_q6_k_runs;
 
 pub mod peers;
 pub use peers::{

@@ -118,6 +118,14 @@ registry! {
     "H26" => h26_dequant_parallel, false, "Conversion";
     "H27" => h27_huge_pages, false, "Loading strategy";
     "H28" => h28_prefault, false, "Loading strategy";
+    "H29" => h29_direct_io, false, "I/O";
+    "H30" => h30_reads_in_flight, false, "I/O";
+    "H31" => h31_read_advice, false, "I/O";
+    "H32" => h32_verified_load, false, "Hashing";
+    // The storage's limit: `reports/storage.md` states cold cases as a share of it.
+    "H33" => h33_read_limit, false, "Limits";
+    "H34" => h34_prefault_outside_huge, false, "Loading strategy";
+    "H35" => h35_q6_k_runs, false, "Conversion";
     "P01" => p01_gguf_inspect, false, "Peers";
     "P02" => p02_inspect_process, false, "Peers";
     "P03" => p03_safetensors_inspect, false, "Peers";

@@ -78,7 +78,31 @@ pub fn dirty_in(root: &Path) -> bool {
     o.status.success()
         && dirty_paths(&String::from_utf8_lossy(&o.stdout))
             .iter()
-            .any(|path| !OUTPUTS.iter().any(|x| path.starts_with(x)))
+            .any(|path| !OUTPUTS.iter().any(|x| path.starts_with(x)) && !only_its_results_changed(root, path))
+}
+
+/// The README is the author's except its results block, which `lab report`
+/// rewrites after every campaign: a README that differs from the commit's
+/// only between the block's markers is an output, not an edit (else the
+/// second of two campaigns of one commit would refuse to start).
+fn only_its_results_changed(root: &Path, path: &str) -> bool {
+    if path != "README.md" {
+        return false;
+    }
+    let Ok(now) = std::fs::read_to_string(root.join(path)) else {
+        return false;
+    };
+    let Ok(o) = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["show", &format!("HEAD:{path}")])
+        .output()
+    else {
+        return false;
+    };
+    let committed = String::from_utf8_lossy(&o.stdout);
+    let blank = |t: &str| crate::report::readme::splice(t, "");
+    o.status.success() && matches!((blank(&now), blank(&committed)), (Some(a), Some(b)) if a == b)
 }
 
 /// The paths of `git status --porcelain` lines (renames: the new path).
@@ -173,5 +197,39 @@ mod tests {
         assert!(dirty_paths(outputs_only)
             .iter()
             .all(|p| OUTPUTS.iter().any(|x| p.starts_with(x))));
+    }
+
+    #[test]
+    fn a_readme_changed_only_in_its_results_block_is_not_dirty() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let git = |args: &[&str]| {
+            let ok = Command::new("git")
+                .arg("-C")
+                .arg(root)
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .output()
+                .is_ok_and(|o| o.status.success());
+            assert!(ok, "git {args:?}");
+        };
+        let readme = |block: &str, prose: &str| {
+            format!(
+                "# x\n\n{prose}\n\n{}\n{block}\n{}\n",
+                crate::report::readme::BEGIN,
+                crate::report::readme::END
+            )
+        };
+        std::fs::write(root.join("README.md"), readme("old results", "words")).unwrap();
+        git(&["init", "-q"]);
+        git(&["add", "-A"]);
+        git(&["commit", "-qm", "c"]);
+        assert!(!dirty_in(root));
+        std::fs::write(root.join("README.md"), readme("new results", "words")).unwrap();
+        assert!(!dirty_in(root), "a regenerated block is the lab's output");
+        std::fs::write(root.join("README.md"), readme("new results", "other words")).unwrap();
+        assert!(dirty_in(root), "prose is the author's");
+        std::fs::write(root.join("README.md"), "# x\nno markers\n").unwrap();
+        assert!(dirty_in(root), "markers removed");
     }
 }

@@ -48,6 +48,11 @@ pub struct Campaign {
     /// recorded before 2026-12-06, which did not store it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<Rule>,
+    /// The storage profile the fixtures were read from, when not `local`
+    /// (`lab run --storage`); such campaigns live in `storage/` beside the
+    /// ledger's own and are reported in `reports/storage.md`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_profile: Option<crate::storage::Profile>,
     /// One entry per experiment, in completion order.
     pub entries: Vec<Entry>,
 }
@@ -379,6 +384,13 @@ impl Entry {
         Some((c, c.comparisons.first()?))
     }
 }
+
+/// The folder beside the ledger's own where campaigns on storage profiles
+/// other than `local` are kept (`reports/ledger/storage/`). Every report,
+/// the gate and the stability counts read the ledger's own folder only, so
+/// figures from different storages are never pooled; `reports/storage.md`
+/// puts them side by side.
+pub const STORAGE_DIR: &str = "storage";
 
 /// Where a campaign lives.
 pub fn campaign_path(dir: &Path, id: &str) -> PathBuf {
@@ -731,6 +743,7 @@ mod tests {
             environment: crate::env::capture(),
             calibration: crate::calibration::default_in_force(),
             rule: None,
+            storage_profile: None,
             entries: (0..entries)
                 .map(|i| Entry {
                     spec: Spec {

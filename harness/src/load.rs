@@ -18,6 +18,12 @@ pub const BUSY_OTHERS: f64 = 0.25;
 /// Above this share of CPU time stolen by the hypervisor, "busy".
 pub const BUSY_STEAL: f64 = 0.05;
 
+/// Names the processes that serve the storage a campaign reads from (a
+/// storage profile's FUSE server, sshd, sshfs), comma-separated pids: their
+/// CPU time and their descendants' is the storage's work, part of what is
+/// measured, not other work on the machine.
+pub const STORAGE_PIDS_VAR: &str = "LOADLAB_STORAGE_PIDS";
+
 /// The machine's load over one measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Load {
@@ -27,6 +33,14 @@ pub struct Load {
     pub steal: f64,
     /// 1-minute load average at the end.
     pub load_average: f64,
+    /// Share of all CPUs' time the storage's own servers used (0..=1; 0 on
+    /// the local disk, absent from older records).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub storage: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl Load {
@@ -41,6 +55,7 @@ impl Load {
             others: a.others.max(b.others),
             steal: a.steal.max(b.steal),
             load_average: a.load_average.max(b.load_average),
+            storage: a.storage.max(b.storage),
         })
     }
 
@@ -74,19 +89,75 @@ fn clock_ticks() -> f64 {
     100.0 // USER_HZ on every Linux ABI the lab runs on.
 }
 
+/// The storage's servers this process was told of ([`STORAGE_PIDS_VAR`]).
+fn storage_servers() -> Vec<u32> {
+    std::env::var_os(STORAGE_PIDS_VAR).map_or_else(Vec::new, |list| {
+        list.to_string_lossy()
+            .split(',')
+            .filter_map(|p| p.trim().parse().ok())
+            .collect()
+    })
+}
+
+/// CPU seconds used so far by the processes `roots` and every process
+/// under them, including children they already reaped; 0 for none.
+fn cpu_s_under(roots: &[u32]) -> f64 {
+    if roots.is_empty() {
+        return 0.0;
+    }
+    // (pid, parent, CPU seconds of it and of its reaped children).
+    let procs: Vec<(u32, u32, f64)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // Fields after the command name, which may hold spaces: state,
+            // ppid, … utime (14th field of the line), stime, cutime, cstime.
+            let rest: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
+            let field = |n: usize| rest.get(n - 3).and_then(|x| x.parse::<u64>().ok());
+            let ticks = field(14)? + field(15)? + field(16)? + field(17)?;
+            Some((pid, u32::try_from(field(4)?).ok()?, ticks as f64 / clock_ticks()))
+        })
+        .collect();
+    let mut inside: std::collections::HashSet<u32> = roots.iter().copied().collect();
+    loop {
+        let before = inside.len();
+        for (pid, parent, _) in &procs {
+            if inside.contains(parent) {
+                inside.insert(*pid);
+            }
+        }
+        if inside.len() == before {
+            break;
+        }
+    }
+    procs
+        .iter()
+        .filter(|(pid, _, _)| inside.contains(pid))
+        .map(|(_, _, s)| s)
+        .sum()
+}
+
 /// A running measurement of the machine's load; [`Meter::stop`] gives it.
 pub struct Meter {
     start: Instant,
     jiffies: Option<(u64, u64, u64)>,
     usage: Usage,
     children: Usage,
+    servers: Vec<u32>,
+    storage_s: f64,
     cores: f64,
 }
 
 impl Meter {
     /// Starts measuring now.
     pub fn start() -> Meter {
+        let servers = storage_servers();
         Meter {
+            storage_s: cpu_s_under(&servers),
+            servers,
             start: Instant::now(),
             jiffies: machine_jiffies(),
             usage: Usage::now(),
@@ -105,12 +176,16 @@ impl Meter {
         let wall = self.start.elapsed().as_secs_f64().max(1e-3);
         let avail = wall * self.cores;
         let busy = (b1.saturating_sub(b0)) as f64 / clock_ticks();
-        let others = ((busy - own.user_s - own.system_s - kids.user_s - kids.system_s) / avail).clamp(0.0, 1.0);
+        // The storage's servers work for this measurement: not "others".
+        let storage = (cpu_s_under(&self.servers) - self.storage_s).max(0.0);
+        let mine = own.user_s + own.system_s + kids.user_s + kids.system_s;
+        let others = ((busy - mine - storage) / avail).clamp(0.0, 1.0);
         let total = t1.saturating_sub(t0).max(1) as f64;
         Some(Load {
             others,
             steal: (s1.saturating_sub(s0)) as f64 / total,
             load_average: crate::env::load_average()[0],
+            storage: (storage / avail).clamp(0.0, 1.0),
         })
     }
 }
@@ -135,10 +210,35 @@ mod tests {
             others: 0.5,
             steal: 0.0,
             load_average: 2.0,
+            storage: 0.0,
         };
         assert!(busy.busy());
         let quiet = Load { others: 0.05, ..busy };
         assert!(!quiet.busy());
         assert_eq!(Load::worst([busy, quiet]).map(|l| l.others), Some(0.5));
+    }
+
+    #[test]
+    fn a_storage_servers_time_is_its_own() {
+        // This process as the storage's server: its CPU time (and its
+        // children's) is counted there.
+        let me = [std::process::id()];
+        let before = cpu_s_under(&me);
+        assert!(before > 0.0, "a running process has used some CPU");
+        // Spin until the counter has seen 30 ms more of this process's CPU
+        // time (its resolution is 10 ms); a counter that does not follow
+        // never gets there and the wall-time cap fails the test.
+        let mut x = 1u64;
+        let t = Instant::now();
+        while cpu_s_under(&me) - before < 0.03 {
+            for _ in 0..100_000 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            }
+            assert!(t.elapsed().as_secs() < 30, "CPU time under this process did not grow");
+        }
+        std::hint::black_box(x);
+        assert_eq!(cpu_s_under(&[]), 0.0);
+        // A pid that names no process counts nothing.
+        assert_eq!(cpu_s_under(&[u32::MAX]), 0.0);
     }
 }

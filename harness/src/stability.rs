@@ -78,36 +78,14 @@ impl Row {
     /// gave the same definite verdict, `MachineBound` when machines
     /// disagree, `OneMachine` when every campaign ran on one.
     pub fn reach(&self) -> Reach {
-        let mut by: Vec<(&str, Vec<Verdict>)> = Vec::new();
-        for (m, v) in self.machines.iter().zip(&self.verdicts) {
-            match by.iter_mut().find(|(x, _)| x == m) {
-                Some((_, vs)) => vs.push(*v),
-                None => by.push((m, vec![*v])),
-            }
-        }
-        if by.len() < 2 {
-            return Reach::OneMachine;
-        }
-        let first = self.verdicts[0];
-        if first.region().is_some() && self.verdicts.iter().all(|v| *v == first) {
-            Reach::Portable
-        } else {
-            Reach::MachineBound
-        }
+        reach_of(&self.machines, &self.verdicts)
     }
 
     /// The between-machine variance of the log ratio (τ², moment estimate
     /// over the machines' mean log ratios beyond what their intervals
     /// explain), or `None` with fewer than two machines.
     pub fn between_machines(&self) -> Option<f64> {
-        let mut by: Vec<(&str, Vec<&Effect>)> = Vec::new();
-        for (m, e) in self.machines.iter().zip(&self.effects) {
-            match by.iter_mut().find(|(x, _)| x == m) {
-                Some((_, es)) => es.push(e),
-                None => by.push((m, vec![e])),
-            }
-        }
-        let pts: Vec<(f64, f64)> = by
+        let pts: Vec<(f64, f64)> = by_machine(&self.machines, &self.effects)
             .iter()
             .filter_map(|(_, es)| {
                 let logs: Vec<f64> = es.iter().map(|e| e.ratio.ln()).filter(|x| x.is_finite()).collect();
@@ -311,8 +289,25 @@ pub fn replicated_campaigns<'a>(all: &'a [Campaign], commit: Option<&str>, n: us
         .filter(|c| commit.is_none_or(|k| c.environment.git_commit == k))
         .collect();
     v.sort_by(|a, b| a.started.cmp(&b.started));
+    // Of one commit, only campaigns of the newest one's selection replicate
+    // it: a peers-group campaign is no replicate of a full campaign.
+    if commit.is_some() {
+        if let Some(newest) = v.last() {
+            let wanted: Vec<String> = selection(newest).into_iter().map(str::to_owned).collect();
+            v.retain(|c| selection(c) == wanted);
+        }
+    }
     let skip = v.len().saturating_sub(n);
     v.split_off(skip)
+}
+
+/// The experiments a campaign recorded, sorted: campaigns replicate each
+/// other only when they ran the same ones.
+pub fn selection(c: &Campaign) -> Vec<&str> {
+    let mut ids: Vec<&str> = c.entries.iter().map(|e| e.spec.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// How many of `campaigns` gave experiment `id`'s headline the verdict `v`,
@@ -339,21 +334,31 @@ pub fn headline_reach(all: &[Campaign], commit: &str, id: &str) -> Reach {
             ))
         })
         .unzip();
-    if verdicts.is_empty() {
+    reach_of(&machines, &verdicts)
+}
+
+/// Where verdicts measured on `machines` (one per verdict) hold: one
+/// machine only, every machine agreeing on one definite verdict
+/// (portable), or not (machine-bound).
+pub fn reach_of(machines: &[String], verdicts: &[Verdict]) -> Reach {
+    if by_machine(machines, verdicts).len() < 2 {
         return Reach::OneMachine;
     }
-    Row {
-        experiment: id.to_owned(),
-        case: String::new(),
-        comparison: String::new(),
-        headline: true,
-        effects: Vec::new(),
-        overlapping_pairs: 0,
-        pairs: 0,
-        busy: 0,
-        bimodal: 0,
-        verdicts,
-        machines,
+    match verdicts.first() {
+        Some(first) if first.region().is_some() && verdicts.iter().all(|v| v == first) => Reach::Portable,
+        _ => Reach::MachineBound,
     }
-    .reach()
+}
+
+/// `items` (one per entry of `machines`) grouped by machine, machines in
+/// first-seen order.
+fn by_machine<'a, T>(machines: &'a [String], items: &'a [T]) -> Vec<(&'a str, Vec<&'a T>)> {
+    let mut by: Vec<(&str, Vec<&T>)> = Vec::new();
+    for (m, x) in machines.iter().zip(items) {
+        match by.iter_mut().find(|(k, _)| *k == m.as_str()) {
+            Some((_, xs)) => xs.push(x),
+            None => by.push((m.as_str(), vec![x])),
+        }
+    }
+    by
 }

@@ -196,6 +196,7 @@ impl Lab for Scripted {
                         others: if self.busy && plan.process == 0 { 0.9 } else { 0.0 },
                         steal: 0.0,
                         load_average: 0.0,
+                        storage: 0.0,
                     }),
                     elapsed_s: 0.01,
                     residency: None,
@@ -285,6 +286,7 @@ fn shards_partition_the_catalog_and_resume_skips_recorded_entries() {
         environment: harness::env::capture(),
         calibration: default_in_force(),
         rule: Some(Config::full(default_in_force()).rule()),
+        storage_profile: None,
         entries: Vec::new(),
     };
     assert_eq!(campaign::remaining(&c, &["H01", "H02"]), vec!["H01", "H02"]);
@@ -323,6 +325,7 @@ fn progress_counts_extension_passes_in_what_is_left() {
         environment: harness::env::capture(),
         calibration: default_in_force(),
         rule: None,
+        storage_profile: None,
         entries: Vec::new(),
     };
     c.entries

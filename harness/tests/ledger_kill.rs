@@ -41,6 +41,7 @@ fn campaign(n: usize) -> Campaign {
             rule_hash: None,
         },
         rule: None,
+        storage_profile: None,
         entries: (0..n).map(entry).collect(),
     }
 }

@@ -92,6 +92,7 @@ fn write(dir: &std::path::Path, e: Entry) {
             rule_hash: None,
         },
         rule: None,
+        storage_profile: None,
         entries: vec![e],
     };
     ledger::save(&dir.join("ledger"), &c).unwrap();

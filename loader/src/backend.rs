@@ -129,6 +129,8 @@ impl<T: Read + std::io::Seek> ReadSeek for T {}
 pub(crate) enum Storage<'a> {
     Mapped(Mapped),
     Owned(Vec<u8>),
+    /// A whole file read into an aligned buffer (a verified open).
+    Read(crate::io::Aligned),
     Borrowed(&'a [u8]),
     File(File),
     /// Any `Read + Seek` source, read under a lock (seek, then read).
@@ -141,6 +143,7 @@ impl Storage<'_> {
         match self {
             Storage::Mapped(m) => Some(&m[..]),
             Storage::Owned(v) => Some(v),
+            Storage::Read(a) => Some(a.as_slice()),
             Storage::Borrowed(b) => Some(b),
             Storage::File(_) | Storage::Stream(_) => None,
         }

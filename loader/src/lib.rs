@@ -56,6 +56,9 @@ lab_modules! {
     mod formats;
     /// The bounds-checked cursor every parser reads through.
     mod input;
+    /// Reading whole files by request size, reads in flight, `O_DIRECT`
+    /// and advice (the storage limits and their hypotheses).
+    mod io;
     /// Path validation and non-blocking opens.
     mod path;
     /// Quantizers (the reference for the dequantizers' tests).

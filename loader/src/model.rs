@@ -138,6 +138,11 @@ fn check_storage(storage: &Storage<'_>, name: &str) -> Result<()> {
     }
 }
 
+/// Reads in flight while [`Model::open_verified`] hashes: enough to keep
+/// a device's queue busy behind one hashing core. Not yet measured against
+/// other counts (the verified-load hypothesis of issue #28 will).
+const VERIFIED_IN_FLIGHT: usize = 4;
+
 /// An open model file: its inventory, and its tensors' bytes through the
 /// backend it was opened with.
 ///
@@ -215,6 +220,56 @@ impl Model<'static> {
             Backend::Reader { buffered } => (inspect_reader(&file, &name, limits, buffered)?, Storage::File(file)),
         };
         Ok(Model::from_parts(name, path.to_owned(), backend, inventory, storage))
+    }
+
+    /// Opens `path` only if its SHA-256 is `expected` (64 hex digits): the
+    /// file is read into memory once — 1 MiB requests, several in flight —
+    /// and each request's bytes are hashed in file order as soon as they
+    /// arrive; the model is then parsed from that memory. One pass over the
+    /// storage, where a verify followed by a load reads the file twice. On
+    /// a mismatch nothing is parsed: [`LoadError::HashMismatch`]. The model
+    /// holds the whole file, like [`Backend::WholeRead`].
+    ///
+    /// ```no_run
+    /// use loadlab_loader::{Limits, Model};
+    /// // The digest a model's publisher gives (e.g. Hugging Face's LFS pointer).
+    /// let sha256 = "93339889293caf09aea7482aca3b0c94c8de7b65a02719b43aba1465d156cf33";
+    /// let m = Model::open_verified("model-00001-of-00003.safetensors", sha256, &Limits::default())?;
+    /// println!("{} tensors, verified", m.inventory().tensors.len());
+    /// # Ok::<(), loadlab_loader::LoadError>(())
+    /// ```
+    pub fn open_verified(path: impl AsRef<Path>, expected: &str, limits: &Limits) -> Result<Model<'static>> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let want = crate::verify::parse_digest(expected)?;
+        let (file, len) = crate::path::open_regular(path, limits.max_file_bytes)?;
+        // The whole file is held in memory: the whole-read backend's bound.
+        if len > limits.max_whole_read_bytes {
+            return Err(LoadError::LimitExceeded {
+                file: name,
+                offset: None,
+                field: "file size (verified open reads it whole)",
+                found: len,
+                limit: limits.max_whole_read_bytes,
+            });
+        }
+        let plan = crate::io::ReadPlan::buffered(crate::verify::HASH_CHUNK_BYTES, VERIFIED_IN_FLIGHT);
+        let (bytes, got) = crate::io::read_open_hashed(&file, &name, len, &plan)?;
+        if got != want {
+            return Err(LoadError::HashMismatch {
+                file: name,
+                expected: want,
+                actual: got,
+            });
+        }
+        let inventory = inspect_bytes(&bytes, &name, limits)?;
+        Ok(Model::from_parts(
+            name,
+            path.to_owned(),
+            Backend::WholeRead,
+            inventory,
+            Storage::Read(bytes),
+        ))
     }
 
     /// Opens a file already in memory, taking the buffer (the whole-read

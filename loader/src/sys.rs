@@ -79,6 +79,53 @@ pub(crate) fn open_read(path: &Path) -> io::Result<File> {
     File::open(path)
 }
 
+/// Opens for reading around the page cache (`O_DIRECT`): every read then
+/// needs its buffer, offset and length aligned to the device's block.
+/// `None` where the platform has no such open.
+#[cfg(all(target_os = "linux", not(feature = "portable")))]
+#[cfg_attr(not(feature = "lab"), allow(dead_code))] // used by the lab's `io`
+pub(crate) fn open_direct(path: &Path) -> Option<io::Result<File>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    Some(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECT | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path),
+    )
+}
+
+/// No `O_DIRECT` here: `None`.
+#[cfg(not(all(target_os = "linux", not(feature = "portable"))))]
+#[cfg_attr(not(feature = "lab"), allow(dead_code))] // used by the lab's `io`
+pub(crate) fn open_direct(_path: &Path) -> Option<io::Result<File>> {
+    None
+}
+
+/// Tells the kernel how the first `len` bytes of `f` will be read
+/// (`posix_fadvise`). Advice only: ignored where there is none, and a
+/// refusal changes nothing but speed.
+#[cfg(all(target_os = "linux", not(feature = "portable")))]
+#[allow(unsafe_code)] // posix_fadvise; see the SAFETY comment
+#[cfg_attr(not(feature = "lab"), allow(dead_code))] // used by the lab's `io`
+pub(crate) fn fadvise(f: &File, len: u64, advice: crate::io::Advice) {
+    use std::os::fd::AsRawFd;
+    let how = match advice {
+        crate::io::Advice::None => return,
+        crate::io::Advice::Sequential => libc::POSIX_FADV_SEQUENTIAL,
+        crate::io::Advice::WillNeed => libc::POSIX_FADV_WILLNEED,
+    };
+    let len = libc::off_t::try_from(len).unwrap_or(0);
+    // SAFETY: `f` is an open descriptor for the duration of the call;
+    // posix_fadvise only advises the kernel about its page cache and
+    // touches no memory of ours.
+    unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, len, how) };
+}
+
+/// No read advice here.
+#[cfg(not(all(target_os = "linux", not(feature = "portable"))))]
+#[cfg_attr(not(feature = "lab"), allow(dead_code))] // used by the lab's `io`
+pub(crate) fn fadvise(_f: &File, _len: u64, _advice: crate::io::Advice) {}
+
 /// A word for a file type, for messages.
 pub(crate) fn file_kind(t: &std::fs::FileType) -> &'static str {
     if t.is_dir() {

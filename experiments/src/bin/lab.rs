@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             resume,
             offline,
             allow_dirty,
+            storage,
         } => campaign::run(
             &ws,
             &campaign::Selection { only, shard, group },
@@ -37,8 +38,10 @@ fn main() -> ExitCode {
                 resume,
                 offline,
                 allow_dirty,
+                storage,
             },
         ),
+        Cmd::Advise { file, storage, quick } => commands::advise::run(&ws, &file, storage.as_ref(), quick),
         Cmd::Report => campaign::report(&ws),
         Cmd::RecordExplanations => campaign::explain(&ws),
         Cmd::Show { id } => commands::show::run(&ws, &id),

@@ -109,7 +109,12 @@ pub fn run(ws: &Workspace, quick: bool) -> Outcome {
     )?;
     let started = Instant::now();
     let lab = Calibrating {
-        workers: super::campaign::Workers { ws, ctx: &ctx },
+        workers: super::campaign::Workers {
+            ws,
+            ctx: &ctx,
+            served: None,
+            servers: Vec::new(),
+        },
         families: &fams,
     };
     let c = calibration::calibrate(&plan, &cfg, &fams, &lab, &mut |ev| match ev {

@@ -14,7 +14,13 @@ use harness::measure::strace;
 use harness::platform::Allocator;
 use harness::protocol::{Tier, WorkerPlan};
 use harness::runner::{self, Config, ProcessSamples};
+use harness::storage::Profile;
 use std::process::ExitCode;
+
+/// The profile a campaign ran on (`local` when it recorded none).
+pub fn profile_of(c: &Campaign) -> Profile {
+    c.storage_profile.clone().unwrap_or(Profile::Local)
+}
 
 /// Which experiments a run covers.
 pub struct Selection {
@@ -113,22 +119,49 @@ pub struct RunOpts {
     /// Record a full campaign even though tracked source files differ from
     /// the commit (its entries are marked dirty everywhere).
     pub allow_dirty: bool,
+    /// Storage profiles to run on, one campaign each; empty: `local` only.
+    pub storage: Vec<Profile>,
 }
 
 /// `lab run`. Exit 0 when every chosen experiment was recorded, 1 when any
 /// failed or could build no case, 2 for an unknown id or a dirty tree.
+/// With several storage profiles, one campaign each, in the order given;
+/// the exit code is the worst of them.
 pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
+    let local = [Profile::Local];
+    let profiles: &[Profile] = if opts.storage.is_empty() { &local } else { &opts.storage };
+    // Workers start from a private copy of this binary, one for every
+    // storage's campaign: a rebuild in the checkout meanwhile changes
+    // nothing they measure.
+    let _pinned = super::pin_exe()?;
+    let mut worst = 0u8;
+    for (i, profile) in profiles.iter().enumerate() {
+        if profiles.len() > 1 {
+            println!("storage {} of {}: {}", i + 1, profiles.len(), profile.describe());
+        }
+        let code = run_on(ws, sel, opts, profile)?;
+        worst = worst.max(code);
+        if code == EXIT_USAGE {
+            break;
+        }
+    }
+    Ok(ExitCode::from(worst))
+}
+
+/// One campaign of `lab run` on one storage profile; its exit code.
+fn run_on(ws: &Workspace, sel: &Selection, opts: &RunOpts, profile: &Profile) -> Result<u8, super::Error> {
     let RunOpts {
         tier,
         resume,
         offline,
         allow_dirty,
+        ..
     } = *opts;
     let chosen = match sel.choose() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
-            return Ok(ExitCode::from(EXIT_USAGE));
+            return Ok(EXIT_USAGE);
         }
     };
     let quick = tier.is_quick();
@@ -137,24 +170,56 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
             "error: tracked files have uncommitted changes; a full campaign records what a commit measures. \
              Commit first, or pass --allow-dirty (its entries are then marked dirty in every report)."
         );
-        return Ok(ExitCode::from(EXIT_USAGE));
+        return Ok(EXIT_USAGE);
     }
     let started = std::time::Instant::now();
-    // Workers start from a private copy of this binary: a rebuild in the
-    // checkout during the campaign changes nothing it measures.
-    let _pinned = super::pin_exe()?;
     let commit = harness::env::head_commit(&ws.root);
     if !offline {
         super::fixtures::ensure_all(ws, quick.then_some("default"), true)?;
     }
-    let mut ctx = Ctx::new(ws.store()?, tier);
+    let mut store = ws.store()?;
+    // Off the local disk, the fixtures are served by the profile under
+    // their names; this process and every worker read them there.
+    let mounted = match profile {
+        Profile::Local => {
+            store.served = None;
+            None
+        }
+        p => {
+            // Every fixture present; a copy (tmpfs) only of those the chosen
+            // experiments declare — any other is then read where it lies.
+            let declared: std::collections::HashSet<String> = chosen.iter().flat_map(|e| e.spec().fixtures).collect();
+            let mut view = harness::storage::View::new();
+            for f in &store.manifest.fixtures {
+                if *p == Profile::Tmpfs && !declared.contains(&f.name) {
+                    continue;
+                }
+                if let Some(path) = store.path(&f.name) {
+                    view.add(&f.name, &path)?;
+                }
+            }
+            println!("storage: setting up {} for {} files", p.describe(), view.len());
+            let m = harness::storage::up(p, &view)?;
+            store.served = m.root().map(std::path::Path::to_path_buf);
+            Some(m)
+        }
+    };
+    let served = store.served.clone();
+    let servers = mounted
+        .as_ref()
+        .map(harness::storage::Mounted::servers)
+        .unwrap_or_default();
+    let mut ctx = Ctx::new(store, tier);
     let mode = Mode::from(tier);
-    let dir = ws.ledger_dir();
+    let dir = match profile {
+        Profile::Local => ws.ledger_dir(),
+        _ => ws.ledger_dir().join(ledger::STORAGE_DIR),
+    };
     let resumed = if resume {
         ledger::load_all(&dir)?
             .into_iter()
             .rev()
-            .find(|c| c.mode == mode && c.finished.is_none())
+            .find(|c| c.mode == mode && c.finished.is_none() && profile_of(c) == *profile)
     } else {
         None
     };
@@ -175,11 +240,15 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
             started: ledger::utc_now(),
             finished: None,
             environment: harness::env::Environment {
-                storage: ws.store().ok().and_then(|st| harness::storage::of(&st.cache)),
+                storage: match &mounted {
+                    Some(m) => m.storage(),
+                    None => harness::storage::of(&ctx.store.cache),
+                },
                 ..harness::env::capture_in(&ws.root)
             },
             calibration: calibration_in_force(ws),
             rule: Some(config(ws, tier).rule()),
+            storage_profile: (*profile != Profile::Local).then(|| profile.clone()),
             entries: Vec::new(),
         },
     };
@@ -193,7 +262,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
                 recorded.hash(),
                 cfg.rule().hash()
             );
-            return Ok(ExitCode::from(EXIT_USAGE));
+            return Ok(EXIT_USAGE);
         }
     }
     let ids: Vec<&str> = chosen.iter().map(|e| e.id).collect();
@@ -210,11 +279,16 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     // recorded.
     ctx.evidence = false;
     let jobs: Vec<Job> = todo.iter().map(|e| Job::experiment(e.id, cfg.seed)).collect();
-    let lab = Workers { ws, ctx: &ctx };
+    let lab = Workers {
+        ws,
+        ctx: &ctx,
+        served: served.clone(),
+        servers: servers.clone(),
+    };
     let previous = ledger::load_all(&dir)?
         .into_iter()
         .rev()
-        .find(|c| c.mode == mode && c.finished.is_some());
+        .find(|c| c.mode == mode && c.finished.is_some() && profile_of(c) == *profile);
     let mut progress = harness::campaign::Progress::new(&jobs, &cfg, previous.as_ref());
     let mut current = (0, false);
     let mut measured = harness::campaign::measure(&lab, &jobs, &cfg, &mut |ev| match ev {
@@ -306,7 +380,7 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
                          `lab run --resume` to finish it.",
                         exp.id
                     );
-                    return Ok(ExitCode::from(EXIT_FAILED));
+                    return Ok(EXIT_FAILED);
                 }
                 campaign.entries.push(entry);
                 ledger::save(&dir, &campaign)?;
@@ -320,6 +394,14 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    if let Some((requests, bytes, largest)) = mounted.as_ref().and_then(|m| m.served()) {
+        println!(
+            "storage: the slow filesystem served {requests} requests, {}, the largest {}",
+            harness::human::bytes(bytes as f64),
+            harness::human::bytes(largest as f64)
+        );
+    }
+    drop(mounted);
     campaign.finished = Some(ledger::utc_now());
     campaign.environment.load_average_end = Some(harness::env::load_average());
     ledger::save(&dir, &campaign)?;
@@ -336,9 +418,9 @@ pub fn run(ws: &Workspace, sel: &Selection, opts: &RunOpts) -> Outcome {
     }
     if !failed.is_empty() {
         eprintln!("error: {} experiments failed: {}", failed.len(), failed.join(", "));
-        return Ok(ExitCode::from(EXIT_FAILED));
+        return Ok(EXIT_FAILED);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// The experiments crate as the scheduler's [`Lab`]: cases from the
@@ -349,6 +431,11 @@ pub struct Workers<'w> {
     /// Fixtures and tier the cases are built with (the workers take the
     /// tier from their plan).
     pub ctx: &'w Ctx,
+    /// Where a storage profile serves the fixtures (`None`: where they lie).
+    pub served: Option<std::path::PathBuf>,
+    /// The processes serving them, whose CPU time the workers count as the
+    /// storage's rather than as other load.
+    pub servers: Vec<u32>,
 }
 
 impl Lab for Workers<'_> {
@@ -365,7 +452,7 @@ impl Lab for Workers<'_> {
     }
 
     fn spawn(&self, plan: &WorkerPlan) -> harness::error::Result<Vec<(String, ProcessSamples)>> {
-        super::worker::spawn(self.ws, plan)
+        super::worker::spawn(self.ws, plan, self.served.as_deref(), &self.servers)
     }
 }
 

@@ -2,6 +2,7 @@
 //! calls one function here; everything these share (the workspace, trial
 //! arguments, progress lines) lives in this module.
 
+pub mod advise;
 pub mod calibrate;
 pub mod campaign;
 pub mod compare;
@@ -61,6 +62,15 @@ pub struct Pinned(Option<tempfile::TempDir>);
 /// left by processes that no longer exist (a campaign killed with SIGKILL)
 /// are removed first.
 pub fn pin_exe() -> Result<Pinned, Error> {
+    if let Some(copy) = PINNED.get() {
+        // Pinned once per process: a second copy would be of the same
+        // binary, and the first one's guard decides when it goes.
+        return if copy.exists() {
+            Ok(Pinned(None))
+        } else {
+            Err(format!("the pinned copy {} of this binary is gone", copy.display()).into())
+        };
+    }
     let tmp = std::env::temp_dir();
     if let Ok(rd) = std::fs::read_dir(&tmp) {
         for e in rd.flatten() {

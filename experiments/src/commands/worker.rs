@@ -58,7 +58,12 @@ pub fn run(ws: &Workspace, plan: &str) -> Outcome {
 }
 
 /// Runs `plan` in a fresh `lab worker` process and reads its report.
-pub fn spawn(ws: &Workspace, plan: &WorkerPlan) -> harness::error::Result<Vec<(String, ProcessSamples)>> {
+pub fn spawn(
+    ws: &Workspace,
+    plan: &WorkerPlan,
+    served: Option<&std::path::Path>,
+    servers: &[u32],
+) -> harness::error::Result<Vec<(String, ProcessSamples)>> {
     let fail = |reason: String| HarnessError::Variant {
         experiment: plan.experiment.clone(),
         case: plan.cases.join(", "),
@@ -68,6 +73,14 @@ pub fn spawn(ws: &Workspace, plan: &WorkerPlan) -> harness::error::Result<Vec<(S
     let json = serde_json::to_string(plan).map_err(|e| fail(e.to_string()))?;
     let mut cmd = Command::new(this_exe());
     cmd.arg("--root").arg(&ws.root).args(["worker", "--plan", &json]);
+    // The worker reads the fixtures where the storage profile serves them.
+    match served {
+        Some(root) => cmd.env(fixtures::STORAGE_ROOT_VAR, root),
+        None => cmd.env_remove(fixtures::STORAGE_ROOT_VAR),
+    };
+    // Its load meter counts the storage's servers as the storage's work.
+    let pids: Vec<String> = servers.iter().map(u32::to_string).collect();
+    cmd.env(harness::load::STORAGE_PIDS_VAR, pids.join(","));
     let o = cmd
         .output()
         .map_err(|e| fail(format!("cannot start {}: {e}", this_exe().display())))?;

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod markdown;
 pub mod peers;
 pub mod readme;
+pub mod storage;
 pub mod svg;
 
 use crate::error::Result;
@@ -92,6 +93,13 @@ pub fn render(
         written.push(path);
         written.push(svg_dir.join(chart.file));
     }
+    let elsewhere = ledger::load_all(&ledger_dir.join(ledger::STORAGE_DIR))?;
+    let is_limit = |id: &str| group_of(id) == "Limits";
+    if let Some(text) = storage::page(&campaigns, &elsewhere, &is_limit) {
+        let path = reports.join("storage.md");
+        ledger::write_atomic(&path, text.as_bytes())?;
+        written.push(path);
+    }
     Ok(written)
 }
 
@@ -103,9 +111,18 @@ pub fn render(
 /// replicated full campaigns; newer campaigns of a commit with fewer are
 /// named under it (their pages already show them).
 pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -> String {
-    let three = |c: &Campaign| {
-        crate::stability::replicated_campaigns(campaigns, Some(&c.environment.git_commit), usize::MAX).len() >= 3
+    // Replicates: campaigns of one commit that ran the same experiments.
+    let key = |c: &Campaign| {
+        (
+            c.environment.git_commit.clone(),
+            crate::stability::selection(c).join(","),
+        )
     };
+    let mut per_commit: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+    for c in crate::stability::replicated_campaigns(campaigns, None, usize::MAX) {
+        *per_commit.entry(key(c)).or_default() += 1;
+    }
+    let three = |c: &Campaign| per_commit.get(&key(c)).is_some_and(|n| *n >= 3);
     let settled: Vec<Campaign> = campaigns.iter().filter(|c| three(c)).cloned().collect();
     let newest_settled = settled.iter().map(|c| c.started.as_str()).max().unwrap_or("");
     let pending: Vec<&Campaign> = crate::stability::replicated_campaigns(campaigns, None, usize::MAX)

@@ -172,7 +172,42 @@ pub fn q5_k(b: &[u8; 176], y: &mut [f32; QK_K]) {
     }
 }
 
+/// Q6_K written as contiguous runs of 16 outputs that share one scale:
+/// the candidate of the lab's H35 against [`q6_k`] (ggml's layout, the
+/// production kernel until H35 is confirmed). The same products in the same
+/// order, so the values are the same to the bit.
+#[cfg_attr(not(feature = "lab"), allow(dead_code))]
+#[inline]
+pub fn q6_k_runs(b: &[u8; 210], y: &mut [f32; QK_K]) {
+    let (ql, qh, sc) = (&b[..128], &b[128..192], &b[192..208]);
+    let d = h(b, 208);
+    for half in 0..2 {
+        let ql = &ql[half * 64..half * 64 + 64];
+        let qh = &qh[half * 32..half * 32 + 32];
+        let sc = &sc[half * 8..half * 8 + 8];
+        let y = &mut y[half * 128..half * 128 + 128];
+        // Quarter k of the half takes its low 4 bits from the low (k < 2)
+        // or high nibble of ql[32·(k mod 2) + l] and its high 2 bits from
+        // bits 2k..2k+2 of qh[l]; its 32 outputs are y[32k..32k + 32].
+        for quarter in 0..4 {
+            let low = &ql[(quarter & 1) * 32..(quarter & 1) * 32 + 32];
+            let (shift_low, shift_high) = (if quarter < 2 { 0 } else { 4 }, 2 * quarter);
+            for group in 0..2 {
+                let scale = d * sc[group + 2 * quarter] as i8 as f32;
+                let at = quarter * 32 + group * 16;
+                let (low, qh) = (&low[group * 16..group * 16 + 16], &qh[group * 16..group * 16 + 16]);
+                for ((o, &l), &hi) in y[at..at + 16].iter_mut().zip(low).zip(qh) {
+                    let q = (((l >> shift_low) & 0xF) | (((hi >> shift_high) & 3) << 4)) as i8 - 32;
+                    *o = scale * q as f32;
+                }
+            }
+        }
+    }
+}
+
 /// Q6_K: 128 bytes of low 4 bits, 64 bytes of high 2 bits, 16 signed scales, d.
+/// Four outputs 32 apart per step, each one's scale looked up, as ggml's
+/// reference loop writes them (H35's A; [`q6_k_runs`] is its candidate).
 #[inline]
 pub fn q6_k(b: &[u8; 210], y: &mut [f32; QK_K]) {
     let (ql, qh, sc) = (&b[..128], &b[128..192], &b[192..208]);
@@ -192,6 +227,35 @@ pub fn q6_k(b: &[u8; 210], y: &mut [f32; QK_K]) {
             y[l + 32] = (d * sc[is + 2] as i8 as f32) * q2 as f32;
             y[l + 64] = (d * sc[is + 4] as i8 as f32) * q3 as f32;
             y[l + 96] = (d * sc[is + 6] as i8 as f32) * q4 as f32;
+        }
+    }
+}
+
+#[cfg(test)]
+mod q6_k_tests {
+    use super::*;
+
+    #[test]
+    fn both_q6_k_layouts_give_the_same_bits() {
+        // Pseudo-random blocks with a finite f16 scale (0x3C00 = 1.0 scaled
+        // by the block index's low bits).
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for i in 0..200u16 {
+            let mut b = [0u8; 210];
+            for v in b.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *v = x as u8;
+            }
+            b[208..210].copy_from_slice(&(0x3000u16 + (i & 0x3FF)).to_le_bytes());
+            let (mut a, mut c) = ([0f32; QK_K], [0f32; QK_K]);
+            q6_k_runs(&b, &mut a);
+            q6_k(&b, &mut c);
+            assert!(
+                a.iter().zip(&c).all(|(p, q)| p.to_bits() == q.to_bits()),
+                "block {i} differs"
+            );
         }
     }
 }

@@ -41,6 +41,30 @@ pub fn of(path: &Path) -> Option<Storage> {
 
 /// [`of`] against a mountinfo table's text.
 pub fn of_in(canonical: &Path, mountinfo: &str) -> Option<Storage> {
+    table(mountinfo)
+        .into_iter()
+        .filter(|s| canonical.starts_with(&s.mount_point))
+        // The innermost mount wins; of two at one point, the later one.
+        .fold(None, |best: Option<Storage>, s| match best {
+            Some(b) if b.mount_point.len() > s.mount_point.len() => Some(b),
+            _ => Some(s),
+        })
+        .map(|s| Storage {
+            path: canonical.display().to_string(),
+            ..s
+        })
+}
+
+/// Every mount of this process's mount namespace, in table order (`path`
+/// is the mount point). Empty when `/proc` cannot be read.
+pub fn all() -> Vec<Storage> {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .map(|t| table(&t))
+        .unwrap_or_default()
+}
+
+/// The rows of a mountinfo table.
+fn table(mountinfo: &str) -> Vec<Storage> {
     mountinfo
         .lines()
         .filter_map(|l| {
@@ -50,19 +74,14 @@ pub fn of_in(canonical: &Path, mountinfo: &str) -> Option<Storage> {
             let t: Vec<&str> = tail.split(' ').collect();
             let mount_point = unescape(h.get(4)?);
             Some(Storage {
-                path: canonical.display().to_string(),
+                path: mount_point.clone(),
                 fs_type: (*t.first()?).to_owned(),
                 source: unescape(t.get(1)?),
                 options: format!("{},{}", h.get(5)?, t.get(2).unwrap_or(&"")),
                 mount_point,
             })
         })
-        .filter(|s| canonical.starts_with(&s.mount_point))
-        // The innermost mount wins; of two at one point, the later one.
-        .fold(None, |best: Option<Storage>, s| match best {
-            Some(b) if b.mount_point.len() > s.mount_point.len() => Some(b),
-            _ => Some(s),
-        })
+        .collect()
 }
 
 /// mountinfo escapes space, tab, newline and backslash as octal.
@@ -101,11 +120,14 @@ mod tests {
             ("fuse.sshfs", "/tmp/fix cache/net")
         );
         assert_eq!(s.source, "lab@127.0.0.1:/srv");
+        assert_eq!(s.path, "/tmp/fix cache/net/model.gguf");
         let t = of_in(Path::new("/tmp/fix cache/a"), TABLE).unwrap();
         assert_eq!(t.fs_type, "tmpfs");
         assert_eq!(of_in(Path::new("/home/x"), TABLE).unwrap().fs_type, "ext4");
         // A path that only shares a prefix of characters is not under it.
         assert_eq!(of_in(Path::new("/tmp/fix cachefoo"), TABLE).unwrap().fs_type, "ext4");
         assert!(of(Path::new("/")).is_some());
+        assert_eq!(table(TABLE).len(), 3);
+        assert!(all().iter().any(|m| m.mount_point == "/"));
     }
 }

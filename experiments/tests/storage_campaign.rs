@@ -1,0 +1,71 @@
+//! A campaign on a storage profile reads its fixtures through it, is kept
+//! apart from the local ledger, and is reported in `reports/storage.md`:
+//! a real quick run of H31 on the local disk and then on the slow FUSE
+//! profile, in a throw-away
+//! workspace. Needs `/dev/fuse` and root (CI has both); without them it
+//! says so and checks nothing.
+
+mod common;
+
+use common::{retrying, workspace};
+use harness::storage::Profile;
+use std::process::Command;
+
+#[test]
+fn a_campaign_on_the_slow_profile_is_kept_apart_cold_and_reported() {
+    let root_user = std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    if !(std::path::Path::new("/dev/fuse").exists() && root_user) {
+        eprintln!("SKIPPED: mounting the slow profile needs /dev/fuse and root");
+        return;
+    }
+    let ws = workspace();
+    let out = retrying(|| {
+        Command::new(&ws.lab)
+            .arg("--root")
+            .arg(&ws.root)
+            .args([
+                "run",
+                "--quick",
+                "--offline",
+                "--only",
+                "H31",
+                "--storage",
+                "local",
+                "--storage",
+                "slow:latency=200us,bandwidth=0",
+            ])
+            .output()
+    });
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One campaign per storage, from one pinned binary; the local one in
+    // the local ledger, the other apart: storages are never pooled.
+    let local = harness::ledger::load_all(&ws.root.join("reports/ledger")).unwrap();
+    assert_eq!(local.len(), 1, "{} local campaigns", local.len());
+    assert!(matches!(local[0].storage_profile, None | Some(Profile::Local)));
+    assert!(!local[0].entries.is_empty());
+    let elsewhere =
+        harness::ledger::load_all(&ws.root.join("reports/ledger").join(harness::ledger::STORAGE_DIR)).unwrap();
+    assert_eq!(elsewhere.len(), 1);
+    let c = &elsewhere[0];
+    assert!(matches!(c.storage_profile, Some(Profile::Slow(t)) if t.latency_us == 200 && t.bandwidth == 0));
+    let fs = c.environment.storage.as_ref();
+    assert!(fs.is_some_and(harness::storage::slowfs::is_slow), "{fs:?}");
+    // Its cold trials were cold through FUSE: every one started evicted.
+    let cases: Vec<_> = c.entries.iter().flat_map(|e| &e.cases).collect();
+    assert!(!cases.is_empty());
+    for k in cases {
+        let r = k.residency.as_ref().expect("residency recorded");
+        assert!(r.trials > 0 && r.off == 0, "{}: {r:?}", k.label);
+    }
+    let page = std::fs::read_to_string(ws.root.join("reports/storage.md")).unwrap();
+    assert!(page.contains("| slow |") && page.contains("H31"), "{page}");
+    // The mount is gone with the campaign.
+    assert!(!harness::storage::mounts::all()
+        .iter()
+        .any(|m| harness::storage::slowfs::is_slow(m) && m.mount_point.contains(harness::storage::PREFIX)));
+}
