@@ -19,6 +19,8 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum BackendArg {
+    /// Chosen by where the file lies and its size (`Backend::auto_for`).
+    Auto,
     Mmap,
     Reader,
     ReaderUnbuffered,
@@ -28,6 +30,7 @@ enum BackendArg {
 impl From<BackendArg> for Backend {
     fn from(b: BackendArg) -> Backend {
         match b {
+            BackendArg::Auto => Backend::Auto,
             BackendArg::Mmap => Backend::Mmap,
             BackendArg::Reader => Backend::Reader { buffered: true },
             BackendArg::ReaderUnbuffered => Backend::Reader { buffered: false },

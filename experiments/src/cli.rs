@@ -38,12 +38,13 @@ pub enum Cmd {
     },
     /// Run the experiment campaign, write the ledger, then render the reports.
     ///
-    /// A full campaign takes about 35 minutes on a 2-core machine (the
-    /// README's results block has the recorded times); `--quick` 2–4.
+    /// A full campaign of H01–H28 took 45–54 minutes on a 2-core machine
+    /// (the README's results block has the recorded times), H29–H35 add to
+    /// it; `--quick` 2–4 minutes.
     #[command(after_help = concat!(
         "Examples:\n",
         "  lab run --quick               # CI-sized, 2–4 min\n",
-        "  lab run                       # the full campaign, about 35 min\n",
+        "  lab run                       # the full campaign, about an hour\n",
         "  lab run --only H14,H19        # some experiments\n",
         "  lab run --shard 2/4           # one of four slices (CI runners), merge with `lab merge`\n",
         "  lab run --only H29,H30 --storage local --storage slow:latency=2ms   # the same experiments on two storages\n",
@@ -319,6 +320,6 @@ mod tests {
         let mut cli = Cli::command();
         let run = cli.find_subcommand_mut("run").unwrap();
         let help = run.render_long_help().to_string();
-        assert!(help.contains("35 minutes"), "{help}");
+        assert!(help.contains("45–54 minutes"), "{help}");
     }
 }

@@ -48,6 +48,7 @@ pub mod h32_verified_load;
 pub mod h33_read_limit;
 pub mod h34_prefault_outside_huge;
 pub mod h35_q6_k_runs;
+pub mod h36_backend_by_storage;
 
 pub mod peers;
 pub use peers::{

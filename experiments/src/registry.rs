@@ -126,6 +126,7 @@ registry! {
     "H33" => h33_read_limit, false, "Limits";
     "H34" => h34_prefault_outside_huge, false, "Loading strategy";
     "H35" => h35_q6_k_runs, false, "Conversion";
+    "H36" => h36_backend_by_storage, false, "I/O";
     "P01" => p01_gguf_inspect, false, "Peers";
     "P02" => p02_inspect_process, false, "Peers";
     "P03" => p03_safetensors_inspect, false, "Peers";

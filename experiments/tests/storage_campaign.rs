@@ -15,7 +15,9 @@ use std::process::Command;
 fn a_campaign_on_the_slow_profile_is_kept_apart_cold_and_reported() {
     let root_user = std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
     if !(std::path::Path::new("/dev/fuse").exists() && root_user) {
-        eprintln!("SKIPPED: mounting the slow profile needs /dev/fuse and root");
+        let why = "mounting the slow profile needs /dev/fuse and root";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: {why}");
+        eprintln!("SKIPPED: {why}");
         return;
     }
     let ws = workspace();
@@ -68,4 +70,39 @@ fn a_campaign_on_the_slow_profile_is_kept_apart_cold_and_reported() {
     assert!(!harness::storage::mounts::all()
         .iter()
         .any(|m| harness::storage::slowfs::is_slow(m) && m.mount_point.contains(harness::storage::PREFIX)));
+}
+
+/// `Backend::Auto` tells a FUSE mount and a tmpfs copy from the local
+/// disk, and chooses the reader on the former: the loader's storage class
+/// on the lab's own profiles.
+#[test]
+fn auto_tells_the_profiles_apart() {
+    use loader::{Backend, StorageClass};
+    let root_user = std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    if !(std::path::Path::new("/dev/fuse").exists() && root_user) {
+        let why = "mounting the slow profile needs /dev/fuse and root";
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: {why}");
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let backing = dir.path().join("backing");
+    std::fs::write(&backing, vec![7u8; 1 << 20]).unwrap();
+    let mut view = harness::storage::View::new();
+    view.add("model.safetensors", &backing).unwrap();
+    let local = std::fs::File::open(&backing).unwrap();
+    assert_ne!(StorageClass::of(&local), StorageClass::Remote);
+    for (profile, class) in [
+        (
+            Profile::Slow(harness::storage::Throttle::default()),
+            StorageClass::Remote,
+        ),
+        (Profile::Tmpfs, StorageClass::Memory),
+    ] {
+        let m = harness::storage::up(&profile, &view).unwrap();
+        let f = std::fs::File::open(m.root().unwrap().join("model.safetensors")).unwrap();
+        assert_eq!(StorageClass::of(&f), class, "{}", profile.name());
+        let want = Backend::auto_for(class, 1 << 20);
+        assert_eq!(Backend::Auto.resolve(&f, 1 << 20), want, "{}", profile.name());
+    }
 }

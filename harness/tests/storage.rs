@@ -4,7 +4,8 @@
 //!
 //! Mounting needs `/dev/fuse` and root (CI has both); sshfs also needs
 //! `openssh-server` and `sshfs`, which `.ci/run` installs. A profile the
-//! machine cannot mount is reported and skipped, never passed silently.
+//! machine cannot mount is reported and skipped, never passed silently,
+//! and fails under `CI=true`.
 
 use harness::platform::{evict, residency};
 use harness::storage::{self, Profile, Throttle, View};
@@ -34,11 +35,18 @@ fn fixture_view(dir: &Path) -> (View, Vec<(&'static str, Vec<u8>)>) {
     (view, files)
 }
 
+/// Says why a test checks nothing here; under `CI=true` (where `.ci/run`
+/// installed everything) that is a failure, not a skip.
+fn skipped(why: &str) {
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: {why}");
+    eprintln!("SKIPPED: {why}");
+}
+
 fn can_mount_fuse() -> bool {
     let root = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
     let ok = Path::new("/dev/fuse").exists() && root.unwrap_or(false);
     if !ok {
-        eprintln!("SKIPPED: no /dev/fuse or not root; FUSE profiles are not tested here");
+        skipped("no /dev/fuse or not root; FUSE profiles are not tested here");
     }
     ok
 }
@@ -101,7 +109,7 @@ fn slow_serves_the_bytes_within_its_request_size_and_can_be_cold() {
 #[test]
 fn tmpfs_serves_the_bytes_and_cannot_be_cold() {
     if !Path::new("/dev/shm").is_dir() {
-        eprintln!("SKIPPED: no /dev/shm");
+        skipped("no /dev/shm");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -128,7 +136,7 @@ fn sshfs_serves_the_bytes_over_a_private_server() {
     }
     let missing = storage::sshfs::missing();
     if !missing.is_empty() {
-        eprintln!("SKIPPED: the sshfs profile needs {}", missing.join(", "));
+        skipped(&format!("the sshfs profile needs {}", missing.join(", ")));
         return;
     }
     let dir = tempfile::tempdir().unwrap();

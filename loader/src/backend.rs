@@ -8,6 +8,8 @@
 //!   owned buffer.
 //! * [`Backend::WholeRead`] reads the whole file into memory first (H04's
 //!   baseline; also right for files that may change while in use).
+//! * [`Backend::Auto`] picks one of them by where the file lies
+//!   ([`StorageClass`]) and its size: [`Backend::auto_for`] is the rule.
 
 use crate::error::{LoadError, Result};
 use memmap2::Mmap;
@@ -49,6 +51,46 @@ pub enum Backend {
     },
     /// Reads the whole file into memory before parsing.
     WholeRead,
+    /// One of the others, chosen when the file is opened by the storage it
+    /// lies on and its size ([`Backend::auto_for`]); [`crate::Model::backend`]
+    /// then names the one chosen. The mapping's contract applies when it
+    /// chooses [`Backend::Mmap`].
+    Auto,
+}
+
+/// Where a file lies, as far as choosing a backend goes: told from the
+/// filesystem's type (`fstatfs`) on Linux; [`StorageClass::Unknown`]
+/// elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageClass {
+    /// A block-device filesystem of this machine (ext4, xfs, btrfs, …).
+    Local,
+    /// Memory: tmpfs or ramfs (the file's pages are never out of memory).
+    Memory,
+    /// A network or user-space filesystem: NFS, SMB/CIFS, 9p, Ceph,
+    /// Lustre, GPFS, AFS, and every FUSE mount (sshfs, s3fs, gcsfuse, …):
+    /// each page the kernel does not have costs a request to a server.
+    Remote,
+    /// Not told (another platform, or `fstatfs` failed).
+    Unknown,
+}
+
+impl StorageClass {
+    /// The class of the filesystem `file` lies on.
+    pub fn of(file: &File) -> StorageClass {
+        crate::sys::storage_class(file)
+    }
+
+    /// The class's name in messages and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            StorageClass::Local => "local",
+            StorageClass::Memory => "memory",
+            StorageClass::Remote => "remote",
+            StorageClass::Unknown => "unknown",
+        }
+    }
 }
 
 impl Backend {
@@ -69,12 +111,45 @@ impl Backend {
             Backend::Reader { buffered: true } => "reader",
             Backend::Reader { buffered: false } => "reader-unbuffered",
             Backend::WholeRead => "whole-read",
+            Backend::Auto => "auto",
         }
     }
 
     /// The backend of a name.
     pub fn parse(s: &str) -> Option<Backend> {
-        Backend::ALL.into_iter().find(|b| b.name() == s)
+        Backend::ALL.into_iter().chain([Backend::Auto]).find(|b| b.name() == s)
+    }
+
+    /// The backend [`Backend::Auto`] stands for, for a file of `size` bytes
+    /// on `class` — each arm from a ledger entry of the loadlab repository:
+    ///
+    /// * local disk, memory, or not told: by size, as H19 measured
+    ///   (`reports/H19.md`; [`crate::load::threshold::pick`]): a whole read
+    ///   below 64 MiB, where reading wins cold, the mapping from there on,
+    ///   where it wins warm and cold (H14, `reports/H14.md`: 0.69× the read
+    ///   cold on MiniLM in the campaigns of 67c483d).
+    /// * remote: the reader — tensors are read with one positioned read
+    ///   each, requests as large as the tensor, where a mapping faults the
+    ///   file in page by page, each fault a request to a server (H36 on the
+    ///   `slow` and `sshfs` profiles, `reports/storage.md`).
+    ///
+    /// Any other backend is returned as it is.
+    pub fn auto_for(class: StorageClass, size: u64) -> Backend {
+        match class {
+            StorageClass::Remote => Backend::READER,
+            StorageClass::Local | StorageClass::Memory | StorageClass::Unknown => {
+                crate::load::threshold::pick(size, crate::load::threshold::MEASURED_THRESHOLD_BYTES)
+            }
+        }
+    }
+
+    /// This backend, or for [`Backend::Auto`] the one it chooses for `file`
+    /// of `size` bytes.
+    pub fn resolve(self, file: &File, size: u64) -> Backend {
+        match self {
+            Backend::Auto => Backend::auto_for(StorageClass::of(file), size),
+            b => b,
+        }
     }
 }
 
@@ -335,6 +410,43 @@ mod read_strategy_tests {
             assert_eq!(got, &bytes[1000..201_000], "{how:?}");
             let short = read_range(&f, "t", 250_000, 60_000, how);
             assert!(matches!(short, Err(LoadError::Truncated { .. })), "{how:?}: {short:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod auto_tests {
+    use super::*;
+
+    #[test]
+    fn auto_is_the_reader_off_this_machine_and_by_size_on_it() {
+        let big = crate::load::threshold::MEASURED_THRESHOLD_BYTES;
+        assert_eq!(Backend::auto_for(StorageClass::Remote, big * 4), Backend::READER);
+        assert_eq!(Backend::auto_for(StorageClass::Remote, 10), Backend::READER);
+        for class in [StorageClass::Local, StorageClass::Memory, StorageClass::Unknown] {
+            assert_eq!(Backend::auto_for(class, big), Backend::Mmap, "{class:?}");
+            assert_eq!(Backend::auto_for(class, big - 1), Backend::WholeRead, "{class:?}");
+        }
+        assert_eq!(Backend::parse("auto"), Some(Backend::Auto));
+        assert_eq!(
+            Backend::Mmap.resolve(&tempfile::tempfile().expect("temp"), 0),
+            Backend::Mmap
+        );
+    }
+
+    #[cfg(all(target_os = "linux", not(feature = "portable")))]
+    #[test]
+    fn the_class_of_a_temporary_file_and_of_one_in_memory() {
+        let f = tempfile::tempfile_in(env!("CARGO_MANIFEST_DIR")).expect("temp file beside the crate");
+        let class = StorageClass::of(&f);
+        // The checkout lies on a disk here; elsewhere it may be a mount
+        // of any kind, but it is told.
+        assert_ne!(class, StorageClass::Unknown);
+        if std::path::Path::new("/dev/shm").is_dir() {
+            let m = tempfile::tempfile_in("/dev/shm").expect("temp file in /dev/shm");
+            assert_eq!(StorageClass::of(&m), StorageClass::Memory);
+            assert_eq!(Backend::Auto.resolve(&m, 1 << 30), Backend::Mmap);
+            assert_eq!(Backend::Auto.resolve(&m, 1 << 10), Backend::WholeRead);
         }
     }
 }

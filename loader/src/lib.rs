@@ -65,7 +65,7 @@ lab_modules! {
     mod quant;
 }
 
-pub use backend::Backend;
+pub use backend::{Backend, StorageClass};
 #[cfg(feature = "lab")]
 pub use backend::{PositionedReader, ReadStrategy, READER_BUFFER_BYTES};
 pub use dtype::{DType, GgmlType};

@@ -203,8 +203,11 @@ impl Model<'static> {
         let path = path.as_ref();
         let name = path.display().to_string();
         let (file, len) = crate::path::open_regular(path, limits.max_file_bytes)?;
+        let backend = backend.resolve(&file, len);
         let (inventory, storage) = match backend {
-            Backend::Mmap => {
+            // `resolve` never returns `Auto`; were it to, the mapping is
+            // what `Auto` chooses for most files.
+            Backend::Mmap | Backend::Auto => {
                 let m = backend::map(&file, &name)?;
                 let inventory = inspect_bytes(&m, &name, limits);
                 let storage = Storage::Mapped(m);
@@ -403,7 +406,8 @@ impl<'a> Model<'a> {
         &self.path
     }
 
-    /// The backend it was opened with.
+    /// The backend it was opened with; for [`Backend::Auto`], the one it
+    /// chose.
     pub fn backend(&self) -> Backend {
         self.backend
     }

@@ -126,6 +126,53 @@ pub(crate) fn fadvise(f: &File, len: u64, advice: crate::io::Advice) {
 #[cfg_attr(not(feature = "lab"), allow(dead_code))] // used by the lab's `io`
 pub(crate) fn fadvise(_f: &File, _len: u64, _advice: crate::io::Advice) {}
 
+/// The class of the filesystem `f` lies on, from its magic number
+/// (`statfs(2)`, `linux/magic.h`).
+#[cfg(all(target_os = "linux", not(feature = "portable")))]
+#[allow(unsafe_code)] // fstatfs; see the SAFETY comments
+pub(crate) fn storage_class(f: &File) -> crate::backend::StorageClass {
+    use crate::backend::StorageClass;
+    use std::os::fd::AsRawFd;
+    const MEMORY: [u64; 2] = [0x0102_1994 /* tmpfs */, 0x8584_58f6 /* ramfs */];
+    const REMOTE: [u64; 12] = [
+        0x6573_5546, // FUSE (sshfs, s3fs, gcsfuse, …)
+        0x6969,      // NFS
+        0x517b,      // SMB
+        0xff53_4d42, // CIFS
+        0xfe53_4d42, // SMB2
+        0x0102_1997, // 9p
+        0x00c3_6400, // Ceph
+        0x0bd0_0bd0, // Lustre
+        0x4750_4653, // GPFS
+        0x5346_414f, // AFS
+        0x6b41_4653, // kAFS
+        0x7375_7245, // Coda
+    ];
+    // SAFETY: `statfs` is plain old data, for which all zeros is a valid
+    // value.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid descriptor and a pointer to a live `statfs`.
+    if unsafe { libc::fstatfs(f.as_raw_fd(), &mut st) } != 0 {
+        return StorageClass::Unknown;
+    }
+    // The magic is 32 bits; `f_type`'s width and sign vary by architecture.
+    #[allow(clippy::unnecessary_cast)]
+    let magic = (st.f_type as u64) & 0xffff_ffff;
+    if MEMORY.contains(&magic) {
+        StorageClass::Memory
+    } else if REMOTE.contains(&magic) {
+        StorageClass::Remote
+    } else {
+        StorageClass::Local
+    }
+}
+
+/// Not told off Linux (or with the portable fallbacks).
+#[cfg(not(all(target_os = "linux", not(feature = "portable"))))]
+pub(crate) fn storage_class(_f: &File) -> crate::backend::StorageClass {
+    crate::backend::StorageClass::Unknown
+}
+
 /// A word for a file type, for messages.
 pub(crate) fn file_kind(t: &std::fs::FileType) -> &'static str {
     if t.is_dir() {

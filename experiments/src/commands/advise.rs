@@ -35,40 +35,22 @@ fn spec(file: &str) -> Spec {
     }
 }
 
-/// Loading every tensor of the file with each backend, and with the
-/// verified one-pass open (against the digest computed before the trials).
+/// Loading every tensor of the file with each backend and `Auto` (H36's
+/// case), and with the verified one-pass open (against the digest computed
+/// before the trials).
 fn loads(path: &Path, name: &str, sha256: &str) -> Case<'static> {
-    let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    let load = |backend: Backend| {
-        let p = path.to_path_buf();
-        move || -> harness::experiment::VariantResult {
-            let m = Model::open(&p, backend, &Limits::default())?;
+    let (p, want) = (path.to_path_buf(), sha256.to_owned());
+    crate::h36_backend_by_storage::case(path, name, CacheMode::Cold)
+        .variant("E verified in one pass", move || {
+            let m = Model::open_verified(&p, &want, &Limits::default())?;
             let ts = loader::load::load_all(&m, &loader::load::LoadOptions::default())?;
             Ok(harness::Outcome::output(move || tensors_digest(&ts)))
-        }
-    };
-    let (p, want) = (path.to_path_buf(), sha256.to_owned());
-    Case::new(
-        format!(
-            "{name} ({}), cold, every tensor loaded",
-            harness::report::svg::human(size as f64)
-        ),
-        Metric::WallTime,
-        CacheMode::Cold,
-    )
-    .files([path.to_path_buf()])
-    .bytes(size)
-    .variant("A mmap", load(Backend::Mmap))
-    .variant("B reader", load(Backend::READER))
-    .variant("C whole read", load(Backend::WholeRead))
-    .variant("D verified in one pass", move || {
-        let m = Model::open_verified(&p, &want, &Limits::default())?;
-        let ts = loader::load::load_all(&m, &loader::load::LoadOptions::default())?;
-        Ok(harness::Outcome::output(move || tensors_digest(&ts)))
-    })
-    .compare("A mmap", "B reader", Expect::Unclaimed)
-    .compare("A mmap", "C whole read", Expect::Unclaimed)
-    .compare("A mmap", "D verified in one pass", Expect::Unclaimed)
+        })
+        .compare(
+            crate::h36_backend_by_storage::MMAP,
+            "E verified in one pass",
+            Expect::Unclaimed,
+        )
 }
 
 /// Measures `case` in this process, `cfg.processes` times over with the
@@ -186,6 +168,8 @@ pub fn run(ws: &Workspace, file: &Path, storage: Option<&Profile>, quick: bool) 
     print(&read, size);
     let load = measure(&spec, &mut loading, &cfg)?;
     print(&load, size);
+    // What `Auto` chose, asked while the file is still where it was measured.
+    let auto_chose = std::fs::File::open(&path).map_or("?", |f| loader::Backend::Auto.resolve(&f, size).name());
     drop(mounted);
 
     println!("\nAdvice for {name} here:");
@@ -203,11 +187,18 @@ pub fn run(ws: &Workspace, file: &Path, storage: Option<&Profile>, quick: bool) 
             );
         }
     }
-    let unverified = ["A mmap", "B reader", "C whole read"]
+    use crate::h36_backend_by_storage::{AUTO, MMAP, READER, WHOLE};
+    let unverified = [MMAP, READER, WHOLE, AUTO]
         .iter()
         .filter_map(|p| median_of(&load, p))
         .fold(f64::INFINITY, f64::min);
-    if let Some(v) = median_of(&load, "D verified") {
+    if let (Some(auto), true) = (median_of(&load, AUTO), unverified.is_finite()) {
+        println!(
+            "  Backend::Auto chooses {auto_chose} here and takes {:.2}× the fastest backend's time",
+            auto / unverified
+        );
+    }
+    if let Some(v) = median_of(&load, "E verified") {
         if unverified.is_finite() && unverified > 0.0 {
             println!(
                 "  verifying its SHA-256 while loading costs {:.2}× the fastest unverified load",

@@ -58,9 +58,16 @@ pub fn results(
         if !split.is_empty() {
             let names: Vec<String> = split
                 .iter()
-                .map(|(e, c)| match agreement(e, c) {
-                    Some((k, n)) if n > 1 => format!("{} ({k} of {n} agree)", e.spec.id),
-                    _ => format!("{} (one campaign)", e.spec.id),
+                .map(|(e, c)| {
+                    let at = format!(
+                        "{} · {}",
+                        super::markdown::short_commit(&c.environment.git_commit),
+                        ledger::machine_of(c)
+                    );
+                    match agreement(e, c) {
+                        Some((k, n)) if n > 1 => format!("{} ({k} of {n} agree, {at})", e.spec.id),
+                        _ => format!("{} (one campaign, {at})", e.spec.id),
+                    }
                 })
                 .collect();
             let _ = writeln!(
@@ -90,11 +97,26 @@ pub fn results(
             })
             .collect();
         if !minutes.is_empty() {
-            costs.push(format!("{commit}: {}", minutes.join(", ")));
+            let machines: Vec<String> = chosen
+                .iter()
+                .filter(|(_, c)| c.environment.git_commit == commit)
+                .map(|(_, c)| ledger::machine_of(c))
+                .fold(Vec::new(), |mut v, m| {
+                    if !v.contains(&m) {
+                        v.push(m);
+                    }
+                    v
+                });
+            costs.push(format!(
+                "{} on {}: {}",
+                super::markdown::short_commit(commit),
+                machines.join(", "),
+                minutes.join(", ")
+            ));
         }
     }
     if !costs.is_empty() {
-        let _ = writeln!(s, "What those campaigns took on that machine — {}.", costs.join("; "));
+        let _ = writeln!(s, "What those campaigns took — {}.", costs.join("; "));
     }
     let quick = all
         .iter()

@@ -44,11 +44,6 @@ fn newest(campaigns: &[Campaign]) -> Vec<(Entry, Campaign)> {
     out
 }
 
-/// A commit as the reports show it: its first 12 hex digits.
-fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
-}
-
 /// The fastest variant of a case and its throughput in words.
 fn fastest(case: &CaseRecord) -> Option<String> {
     let v = case
@@ -154,7 +149,14 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
         };
         let campaigns: Vec<String> = used
             .iter()
-            .map(|c| format!("`{}` ({}, {})", c.id, c.mode, short(&c.environment.git_commit)))
+            .map(|c| {
+                format!(
+                    "`{}` ({}, {})",
+                    c.id,
+                    c.mode,
+                    super::markdown::short_commit(&c.environment.git_commit)
+                )
+            })
             .collect();
         let _ = writeln!(
             out,
