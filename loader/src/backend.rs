@@ -124,7 +124,7 @@ impl Backend {
     /// on `class` — each arm from a ledger entry of the loadlab repository:
     ///
     /// * local disk, memory, or not told: by size, as H19 measured
-    ///   (`reports/H19.md`; [`crate::load::threshold::pick`]): a whole read
+    ///   (`reports/H19.md`; `load::threshold::pick`): a whole read
     ///   below 64 MiB, where reading wins cold, the mapping from there on,
     ///   where it wins warm and cold (H14, `reports/H14.md`: 0.69× the read
     ///   cold on MiniLM in the campaigns of 67c483d).
@@ -138,7 +138,7 @@ impl Backend {
         match class {
             StorageClass::Remote => Backend::READER,
             StorageClass::Local | StorageClass::Memory | StorageClass::Unknown => {
-                crate::load::threshold::pick(size, crate::load::threshold::MEASURED_THRESHOLD_BYTES)
+                crate::load::backend_by_size(size, crate::load::MEASURED_THRESHOLD_BYTES)
             }
         }
     }
@@ -420,7 +420,7 @@ mod auto_tests {
 
     #[test]
     fn auto_is_the_reader_off_this_machine_and_by_size_on_it() {
-        let big = crate::load::threshold::MEASURED_THRESHOLD_BYTES;
+        let big = crate::load::MEASURED_THRESHOLD_BYTES;
         assert_eq!(Backend::auto_for(StorageClass::Remote, big * 4), Backend::READER);
         assert_eq!(Backend::auto_for(StorageClass::Remote, 10), Backend::READER);
         for class in [StorageClass::Local, StorageClass::Memory, StorageClass::Unknown] {

@@ -11,6 +11,9 @@ lab_modules! {
     mod threshold;
 }
 
+/// The size rule `Backend::Auto` applies off remote storage (H19).
+pub(crate) use threshold::{pick as backend_by_size, MEASURED_THRESHOLD_BYTES};
+
 use crate::convert::Target;
 use crate::dtype::DType;
 use crate::error::Result;
