@@ -76,9 +76,13 @@ fn entry(verdict: Verdict, written_for: Verdict) -> Entry {
 }
 
 fn write(dir: &std::path::Path, e: Entry) {
-    let c = Campaign {
+    ledger::save(&dir.join("ledger"), &campaign("2026-01-01T00-00-00Z", vec![e])).unwrap();
+}
+
+fn campaign(id: &str, entries: Vec<Entry>) -> Campaign {
+    Campaign {
         schema: ledger::SCHEMA,
-        id: "2026-01-01T00-00-00Z".into(),
+        id: id.into(),
         mode: harness::ledger::Mode::Full,
         started: "2026-01-01T00:00:00Z".into(),
         finished: Some("2026-01-01T00:10:00Z".into()),
@@ -93,9 +97,8 @@ fn write(dir: &std::path::Path, e: Entry) {
         },
         rule: None,
         storage_profile: None,
-        entries: vec![e],
-    };
-    ledger::save(&dir.join("ledger"), &c).unwrap();
+        entries,
+    }
 }
 
 fn render(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
@@ -556,4 +559,38 @@ fn committed_charts_as_png() {
         ));
     }
     png_all(&all, std::path::Path::new(&dir));
+}
+
+/// A cold case on a storage is stated as a share of its file's limit only
+/// when the limit was measured in the same campaign: a limit is measured
+/// in the same run as what it bounds.
+#[test]
+fn a_storage_limit_bounds_only_its_own_campaign() {
+    let cold = |id: &str, label: &str, median: f64| {
+        let mut e = entry(Verdict::NoEffect, Verdict::NoEffect);
+        e.spec.id = id.into();
+        e.cases.truncate(1);
+        e.cases[0].label = label.into();
+        e.cases[0].cache = CacheMode::Cold;
+        for v in &mut e.cases[0].variants {
+            v.wall_median_s = median;
+        }
+        e
+    };
+    let limit = cold("H33", "f (1 MiB), cold, every way to read it", 0.010);
+    let load = cold("H36", "f (1 MiB), cold, every tensor loaded", 0.020);
+    let slow = |c: &mut Campaign| c.storage_profile = Some(harness::storage::Profile::Slow(Default::default()));
+    let is_limit = |id: &str| id == "H33";
+
+    let mut same = campaign("2026-01-02T00-00-00Z", vec![limit.clone(), load.clone()]);
+    slow(&mut same);
+    let page = harness::report::storage::page(&[], &[same], &is_limit).unwrap();
+    assert!(page.contains("0.50× of the limit"), "{page}");
+
+    let mut a = campaign("2026-01-02T00-00-00Z", vec![limit]);
+    let mut b = campaign("2026-01-03T00-00-00Z", vec![load]);
+    slow(&mut a);
+    slow(&mut b);
+    let page = harness::report::storage::page(&[], &[a, b], &is_limit).unwrap();
+    assert!(page.contains("H36") && !page.contains("of the limit"), "{page}");
 }

@@ -81,20 +81,24 @@ fn file_of(label: &str) -> &str {
     label.split(" (").next().unwrap_or(label)
 }
 
-/// Each file's limit in one profile's entries: the fastest variant of the
-/// limit experiment's case for that file, as (its name, median seconds).
-fn limits(entries: &[(Entry, Campaign)], is_limit: &dyn Fn(&str) -> bool) -> BTreeMap<String, (String, f64)> {
+/// Each file's limit in one profile's entries, by (campaign, file): the
+/// fastest variant of the limit experiment's case for that file, as (its
+/// name, median seconds).
+fn limits(
+    entries: &[(Entry, Campaign)],
+    is_limit: &dyn Fn(&str) -> bool,
+) -> BTreeMap<(String, String), (String, f64)> {
     entries
         .iter()
         .filter(|(e, _)| is_limit(&e.spec.id))
-        .flat_map(|(e, _)| e.cases.iter())
-        .filter_map(|c| {
+        .flat_map(|(e, camp)| e.cases.iter().map(move |c| (camp.id.clone(), c)))
+        .filter_map(|(camp, c)| {
             let v = c
                 .variants
                 .iter()
                 .filter(|v| v.wall_median_s > 0.0)
                 .min_by(|a, b| a.wall_median_s.total_cmp(&b.wall_median_s))?;
-            Some((file_of(&c.label).to_owned(), (v.name.clone(), v.wall_median_s)))
+            Some(((camp, file_of(&c.label).to_owned()), (v.name.clone(), v.wall_median_s)))
         })
         .collect()
 }
@@ -220,10 +224,12 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
         let mut fastest_rows = String::new();
         for (name, entries) in &columns {
             let limit = limits(entries, is_limit);
-            for (e, _) in entries.iter().filter(|(e, _)| e.spec.id == id) {
+            for (e, camp) in entries.iter().filter(|(e, _)| e.spec.id == id) {
                 for case in &e.cases {
                     let Some(f) = fastest(case) else { continue };
-                    let share = match (case.cache, limit.get(file_of(&case.label))) {
+                    // A limit bounds what was measured in its own campaign only.
+                    let key = (camp.id.clone(), file_of(&case.label).to_owned());
+                    let share = match (case.cache, limit.get(&key)) {
                         (crate::CacheMode::Cold, Some((way, limit_s))) if !is_limit(id) => {
                             let best = case
                                 .variants
@@ -241,7 +247,8 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
         }
         if !fastest_rows.is_empty() {
             out.push_str(
-                "\nFastest variant (median time); for a cold case, the limit's time over its own — \
+                "\nFastest variant (median time); for a cold case whose campaign also measured the \
+                 file's limit, the limit's time over its own — \
                  1.00× reads as fast as the fastest way to read that file on that storage:\n\n",
             );
             out.push_str(&fastest_rows);
