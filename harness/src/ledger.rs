@@ -733,6 +733,25 @@ impl std::fmt::Display for StopReason {
 mod tests {
     use super::*;
 
+    /// Saving a campaign that was loaded gives back its bytes: floats
+    /// parse to the value they were printed from (serde_json's
+    /// `float_roundtrip`), so rewriting one entry cannot move the last
+    /// digit of every other number in the file.
+    #[test]
+    fn a_loaded_campaign_saves_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = campaign("2026-01-01T00-00-00Z", 1);
+        c.calibration.noise_floor = 0.954_894_734_905_559_9;
+        c.calibration.instruction_floor = 0.1 + 0.2;
+        c.calibration.mde = Some(957_223_476.020_346_5);
+        save(dir.path(), &c).unwrap();
+        let path = campaign_path(dir.path(), &c.id);
+        let first = std::fs::read(&path).unwrap();
+        let again = load_all(dir.path()).unwrap();
+        save(dir.path(), &again[0]).unwrap();
+        assert!(std::fs::read(&path).unwrap() == first);
+    }
+
     fn campaign(id: &str, entries: usize) -> Campaign {
         Campaign {
             schema: SCHEMA,

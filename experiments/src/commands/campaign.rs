@@ -534,21 +534,28 @@ pub fn explain(ws: &Workspace) -> Outcome {
     let dir = ws.ledger_dir();
     let mut all = ledger::load_all(&dir)?;
     let mut n = 0;
+    // Only the campaigns whose entries change are written again: the others
+    // stay byte for byte as recorded (a newer schema would add fields).
+    let mut changed = std::collections::BTreeSet::new();
     for exp in registry::ALL {
         let spec = exp.spec();
-        if let Some(e) = all
+        if let Some((id, e)) = all
             .iter_mut()
             .rev()
-            .flat_map(|c| c.entries.iter_mut())
-            .find(|e| e.spec.id == exp.id)
+            .flat_map(|c| {
+                let id = c.id.clone();
+                c.entries.iter_mut().map(move |e| (id.clone(), e))
+            })
+            .find(|(_, e)| e.spec.id == exp.id)
         {
             if e.spec.explanation != spec.explanation {
                 e.spec.explanation = spec.explanation.clone();
+                changed.insert(id);
                 n += 1;
             }
         }
     }
-    for c in &all {
+    for c in all.iter().filter(|c| changed.contains(&c.id)) {
         ledger::save(&dir, c)?;
     }
     println!("updated the explanation of {n} ledger entries");

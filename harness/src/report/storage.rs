@@ -84,10 +84,7 @@ fn file_of(label: &str) -> &str {
 /// Each file's limit in one profile's entries, by (campaign, file): the
 /// fastest variant of the limit experiment's case for that file, as (its
 /// name, median seconds).
-fn limits(
-    entries: &[(Entry, Campaign)],
-    is_limit: &dyn Fn(&str) -> bool,
-) -> BTreeMap<(String, String), (String, f64)> {
+fn limits(entries: &[(Entry, Campaign)], is_limit: &dyn Fn(&str) -> bool) -> BTreeMap<(String, String), (String, f64)> {
     entries
         .iter()
         .filter(|(e, _)| is_limit(&e.spec.id))
