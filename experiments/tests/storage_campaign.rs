@@ -15,14 +15,12 @@ use std::process::Command;
 /// root); says so when it cannot, and fails under `CI=true`, where
 /// `.ci/run` provides both.
 fn can_mount() -> bool {
-    let root_user = std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
-    let ok = std::path::Path::new("/dev/fuse").exists() && root_user;
-    if !ok {
-        let why = "mounting the slow profile needs /dev/fuse and root";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: {why}");
-        eprintln!("SKIPPED: {why}");
-    }
-    ok
+    let Some(why) = harness::storage::fuse_missing() else {
+        return true;
+    };
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true: {why}");
+    eprintln!("SKIPPED: mounting the slow profile: {why}");
+    false
 }
 
 #[test]

@@ -119,6 +119,11 @@ pub fn load_average() -> [f64; 3] {
     sysinfo::System::load_average().map_or([f64::NAN; 3], |l| [l.one, l.five, l.fifteen])
 }
 
+/// A commit as reports and the gate show it: its first 12 hex digits.
+pub fn short_commit(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
 /// The commit checked out at `root` (12 hex digits), or `unknown`.
 pub fn head_commit(root: &Path) -> String {
     let root = root.display().to_string();

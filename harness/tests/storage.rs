@@ -43,12 +43,13 @@ fn skipped(why: &str) {
 }
 
 fn can_mount_fuse() -> bool {
-    let root = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
-    let ok = Path::new("/dev/fuse").exists() && root.unwrap_or(false);
-    if !ok {
-        skipped("no /dev/fuse or not root; FUSE profiles are not tested here");
+    match storage::fuse_missing() {
+        Some(why) => {
+            skipped(&format!("{why}; FUSE profiles are not tested here"));
+            false
+        }
+        None => true,
     }
-    ok
 }
 
 /// Reads every file through the profile and checks its bytes and the

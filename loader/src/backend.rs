@@ -132,8 +132,6 @@ impl Backend {
     ///   each, requests as large as the tensor, where a mapping faults the
     ///   file in page by page, each fault a request to a server (H36 on the
     ///   `slow` and `sshfs` profiles, `reports/storage.md`).
-    ///
-    /// Any other backend is returned as it is.
     pub fn auto_for(class: StorageClass, size: u64) -> Backend {
         match class {
             StorageClass::Remote => Backend::READER,
@@ -144,7 +142,7 @@ impl Backend {
     }
 
     /// This backend, or for [`Backend::Auto`] the one it chooses for `file`
-    /// of `size` bytes.
+    /// of `size` bytes; any other backend is returned as it is.
     pub fn resolve(self, file: &File, size: u64) -> Backend {
         match self {
             Backend::Auto => Backend::auto_for(StorageClass::of(file), size),

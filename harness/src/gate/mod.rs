@@ -26,6 +26,7 @@ pub mod run;
 
 pub use baseline::{compare, Baseline, BaselineEntry};
 
+use crate::env::short_commit;
 use crate::experiment::Metric;
 use crate::fingerprint::Fingerprint;
 use crate::human;
@@ -427,10 +428,6 @@ impl Report {
     pub fn verdict_line(&self) -> String {
         format!("gate: {} (exit {})", self.status.label(), self.exit_code())
     }
-}
-
-fn short_commit(c: &str) -> &str {
-    &c[..c.len().min(12)]
 }
 
 #[cfg(test)]

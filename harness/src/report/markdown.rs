@@ -634,8 +634,3 @@ pub fn index(entries: &[(Entry, Campaign)], group_of: &dyn Fn(&str) -> String, a
     }
     s
 }
-
-/// A commit as the reports show it: its first 12 hex digits.
-pub fn short_commit(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
-}

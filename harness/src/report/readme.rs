@@ -61,7 +61,7 @@ pub fn results(
                 .map(|(e, c)| {
                     let at = format!(
                         "{} · {}",
-                        super::markdown::short_commit(&c.environment.git_commit),
+                        crate::env::short_commit(&c.environment.git_commit),
                         ledger::machine_of(c)
                     );
                     match agreement(e, c) {
@@ -109,7 +109,7 @@ pub fn results(
                 });
             costs.push(format!(
                 "{} on {}: {}",
-                super::markdown::short_commit(commit),
+                crate::env::short_commit(commit),
                 machines.join(", "),
                 minutes.join(", ")
             ));

@@ -145,7 +145,7 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
         used.sort_by(|a, b| b.id.cmp(&a.id));
         used.dedup_by(|a, b| a.id == b.id);
         let Some(c) = used.first() else {
-            let _ = writeln!(out, "| {name} | | | no campaign | |");
+            let _ = writeln!(out, "| {name} | | | no campaign |");
             continue;
         };
         let campaigns: Vec<String> = used
@@ -155,7 +155,7 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
                     "`{}` ({}, {})",
                     c.id,
                     c.mode,
-                    super::markdown::short_commit(&c.environment.git_commit)
+                    crate::env::short_commit(&c.environment.git_commit)
                 )
             })
             .collect();

@@ -301,6 +301,19 @@ pub fn up(profile: &Profile, view: &View) -> Result<Mounted> {
     })
 }
 
+/// Why this process cannot mount the FUSE profiles (`slow`, `sshfs`), or
+/// `None` when it can: they need `/dev/fuse` and root.
+pub fn fuse_missing() -> Option<&'static str> {
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    if !Path::new("/dev/fuse").exists() {
+        Some("no /dev/fuse")
+    } else if !root {
+        Some("not root")
+    } else {
+        None
+    }
+}
+
 /// Unmounts the FUSE mounts under a [`PREFIX`] folder whose server is gone
 /// (a dead FUSE mount answers `stat` with "transport endpoint is not
 /// connected"); the mount points it unmounted. Live ones — another
