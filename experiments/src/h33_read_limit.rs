@@ -3,7 +3,9 @@
 //! requests, 1/4/16 in flight) and a mapping touched page by page, cold,
 //! in the same rounds. The fastest is that file's limit on that storage in
 //! that campaign; `reports/storage.md` states other cold cases of the same
-//! file as a share of it.
+//! file as a share of it. On remote storage (FUSE, network filesystems)
+//! every plan reads the whole file at the network's speed, so a full run
+//! tries the grid's corners there, as the quick tier does, and MiniLM only.
 
 use crate::context::{digest, read_plan_case_at, Ctx, Skip};
 use crate::registry::Built;
@@ -14,10 +16,10 @@ use loader::io::ReadPlan;
 const MIB: usize = 1 << 20;
 
 /// The plans a case tries, named with their letters: the whole grid, or
-/// in the quick tier its corners. The naive read (buffered 1 MiB, one at a
+/// (`corners`: the quick tier, remote storage) its corners. The naive read (buffered 1 MiB, one at a
 /// time) is first: it is A, what every other way is compared with.
-pub fn plans(quick: bool) -> Vec<(String, ReadPlan)> {
-    let grid: Vec<ReadPlan> = if quick {
+pub fn plans(corners: bool) -> Vec<(String, ReadPlan)> {
+    let grid: Vec<ReadPlan> = if corners {
         vec![
             ReadPlan::buffered(MIB, 1),
             ReadPlan::buffered(8 * MIB, 16),
@@ -45,14 +47,27 @@ fn letter(i: usize) -> String {
     }
 }
 
+/// Whether the file lies on remote storage (see the module's doc).
+fn remote(path: &std::path::Path) -> bool {
+    std::fs::File::open(path).is_ok_and(|f| loader::StorageClass::of(&f) == loader::StorageClass::Remote)
+}
+
 fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, Skip> {
-    limit_case(&ctx.need(name)?, name, ctx.quick())
+    let path = ctx.need(name)?;
+    if !ctx.quick() && name != "model.safetensors" && remote(&path) {
+        return Err(Skip::from(format!(
+            "{name}: on remote storage the limit is measured on model.safetensors only"
+        )));
+    }
+    let corners = ctx.quick() || remote(&path);
+    limit_case(&path, name, corners)
 }
 
 /// The limit case of the file at `path` (`name` in its label): every plan
-/// the storage takes, and the mapping touched page by page, cold.
-pub fn limit_case(path: &std::path::Path, name: &str, quick: bool) -> Result<Case<'static>, Skip> {
-    let named = plans(quick);
+/// the storage takes (only the grid's corners with `corners`), and the
+/// mapping touched page by page, cold.
+pub fn limit_case(path: &std::path::Path, name: &str, corners: bool) -> Result<Case<'static>, Skip> {
+    let named = plans(corners);
     let mut plans: Vec<(&str, ReadPlan)> = named.iter().map(|(n, p)| (n.as_str(), *p)).collect();
     if !loader::io::direct_supported(path) {
         // Storage that refuses O_DIRECT (tmpfs) has a limit too: through the cache.
@@ -84,6 +99,7 @@ pub fn build(ctx: &Ctx) -> Built<'_> {
     b.case(case(ctx, "model.safetensors"));
     if !ctx.quick() {
         b.case(case(ctx, "gemma-3-270m-q4_k_m.gguf"));
+        b.case(case(ctx, "minilm.npz"));
     }
     b
 }

@@ -19,8 +19,9 @@ pub const WHOLE: &str = "C whole read";
 pub const AUTO: &str = "D auto";
 
 /// Loading every tensor of `path` (shown as `name`) with each backend and
-/// with `Auto`; `Auto` is claimed within 1.1× of each. `lab advise` adds
-/// its own variants to this case.
+/// with `Auto`; `Auto` is claimed within 1.1× of each, and so is the
+/// reader (the rule's re-attempt: the reader for every whole load). `lab
+/// advise` adds its own variants to this case.
 pub fn case(path: &Path, name: &str, cache: CacheMode) -> Case<'static> {
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
     let load = |backend: Backend| {
@@ -49,6 +50,8 @@ pub fn case(path: &Path, name: &str, cache: CacheMode) -> Case<'static> {
     .compare(MMAP, AUTO, Expect::AtMost(1.1))
     .compare(READER, AUTO, Expect::AtMost(1.1))
     .compare(WHOLE, AUTO, Expect::AtMost(1.1))
+    .compare(MMAP, READER, Expect::AtMost(1.1))
+    .compare(WHOLE, READER, Expect::AtMost(1.1))
 }
 
 fn fixture_case(ctx: &Ctx, name: &str, cache: CacheMode) -> Result<Case<'static>, Skip> {

@@ -142,6 +142,10 @@ registry! {
 /// The group `lab run` leaves out unless asked for (`--group peers`, `--only P01`).
 pub const PEERS: &str = "Peers";
 
+/// The experiment whose cold whole loads the README sets side by side per
+/// storage profile: every backend and `Backend::Auto` on each file.
+pub const BACKEND_CHOICE: &str = "H36";
+
 /// The `EXPERIMENTS.md` section of an experiment id ("Other" when unknown).
 pub fn group_of(id: &str) -> String {
     find(id).map_or("Other", |e| e.group).to_owned()
@@ -207,7 +211,8 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
         let campaigns = harness::ledger::load_all(&root.join("reports/ledger")).unwrap();
-        let block = harness::report::readme_block(&campaigns, &group_of);
+        let storage = harness::ledger::load_all(&root.join("reports/ledger/storage")).unwrap();
+        let block = harness::report::readme_block(&campaigns, &storage, &group_of, Some(BACKEND_CHOICE));
         let spliced = harness::report::readme::splice(&readme, &block).expect("README has the results markers");
         assert!(
             spliced == readme,

@@ -108,6 +108,7 @@ fn render(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
         &dir.join("EXPERIMENTS.md"),
         None,
         &|_| "Tests".to_owned(),
+        None,
     )
     .unwrap();
     let mut out: Vec<(String, Vec<u8>)> = files
@@ -593,4 +594,52 @@ fn a_storage_limit_bounds_only_its_own_campaign() {
     slow(&mut b);
     let page = harness::report::storage::page(&[], &[a, b], &is_limit).unwrap();
     assert!(page.contains("H36") && !page.contains("of the limit"), "{page}");
+}
+
+/// The storage page names a variant more than twice as slow as its case's
+/// fastest, with the verdicts it is in, and counts how many campaigns of
+/// the same commit on a profile gave a cell's verdict; the README's table
+/// lists the cold loads per profile with each variant's share of the limit.
+#[test]
+fn the_storage_page_names_pathological_paths_and_how_often_a_verdict_held() {
+    let cold = |id: &str, label: &str, a: f64, b: f64, verdict: Verdict| {
+        let mut e = entry(verdict, verdict);
+        e.spec.id = id.into();
+        e.cases.truncate(1);
+        e.cases[0].label = label.into();
+        e.cases[0].cache = CacheMode::Cold;
+        e.cases[0].variants[0].wall_median_s = a;
+        e.cases[0].variants[1].wall_median_s = b;
+        e
+    };
+    let limit = cold(
+        "H33",
+        "f (1 MiB), cold, every way to read it",
+        0.010,
+        0.010,
+        Verdict::NoEffect,
+    );
+    let slow = |c: &mut Campaign| c.storage_profile = Some(harness::storage::Profile::Slow(Default::default()));
+    let is_limit = |id: &str| id == "H33";
+    let mut runs = Vec::new();
+    for (i, v) in [Verdict::Confirmed, Verdict::Confirmed, Verdict::NoEffect]
+        .into_iter()
+        .enumerate()
+    {
+        // B takes 2.5× A's time: pathological; the verdicts differ in one of three.
+        let load = cold("H36", "f (1 MiB), cold, every tensor loaded", 0.020, 0.050, v);
+        let mut c = campaign(&format!("2026-01-0{}T00-00-00Z", i + 2), vec![limit.clone(), load]);
+        slow(&mut c);
+        runs.push(c);
+    }
+    let page = harness::report::storage::page(&[], &runs, &is_limit).unwrap();
+    assert!(page.contains("B takes 2.5× the time of A (B vs A: "), "{page}");
+    // The newest campaign's verdict (no effect) held in 1 of the 3.
+    assert!(page.contains("(held in 1 of 3 campaigns)"), "{page}");
+    let table = harness::report::storage::readme_table(&[], &runs, &is_limit, "H36");
+    assert!(
+        table.contains("| slow | f | A at 50 MiB/s | 0.50× (A) | A 0.50×, B 0.20× |"),
+        "{table}"
+    );
+    assert!(harness::report::storage::readme_table(&[], &runs, &is_limit, "H99").is_empty());
 }

@@ -511,6 +511,7 @@ pub fn report(ws: &Workspace) -> Outcome {
         &ws.index_path(),
         readme.as_deref(),
         &registry::group_of,
+        Some(registry::BACKEND_CHOICE),
     )?;
     let catalog = ws.root.join("HYPOTHESES.md");
     harness::ledger::write_atomic(&catalog, crate::catalog::render()?.as_bytes())?;

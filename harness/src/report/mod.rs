@@ -25,16 +25,19 @@ pub fn select(campaigns: &[Campaign]) -> Vec<(Entry, Campaign)> {
 /// pages (`reports/`), `index` the path of `EXPERIMENTS.md`; `group_of`
 /// names the index section of an experiment id. With `readme`, the
 /// results block between its markers ([`readme::BEGIN`]) is rewritten
-/// too (a README without the markers is an error). Returns the files
-/// written.
+/// too (a README without the markers is an error); `backends` names the
+/// experiment whose cold loads the block sets side by side per storage
+/// profile. Returns the files written.
 pub fn render(
     ledger_dir: &Path,
     reports: &Path,
     index: &Path,
     readme: Option<&Path>,
     group_of: &dyn Fn(&str) -> String,
+    backends: Option<&str>,
 ) -> Result<Vec<PathBuf>> {
     let campaigns = ledger::load_all(ledger_dir)?;
+    let elsewhere = ledger::load_all(&ledger_dir.join(ledger::STORAGE_DIR))?;
     let chosen = select(&campaigns);
     let agreement = |e: &Entry, c: &Campaign| {
         let same = crate::stability::replicated_campaigns(&campaigns, Some(&c.environment.git_commit), 3);
@@ -72,7 +75,7 @@ pub fn render(
     let is_peer = |id: &str| group_of(id) == "Peers";
     if let Some(path) = readme {
         let text = std::fs::read_to_string(path).map_err(|e| crate::HarnessError::io(path, e))?;
-        let block = readme_block(&campaigns, group_of);
+        let block = readme_block(&campaigns, &elsewhere, group_of, backends);
         let spliced = readme::splice(&text, &block).ok_or_else(|| {
             crate::HarnessError::io(
                 path,
@@ -93,7 +96,6 @@ pub fn render(
         written.push(path);
         written.push(svg_dir.join(chart.file));
     }
-    let elsewhere = ledger::load_all(&ledger_dir.join(ledger::STORAGE_DIR))?;
     let is_limit = |id: &str| group_of(id) == "Limits";
     if let Some(text) = storage::page(&campaigns, &elsewhere, &is_limit) {
         let path = reports.join("storage.md");
@@ -109,8 +111,15 @@ pub fn render(
 /// The block quotes verdicts that held in three campaigns of one commit,
 /// so its rows come from the newest campaigns of commits that have three
 /// replicated full campaigns; newer campaigns of a commit with fewer are
-/// named under it (their pages already show them).
-pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -> String {
+/// named under it (their pages already show them). With `backends`, the
+/// block ends with that experiment's cold loads on each storage profile
+/// (`storage` holds the campaigns off the local disk).
+pub fn readme_block(
+    campaigns: &[Campaign],
+    storage: &[Campaign],
+    group_of: &dyn Fn(&str) -> String,
+    backends: Option<&str>,
+) -> String {
     // Replicates: campaigns of one commit that ran the same experiments.
     let key = |c: &Campaign| {
         (
@@ -157,6 +166,10 @@ pub fn readme_block(campaigns: &[Campaign], group_of: &dyn Fn(&str) -> String) -
             "\nNewer full campaigns, not quoted until their commit has three: {}. Their verdicts are on the experiments' pages.\n",
             named.join(", ")
         ));
+    }
+    if let Some(id) = backends {
+        let is_limit = |id: &str| group_of(id) == "Limits";
+        block.push_str(&storage::readme_table(campaigns, storage, &is_limit, id));
     }
     block
 }

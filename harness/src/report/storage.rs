@@ -76,6 +76,61 @@ fn residency_note(case: &CaseRecord) -> String {
     }
 }
 
+/// How many campaigns of the same commit and mode on the same profile
+/// recorded this comparison, and in how many its verdict was the one
+/// shown: "held in k of n" when there is more than one.
+fn held(all: &[Campaign], shown: &Campaign, id: &str, label: &str, k: &crate::ledger::Comparison) -> String {
+    let verdicts: Vec<String> = all
+        .iter()
+        .filter(|c| c.mode == shown.mode && c.environment.git_commit == shown.environment.git_commit)
+        .flat_map(|c| c.entries.iter().filter(|e| e.spec.id == id))
+        .flat_map(|e| e.cases.iter().filter(|c| c.label == label))
+        .flat_map(|c| c.comparisons.iter().filter(|x| x.a == k.a && x.b == k.b))
+        .map(|x| x.verdict.label())
+        .collect();
+    if verdicts.len() < 2 {
+        return String::new();
+    }
+    let same = verdicts.iter().filter(|v| **v == k.verdict.label()).count();
+    format!(" (held in {same} of {} campaigns)", verdicts.len())
+}
+
+/// The variants of a case more than twice as slow as its fastest — the
+/// pathological paths — each with the verdicts of the comparisons it is in.
+fn pathological(case: &CaseRecord) -> Vec<String> {
+    let Some(best) = case
+        .variants
+        .iter()
+        .filter(|v| v.wall_median_s > 0.0)
+        .min_by(|a, b| a.wall_median_s.total_cmp(&b.wall_median_s))
+    else {
+        return Vec::new();
+    };
+    case.variants
+        .iter()
+        .filter(|v| v.wall_median_s > 2.0 * best.wall_median_s)
+        .map(|v| {
+            let verdicts: Vec<String> = case
+                .comparisons
+                .iter()
+                .filter(|k| k.a == v.name || k.b == v.name)
+                .map(|k| format!("{} vs {}: {}", k.b, k.a, k.verdict.label()))
+                .collect();
+            format!(
+                "{} takes {:.1}× the time of {}{}",
+                v.name,
+                v.wall_median_s / best.wall_median_s,
+                best.name,
+                if verdicts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", verdicts.join("; "))
+                }
+            )
+        })
+        .collect()
+}
+
 /// The fixture a case reads, from its label ("model.safetensors (87 MB), cold, …").
 fn file_of(label: &str) -> &str {
     label.split(" (").next().unwrap_or(label)
@@ -112,6 +167,11 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
     for c in storage {
         by_profile.entry(profile_name(c)).or_default().push(c.clone());
     }
+    let every: BTreeMap<String, Vec<Campaign>> = by_profile
+        .clone()
+        .into_iter()
+        .chain([("local".to_owned(), local.to_vec())])
+        .collect();
     let mut columns: Vec<(String, Vec<(Entry, Campaign)>)> = vec![("local".to_owned(), newest(local))];
     columns.extend(by_profile.into_iter().map(|(name, cs)| (name, newest(&cs))));
     let off_local: Vec<&str> = columns
@@ -196,18 +256,19 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
         }
         for (label, b, a) in &rows {
             let _ = write!(out, "| {label} | {b} vs {a} |");
-            for (_, entries) in &columns {
+            for (name, entries) in &columns {
                 let cell = entries
                     .iter()
                     .filter(|(e, _)| e.spec.id == id)
-                    .flat_map(|(e, _)| e.cases.iter())
-                    .find(|c| &c.label == label)
-                    .and_then(|case| {
+                    .flat_map(|(e, camp)| e.cases.iter().map(move |c| (c, camp)))
+                    .find(|(c, _)| &c.label == label)
+                    .and_then(|(case, camp)| {
                         let k = case.comparisons.iter().find(|k| &k.a == a && &k.b == b)?;
                         Some(format!(
-                            "{} {}{}",
+                            "{} {}{}{}",
                             effect_text(k),
                             k.verdict.label(),
+                            held(every.get(name).map_or(&[], Vec::as_slice), camp, id, label, k),
                             residency_note(case)
                         ))
                     })
@@ -219,27 +280,16 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
         // The fastest way each profile read each case, and for a cold case
         // its share of that file's limit on that storage (same campaign).
         let mut fastest_rows = String::new();
-        for (name, entries) in &columns {
-            let limit = limits(entries, is_limit);
-            for (e, camp) in entries.iter().filter(|(e, _)| e.spec.id == id) {
-                for case in &e.cases {
-                    let Some(f) = fastest(case) else { continue };
-                    // A limit bounds what was measured in its own campaign only.
-                    let key = (camp.id.clone(), file_of(&case.label).to_owned());
-                    let share = match (case.cache, limit.get(&key)) {
-                        (crate::CacheMode::Cold, Some((way, limit_s))) if !is_limit(id) => {
-                            let best = case
-                                .variants
-                                .iter()
-                                .map(|v| v.wall_median_s)
-                                .filter(|s| *s > 0.0)
-                                .fold(f64::INFINITY, f64::min);
-                            format!(" — {:.2}× of the limit ({way})", limit_s / best)
-                        }
-                        _ => String::new(),
-                    };
-                    let _ = writeln!(fastest_rows, "- {name}, {}: {f}{share}", case.label);
-                }
+        let mut slow_rows = String::new();
+        for s in summary(&columns, is_limit).iter().filter(|s| s.id == id) {
+            let share = s
+                .share
+                .as_ref()
+                .map(|(share, way)| format!(" — {share:.2}× of the limit ({way})"))
+                .unwrap_or_default();
+            let _ = writeln!(fastest_rows, "- {}, {}: {}{share}", s.profile, s.label, s.fastest);
+            for p in &s.pathological {
+                let _ = writeln!(slow_rows, "- {}, {}: {p}", s.profile, s.label);
             }
         }
         if !fastest_rows.is_empty() {
@@ -250,6 +300,126 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
             );
             out.push_str(&fastest_rows);
         }
+        if !slow_rows.is_empty() {
+            out.push_str("\nPathological paths — variants taking more than twice the time of the case's fastest:\n\n");
+            out.push_str(&slow_rows);
+        }
     }
     Some(out)
+}
+
+/// One case on one profile, summed up: its fastest variant, for a cold case
+/// measured beside the file's limit its share of that limit (and the way
+/// that set it), and the variants more than twice as slow.
+pub struct Summary {
+    /// The profile's name.
+    pub profile: String,
+    /// The experiment.
+    pub id: String,
+    /// The case's label.
+    pub label: String,
+    /// Whether the case was cold.
+    pub cold: bool,
+    /// The fastest variant and its throughput, in words.
+    pub fastest: String,
+    /// The limit's time over the fastest variant's, and the limit's way.
+    pub share: Option<(f64, String)>,
+    /// See [`pathological`].
+    pub pathological: Vec<String>,
+    /// Every variant's share of the limit (when measured), else its
+    /// throughput, in words.
+    pub each: Vec<String>,
+}
+
+/// Every case of every column, summed up (see [`Summary`]).
+fn summary(columns: &[(String, Vec<(Entry, Campaign)>)], is_limit: &dyn Fn(&str) -> bool) -> Vec<Summary> {
+    let mut out = Vec::new();
+    for (name, entries) in columns {
+        let limit = limits(entries, is_limit);
+        for (e, camp) in entries {
+            for case in &e.cases {
+                let Some(f) = fastest(case) else { continue };
+                // A limit bounds what was measured in its own campaign only.
+                let key = (camp.id.clone(), file_of(&case.label).to_owned());
+                let share = match (case.cache, limit.get(&key)) {
+                    (crate::CacheMode::Cold, Some((way, limit_s))) if !is_limit(&e.spec.id) => {
+                        let best = case
+                            .variants
+                            .iter()
+                            .map(|v| v.wall_median_s)
+                            .filter(|s| *s > 0.0)
+                            .fold(f64::INFINITY, f64::min);
+                        Some((limit_s / best, way.clone()))
+                    }
+                    _ => None,
+                };
+                let each = case
+                    .variants
+                    .iter()
+                    .filter(|v| v.wall_median_s > 0.0)
+                    .map(|v| match (&share, limit.get(&key), case.bytes) {
+                        (Some(_), Some((_, limit_s)), _) => format!("{} {:.2}×", v.name, limit_s / v.wall_median_s),
+                        (_, _, Some(b)) => format!("{} {}/s", v.name, crate::human::bytes(b as f64 / v.wall_median_s)),
+                        _ => v.name.clone(),
+                    })
+                    .collect();
+                out.push(Summary {
+                    each,
+                    profile: name.clone(),
+                    id: e.spec.id.clone(),
+                    label: case.label.clone(),
+                    cold: case.cache == crate::CacheMode::Cold,
+                    fastest: f,
+                    share,
+                    pathological: if is_limit(&e.spec.id) {
+                        Vec::new()
+                    } else {
+                        pathological(case)
+                    },
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The README's table of loads on each storage: every cold case of the
+/// experiment `id` on every profile, with the fastest variant, its share of
+/// the file's limit where the same campaign measured it, and the
+/// pathological paths. Empty when no campaign ran `id` off the local disk.
+pub fn readme_table(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) -> bool, id: &str) -> String {
+    if !storage.iter().any(|c| c.entries.iter().any(|e| e.spec.id == id)) {
+        return String::new();
+    }
+    let mut by_profile: BTreeMap<String, Vec<Campaign>> = BTreeMap::new();
+    for c in storage {
+        by_profile.entry(profile_name(c)).or_default().push(c.clone());
+    }
+    let mut columns: Vec<(String, Vec<(Entry, Campaign)>)> = vec![("local".to_owned(), newest(local))];
+    columns.extend(by_profile.into_iter().map(|(name, cs)| (name, newest(&cs))));
+    let mut out = format!(
+        "\n**On each storage** ([{id}](reports/{id}.md), every tensor loaded cold; each profile's newest campaign, \
+         [reports/storage.md](reports/storage.md) has every comparison and how often it held):\n\n\
+         | profile | file | fastest | its share of the storage's limit | each variant (share of the limit, else speed) | more than 2× slower than the fastest |\n|---|---|---|---|---|---|\n"
+    );
+    for s in summary(&columns, is_limit).iter().filter(|s| s.id == id && s.cold) {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            s.profile,
+            file_of(&s.label),
+            s.fastest,
+            s.share.as_ref().map_or_else(
+                || "not measured in that campaign".to_owned(),
+                |(x, way)| format!("{x:.2}× ({way})")
+            ),
+            s.each.join(", "),
+            if s.pathological.is_empty() {
+                "none".to_owned()
+            } else {
+                s.pathological.join("; ")
+            }
+        );
+    }
+    out
 }
