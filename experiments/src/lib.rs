@@ -53,7 +53,7 @@ pub mod h36_backend_by_storage;
 pub mod peers;
 pub use peers::{
     p01_gguf_inspect, p02_inspect_process, p03_safetensors_inspect, p04_f32_load, p05_dequant, p06_verify,
-    p07_verify_process, p08_f16_convert, p09_python, p10_limits,
+    p07_verify_process, p08_f16_convert, p09_python, p10_limits, p11_cold_load,
 };
 
 pub use context::Ctx;

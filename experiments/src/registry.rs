@@ -137,6 +137,7 @@ registry! {
     "P08" => p08_f16_convert, false, "Peers";
     "P09" => p09_python, false, "Peers";
     "P10" => p10_limits, false, "Peers";
+    "P11" => p11_cold_load, false, "Peers";
 }
 
 /// The group `lab run` leaves out unless asked for (`--group peers`, `--only P01`).

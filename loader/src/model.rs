@@ -205,8 +205,7 @@ impl Model<'static> {
         let (file, len) = crate::path::open_regular(path, limits.max_file_bytes)?;
         let backend = backend.resolve(&file, len);
         let (inventory, storage) = match backend {
-            // `resolve` never returns `Auto`; were it to, the mapping is
-            // what `Auto` chooses for most files.
+            // `resolve` never returns `Auto`; the arm only completes the match.
             Backend::Mmap | Backend::Auto => {
                 let m = backend::map(&file, &name)?;
                 let inventory = inspect_bytes(&m, &name, limits);

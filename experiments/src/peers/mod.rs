@@ -22,6 +22,7 @@ pub mod p07_verify_process;
 pub mod p08_f16_convert;
 pub mod p09_python;
 pub mod p10_limits;
+pub mod p11_cold_load;
 
 /// Why a case needing a linked peer was skipped in a build without it.
 #[cfg(not(feature = "peers"))]
@@ -92,6 +93,27 @@ pub fn arrays_sha<'a>(items: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8
     }
     let d = h.finalize();
     u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
+}
+
+/// A candle tensor's elements as little-endian bytes (what a file stores),
+/// for digests shared with loadlab's outputs; empty for a dtype not listed.
+#[cfg(feature = "peers")]
+pub fn candle_bytes(t: &candle_core::Tensor) -> Vec<u8> {
+    use candle_core::DType;
+    fn le<T: Copy, const N: usize>(v: candle_core::Result<Vec<T>>, f: fn(T) -> [u8; N]) -> Vec<u8> {
+        v.map(|v| v.into_iter().flat_map(f).collect()).unwrap_or_default()
+    }
+    let Ok(flat) = t.flatten_all() else { return Vec::new() };
+    match t.dtype() {
+        DType::U8 => flat.to_vec1::<u8>().unwrap_or_default(),
+        DType::U32 => le(flat.to_vec1::<u32>(), u32::to_le_bytes),
+        DType::I64 => le(flat.to_vec1::<i64>(), i64::to_le_bytes),
+        DType::F16 => le(flat.to_vec1::<half::f16>(), half::f16::to_le_bytes),
+        DType::BF16 => le(flat.to_vec1::<half::bf16>(), half::bf16::to_le_bytes),
+        DType::F32 => le(flat.to_vec1::<f32>(), f32::to_le_bytes),
+        DType::F64 => le(flat.to_vec1::<f64>(), f64::to_le_bytes),
+        _ => Vec::new(),
+    }
 }
 
 pub use crate::context::{f32_digest, hex64, lines_sha, names_and_shapes};

@@ -50,22 +50,7 @@ fn case(ctx: &Ctx, name: &str) -> Result<harness::Case<'static>, crate::context:
     .variant("A candle-core", move || {
         let ts = candle_core::safetensors::load(&pa, &candle_core::Device::Cpu)?;
         Ok(Outcome::output(move || {
-            let items: Vec<(String, Vec<u8>)> = ts
-                .into_iter()
-                .map(|(n, t)| {
-                    let flat = t.flatten_all();
-                    let bytes: Vec<u8> = match t.dtype() {
-                        candle_core::DType::I64 => flat
-                            .and_then(|t| t.to_vec1::<i64>())
-                            .map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-                        _ => flat
-                            .and_then(|t| t.to_vec1::<f32>())
-                            .map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-                    }
-                    .unwrap_or_default();
-                    (n, bytes)
-                })
-                .collect();
+            let items: Vec<(String, Vec<u8>)> = ts.into_iter().map(|(n, t)| (n, super::candle_bytes(&t))).collect();
             digest_of(items.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
         }))
     })

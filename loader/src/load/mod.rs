@@ -11,8 +11,9 @@ lab_modules! {
     mod threshold;
 }
 
-/// The size rule `Backend::Auto` applies off remote storage (H19).
-pub(crate) use threshold::{pick as backend_by_size, MEASURED_THRESHOLD_BYTES};
+/// The size below which `Backend::Auto` reads a whole file off remote
+/// storage (H19).
+pub(crate) use threshold::MEASURED_THRESHOLD_BYTES;
 
 use crate::convert::Target;
 use crate::dtype::DType;
