@@ -324,7 +324,7 @@ pub struct Summary {
     pub fastest: String,
     /// The limit's time over the fastest variant's, and the limit's way.
     pub share: Option<(f64, String)>,
-    /// See [`pathological`].
+    /// The variants more than twice as slow as the fastest, each with the verdicts it is in.
     pub pathological: Vec<String>,
     /// Every variant's share of the limit (when measured), else its
     /// throughput, in words.
