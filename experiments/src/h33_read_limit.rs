@@ -54,12 +54,13 @@ fn remote(path: &std::path::Path) -> bool {
 
 fn case(ctx: &Ctx, name: &str) -> Result<Case<'static>, Skip> {
     let path = ctx.need(name)?;
-    if !ctx.quick() && name != "model.safetensors" && remote(&path) {
+    let remote = remote(&path);
+    if !ctx.quick() && name != "model.safetensors" && remote {
         return Err(Skip::from(format!(
             "{name}: on remote storage the limit is measured on model.safetensors only"
         )));
     }
-    let corners = ctx.quick() || remote(&path);
+    let corners = ctx.quick() || remote;
     limit_case(&path, name, corners)
 }
 

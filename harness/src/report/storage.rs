@@ -155,6 +155,23 @@ fn limits(entries: &[(Entry, Campaign)], is_limit: &dyn Fn(&str) -> bool) -> BTr
         .collect()
 }
 
+/// Every profile's campaigns by name (`local` included), and the page's
+/// columns: each profile's newest entries, local first, then by name.
+#[allow(clippy::type_complexity)]
+fn columns(
+    local: &[Campaign],
+    storage: &[Campaign],
+) -> (BTreeMap<String, Vec<Campaign>>, Vec<(String, Vec<(Entry, Campaign)>)>) {
+    let mut every: BTreeMap<String, Vec<Campaign>> = BTreeMap::new();
+    for c in storage {
+        every.entry(profile_name(c)).or_default().push(c.clone());
+    }
+    let mut columns: Vec<(String, Vec<(Entry, Campaign)>)> = vec![("local".to_owned(), newest(local))];
+    columns.extend(every.iter().map(|(name, cs)| (name.clone(), newest(cs))));
+    every.insert("local".to_owned(), local.to_vec());
+    (every, columns)
+}
+
 /// The page, or `None` when no campaign ran off the local disk.
 /// `is_limit` tells the experiment whose fastest variant per file is that
 /// file's limit on the storage (its group is "Limits").
@@ -162,18 +179,8 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
     if storage.is_empty() {
         return None;
     }
-    // Profile name → its campaigns (local first, then by name).
-    let mut by_profile: BTreeMap<String, Vec<Campaign>> = BTreeMap::new();
-    for c in storage {
-        by_profile.entry(profile_name(c)).or_default().push(c.clone());
-    }
-    let every: BTreeMap<String, Vec<Campaign>> = by_profile
-        .clone()
-        .into_iter()
-        .chain([("local".to_owned(), local.to_vec())])
-        .collect();
-    let mut columns: Vec<(String, Vec<(Entry, Campaign)>)> = vec![("local".to_owned(), newest(local))];
-    columns.extend(by_profile.into_iter().map(|(name, cs)| (name, newest(&cs))));
+    let (every, columns) = columns(local, storage);
+    let summed = summary(&columns, is_limit);
     let off_local: Vec<&str> = columns
         .iter()
         .skip(1)
@@ -281,7 +288,7 @@ pub fn page(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(&str) ->
         // its share of that file's limit on that storage (same campaign).
         let mut fastest_rows = String::new();
         let mut slow_rows = String::new();
-        for s in summary(&columns, is_limit).iter().filter(|s| s.id == id) {
+        for s in summed.iter().filter(|s| s.id == id) {
             let share = s
                 .share
                 .as_ref()
@@ -391,12 +398,7 @@ pub fn readme_table(local: &[Campaign], storage: &[Campaign], is_limit: &dyn Fn(
     if !storage.iter().any(|c| c.entries.iter().any(|e| e.spec.id == id)) {
         return String::new();
     }
-    let mut by_profile: BTreeMap<String, Vec<Campaign>> = BTreeMap::new();
-    for c in storage {
-        by_profile.entry(profile_name(c)).or_default().push(c.clone());
-    }
-    let mut columns: Vec<(String, Vec<(Entry, Campaign)>)> = vec![("local".to_owned(), newest(local))];
-    columns.extend(by_profile.into_iter().map(|(name, cs)| (name, newest(&cs))));
+    let (_, columns) = columns(local, storage);
     let mut out = format!(
         "\n**On each storage** ([{id}](reports/{id}.md), every tensor loaded cold; each profile's newest campaign, \
          [reports/storage.md](reports/storage.md) has every comparison and how often it held):\n\n\
